@@ -1,0 +1,141 @@
+//! The command line: git's helper actions (`get`, `store`, `erase`; any other action is
+//! ignored, as gitcredentials(7) asks) and the management commands, one file each. Errors
+//! are printed in one place ([`report`]) and mapped to the documented exit codes:
+//! 0 success, 1 a check found problems, 2 usage or environment error.
+
+mod add;
+mod json;
+mod list;
+mod secret_input;
+mod show;
+mod tokens;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::context::Context;
+use crate::helper::{self, Action};
+use crate::messages::PREFIX;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_PROBLEMS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "git-credential-scoped",
+    version,
+    about = "A git credential helper that sends each repository the GitHub fine-grained token whose scope covers it",
+    long_about = "A git credential helper that sends each repository the GitHub fine-grained token whose \
+scope covers it, refuses expired, rejected or contents-less tokens before git sends them, and stores \
+credentials for every other host like git's own helpers.\n\n\
+git runs it as `git credential-scoped get|store|erase` with a request on stdin; people and scripts \
+use the management commands below. Secrets are never read from the command line.\n\n\
+Exit codes: 0 success, 1 a check found problems, 2 usage or environment error.",
+    disable_help_subcommand = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// The registry file [default: $GIT_CREDENTIAL_SCOPED_CONFIG, else <config dir>/git-credential-scoped/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// (git) Answer a credential request read from stdin
+    Get,
+    /// (git) Remember a credential that worked (a registered token is only marked as used)
+    Store,
+    /// (git) Forget a credential the server rejected (a registered token is marked rejected, never deleted)
+    Erase,
+    /// Register a fine-grained token; the secret is read from a hidden prompt or from stdin
+    Add(add::Args),
+    /// List registered tokens with their scope, expiry and state (never a secret)
+    List(list::Args),
+    /// Show one token in detail
+    Show(show::Args),
+    /// Remove a token and its stored secret
+    Remove(tokens::RemoveArgs),
+    /// Replace a token's secret, keeping its scope
+    Rotate(tokens::RotateArgs),
+    /// Clear the mark left when the server rejected a token
+    Unreject(tokens::UnrejectArgs),
+    #[command(external_subcommand)]
+    Other(Vec<OsString>),
+}
+
+/// Runs the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            report(&e);
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Prints an error: every line prefixed, so git shows where it comes from.
+pub fn report(e: &dyn std::fmt::Display) {
+    let text = e.to_string();
+    let mut err = std::io::stderr().lock();
+    for line in text.lines() {
+        let _ = writeln!(err, "{PREFIX}{line}");
+    }
+}
+
+pub type CliResult = Result<i32, Box<dyn std::error::Error>>;
+
+fn run(cli: Cli) -> CliResult {
+    let action = match &cli.command {
+        Command::Get => Some(Action::Get),
+        Command::Store => Some(Action::Store),
+        Command::Erase => Some(Action::Erase),
+        Command::Other(words) => return Ok(other(words)),
+        _ => None,
+    };
+    let ctx = Context::new(cli.config.as_deref())?;
+    if let Some(action) = action {
+        let stdin = std::io::stdin();
+        let mut input = stdin.lock();
+        let mut out = std::io::stdout().lock();
+        let mut diag = std::io::stderr().lock();
+        helper::run(action, &ctx, &mut input, &mut out, &mut diag)?;
+        return Ok(EXIT_OK);
+    }
+    match cli.command {
+        Command::Add(a) => add::run(&ctx, a),
+        Command::List(a) => list::run(&ctx, a),
+        Command::Show(a) => show::run(&ctx, a),
+        Command::Remove(a) => tokens::remove(&ctx, a),
+        Command::Rotate(a) => tokens::rotate(&ctx, a),
+        Command::Unreject(a) => tokens::unreject(&ctx, a),
+        Command::Get | Command::Store | Command::Erase | Command::Other(_) => Ok(EXIT_OK),
+    }
+}
+
+/// An action git does not define is ignored silently (exit 0, no output) — unless a person
+/// typed it at a terminal, who deserves to hear about the typo.
+fn other(words: &[OsString]) -> i32 {
+    if std::io::stdin().is_terminal() {
+        let name = words.first().map(|w| w.to_string_lossy().into_owned()).unwrap_or_default();
+        report(&format!("'{}' is not a command; see: git credential-scoped --help", crate::protocol::escape(name.as_bytes())));
+        return EXIT_ERROR;
+    }
+    EXIT_OK
+}

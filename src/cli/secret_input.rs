@@ -1,0 +1,53 @@
+//! Reading a new secret: a hidden prompt on the terminal, or stdin when stdin is not a
+//! terminal (scripts pipe it in). Never from an argument.
+
+use std::io::{IsTerminal, Read};
+
+use crate::secret::Secret;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("could not read the token: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("no token given: type it at the prompt or pipe it on stdin (it is never taken from the command line)")]
+    Empty,
+    #[error("the token on stdin is larger than 64 KiB; refused")]
+    TooLarge,
+    #[error("the token holds spaces or control characters; paste only the token")]
+    Garbled,
+}
+
+pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
+    let secret = if std::io::stdin().is_terminal() {
+        Secret::new(rpassword::prompt_password(prompt)?.into_bytes())
+    } else {
+        let mut bytes = Vec::new();
+        std::io::stdin().lock().take(65_537).read_to_end(&mut bytes)?;
+        if bytes.len() > 65_536 {
+            zeroize::Zeroize::zeroize(&mut bytes);
+            return Err(InputError::TooLarge);
+        }
+        Secret::new(bytes)
+    }
+    .trimmed();
+    if secret.is_empty() {
+        return Err(InputError::Empty);
+    }
+    if secret.expose().iter().any(|&b| b <= 0x20 || b == 0x7f) {
+        return Err(InputError::Garbled);
+    }
+    Ok(secret)
+}
+
+/// Warnings about a secret's shape: a classic token, or something that is not GitHub's.
+pub fn shape_warnings(secret: &Secret) -> Vec<String> {
+    let s = secret.expose();
+    if s.starts_with(b"ghp_") {
+        return vec!["this is a classic personal access token (ghp_...): it reaches every repository you can; a fine-grained token (github_pat_...) limited to the repositories you need is safer".into()];
+    }
+    let shaped = s.starts_with(b"github_pat_") && s[11..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    if !shaped {
+        return vec!["this does not look like a GitHub fine-grained token (github_pat_...); storing it anyway".into()];
+    }
+    Vec::new()
+}

@@ -1,0 +1,67 @@
+//! One text encoding for the fields of the program's own line-based files: bytes outside
+//! printable ASCII, space and `%` become `%XX`; an absent value is `-` (a literal `-` is
+//! `%2D`). Empty and absent stay distinct, and any byte string round-trips.
+
+pub fn encode(value: Option<&[u8]>) -> String {
+    let Some(value) = value else { return "-".to_string() };
+    if value.is_empty() {
+        return "%".to_string();
+    }
+    let mut out = String::with_capacity(value.len());
+    for &b in value {
+        if b > 0x20 && b < 0x7f && b != b'%' && !(b == b'-' && value.len() == 1) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `None` for `-`; an error for a malformed escape (the file was edited or damaged).
+pub fn decode(text: &str) -> Result<Option<Vec<u8>>, ()> {
+    if text == "-" {
+        return Ok(None);
+    }
+    if text == "%" {
+        return Ok(Some(Vec::new()));
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3).ok_or(())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_every_kind_of_value() {
+        let values: [Option<&[u8]>; 7] =
+            [None, Some(b""), Some(b"-"), Some(b"a b%c"), Some(b"\xff\x00\n"), Some(b"--"), Some(b"plain/path.git")];
+        for v in values {
+            let enc = encode(v);
+            assert!(!enc.contains([' ', '\n', '\t']), "{enc}");
+            assert_eq!(decode(&enc).unwrap().as_deref(), v, "{enc}");
+        }
+        assert_eq!(encode(None), "-");
+        assert_eq!(encode(Some(b"")), "%");
+    }
+
+    #[test]
+    fn malformed_escapes_are_errors() {
+        assert!(decode("%zz").is_err());
+        assert!(decode("a%4").is_err());
+    }
+}

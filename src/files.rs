@@ -1,0 +1,176 @@
+//! Where files live and how they are written.
+//!
+//! Every write is: take the directory's lock, write a temp file in the same directory, fsync,
+//! rename over the old file, fsync the directory. Files are 0600 and directories 0700, so a
+//! process killed at any point leaves either the old file or the new one, never half of one,
+//! and concurrent git processes never lose each other's updates.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("could not {action} {path}: {source}")]
+    Io { action: &'static str, path: PathBuf, source: io::Error },
+    #[error("timed out after {secs} s waiting for the lock {path} (another git-credential-scoped is still writing)\nhint: if no other process is running, remove {path}")]
+    LockTimeout { path: PathBuf, secs: u64 },
+    #[error("{path} is writable by group or others; it decides where tokens are sent, so it is refused\nhint: run: chmod go-w {path}")]
+    Insecure { path: PathBuf },
+    #[error("no home directory: set HOME (or XDG_CONFIG_HOME and XDG_DATA_HOME)")]
+    NoHome,
+}
+
+pub fn io_err<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) -> FileError + 'p {
+    move |source| FileError::Io { action, path: path.to_path_buf(), source }
+}
+
+/// The registry file: `--config`, else `GIT_CREDENTIAL_SCOPED_CONFIG`, else
+/// `<config dir>/git-credential-scoped/config.toml`.
+pub fn config_path(flag: Option<&Path>) -> Result<PathBuf, FileError> {
+    if let Some(p) = flag {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("GIT_CREDENTIAL_SCOPED_CONFIG").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    Ok(dirs::config_dir().ok_or(FileError::NoHome)?.join("git-credential-scoped").join("config.toml"))
+}
+
+/// Usage state, the generic credential index and the file secret store:
+/// `GIT_CREDENTIAL_SCOPED_DATA_DIR`, else `<data dir>/git-credential-scoped`.
+pub fn data_dir() -> Result<PathBuf, FileError> {
+    if let Some(p) = std::env::var_os("GIT_CREDENTIAL_SCOPED_DATA_DIR").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    Ok(dirs::data_dir().ok_or(FileError::NoHome)?.join("git-credential-scoped"))
+}
+
+/// Creates a directory (and its parents) with mode 0700.
+pub fn ensure_dir(dir: &Path) -> Result<(), FileError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(io_err("create directory", dir))
+}
+
+/// Reads a file; a missing file is `None`.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, FileError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("read", path)(e)),
+    }
+}
+
+/// Replaces `path` with `bytes` atomically, mode 0600. Call with the directory's lock held.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    ensure_dir(dir)?;
+    // tempfile creates the file 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(io_err("create a temporary file in", dir))?;
+    tmp.write_all(bytes).map_err(io_err("write", tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io_err("sync", tmp.path()))?;
+    tmp.persist(path).map_err(|e| FileError::Io { action: "replace", path: path.to_path_buf(), source: e.error })?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// An exclusive advisory lock on `<dir>/<name>`, released on drop (and by the OS when the
+/// process dies, so a killed process never blocks the others). Locks are per open file, so
+/// one process must not take the same lock twice; each file family has its own lock name.
+pub struct Lock {
+    _file: File,
+}
+
+/// How long a writer waits for another before giving up with a clear error.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
+    ensure_dir(dir)?;
+    let path = dir.join(name);
+    let mut opts = OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let file = opts.open(&path).map_err(io_err("open the lock file", &path))?;
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Lock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
+        }
+        if start.elapsed() >= LOCK_WAIT {
+            return Err(FileError::LockTimeout { path, secs: LOCK_WAIT.as_secs() });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Refuses a file that group or others may write (it decides where tokens are sent).
+pub fn check_not_world_writable(path: &Path) -> Result<(), FileError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = fs::metadata(path) {
+            if meta.permissions().mode() & 0o022 != 0 {
+                return Err(FileError::Insecure { path: path.to_path_buf() });
+            }
+        }
+    }
+    let _ = path;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_creates_private_files_and_dirs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("a/b/state");
+        let _lock = lock(file.parent().unwrap(), ".lock").unwrap();
+        write_atomic(&file, b"one").unwrap();
+        write_atomic(&file, b"two").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(fs::metadata(tmp.path().join("a")).unwrap().permissions().mode() & 0o777, 0o700);
+        }
+        let leftovers: Vec<_> = fs::read_dir(file.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn group_writable_files_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("config.toml");
+        fs::write(&file, "").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o620)).unwrap();
+        assert!(matches!(check_not_world_writable(&file), Err(FileError::Insecure { .. })));
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(check_not_world_writable(&file).is_ok());
+    }
+}

@@ -1,0 +1,127 @@
+//! Generic credentials for any host, the way git's own storing helpers behave: `store`
+//! overwrites the credential with the same protocol, host, path and username; `get` returns
+//! the newest one matching every field the request gives; `erase` removes every match, and
+//! only those whose password equals a given one.
+//!
+//! The index (no secrets) is in the data directory; the password and refresh token live in
+//! the secret store chosen at the time of `store`, as one value: `password[\0refresh]`
+//! (neither can hold a NUL, the protocol refuses it).
+
+use crate::context::{Context, HelperError};
+use crate::registry::credentials::{self, new_id, Pattern, Stored};
+use crate::registry::Registry;
+use crate::secret::Secret;
+use crate::secrets::default_kind;
+
+pub struct Credential {
+    pub username: Option<String>,
+    pub password: Secret,
+    pub expiry: Option<u64>,
+    pub refresh_token: Option<Secret>,
+}
+
+fn pack(password: &Secret, refresh: Option<&Secret>) -> Secret {
+    let mut bytes = password.expose().to_vec();
+    if let Some(r) = refresh {
+        bytes.push(0);
+        bytes.extend_from_slice(r.expose());
+    }
+    Secret::new(bytes)
+}
+
+fn unpack(blob: &Secret) -> (Secret, Option<Secret>) {
+    let bytes = blob.expose();
+    match bytes.iter().position(|&b| b == 0) {
+        Some(i) => (Secret::new(bytes[..i].to_vec()), Some(Secret::new(bytes[i + 1..].to_vec()))),
+        None => (Secret::new(bytes.to_vec()), None),
+    }
+}
+
+/// The newest stored credential matching `p` whose secret is still in its store.
+pub fn find(ctx: &Context, p: &Pattern) -> Result<Option<Credential>, HelperError> {
+    let entries = credentials::load(&ctx.data_dir)?;
+    for e in entries.iter().filter(|e| e.matches(p)) {
+        let store = ctx.stores.open(e.store)?;
+        if let Some(blob) = store.get(&e.secret_key())? {
+            let (password, refresh_token) = unpack(&blob);
+            return Ok(Some(Credential { username: e.username.clone(), password, expiry: e.expiry, refresh_token }));
+        }
+    }
+    Ok(None)
+}
+
+pub fn store(ctx: &Context, reg: &Registry, protocol: &str, host: &str, path: Option<Vec<u8>>, cred: Credential) -> Result<(), HelperError> {
+    let kind = default_kind(reg.settings.secret_store)?;
+    let secret_store = ctx.stores.open(kind)?;
+    let entry = Stored {
+        id: new_id(),
+        store: kind,
+        protocol: protocol.to_string(),
+        host: host.to_string(),
+        path,
+        username: cred.username,
+        expiry: cred.expiry,
+    };
+    // Secret first, then the index: a reader never finds an index entry without its secret.
+    secret_store.set(&entry.secret_key(), &pack(&cred.password, cred.refresh_token.as_ref()))?;
+    let replaced = credentials::update(&ctx.data_dir, |entries| {
+        let (old, kept): (Vec<Stored>, Vec<Stored>) = entries.drain(..).partition(|e| e.same_key(&entry));
+        entries.push(entry.clone());
+        entries.extend(kept);
+        old
+    });
+    let replaced = match replaced {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = secret_store.delete(&entry.secret_key());
+            return Err(e.into());
+        }
+    };
+    drop(secret_store);
+    delete_secrets(ctx, &replaced)
+}
+
+pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<(), HelperError> {
+    let entries = credentials::load(&ctx.data_dir)?;
+    let mut doomed: Vec<String> = Vec::new();
+    for e in entries.iter().filter(|e| e.matches(p)) {
+        if let Some(given) = password {
+            let store = ctx.stores.open(e.store)?;
+            let Some(blob) = store.get(&e.secret_key())? else { continue };
+            if unpack(&blob).0 != *given {
+                continue;
+            }
+        }
+        doomed.push(e.id.clone());
+    }
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    let removed = credentials::update(&ctx.data_dir, |entries| {
+        let (gone, kept): (Vec<Stored>, Vec<Stored>) = entries.drain(..).partition(|e| doomed.contains(&e.id));
+        *entries = kept;
+        gone
+    })?;
+    delete_secrets(ctx, &removed)
+}
+
+fn delete_secrets(ctx: &Context, entries: &[Stored]) -> Result<(), HelperError> {
+    for e in entries {
+        ctx.stores.open(e.store)?.delete(&e.secret_key())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_and_unpack() {
+        let (p, r) = unpack(&pack(&Secret::from_str("pw"), Some(&Secret::from_str("rt"))));
+        assert_eq!((p.expose(), r.unwrap().expose()), (&b"pw"[..], &b"rt"[..]));
+        let (p, r) = unpack(&pack(&Secret::from_str("pw"), None));
+        assert_eq!(p.expose(), b"pw");
+        assert!(r.is_none());
+    }
+}

@@ -1,0 +1,171 @@
+//! The words the helper says on stderr: one line each, prefixed `git-credential-scoped:`,
+//! naming the token and the repository, with the command that fixes the problem and a
+//! pre-filled GitHub token-creation link. Never any part of a secret.
+
+use crate::policy::{Refusal, Verdict};
+use crate::registry::{Access, Expiry, Repos, Token};
+use crate::resolve::Choice;
+use crate::time::{self, format_date, relative, DAY};
+
+pub const PREFIX: &str = "git-credential-scoped: ";
+
+/// GitHub's pre-filled "new fine-grained token" link (SPEC §7).
+pub struct NewTokenLink<'a> {
+    pub host: &'a str,
+    pub owner: &'a str,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    /// 1–366 days, or `None` for "no expiration".
+    pub expires_in_days: Option<i64>,
+    pub contents: Access,
+}
+
+impl NewTokenLink<'_> {
+    pub fn url(&self) -> String {
+        let web = if self.host.eq_ignore_ascii_case("api.github.com") { "github.com" } else { self.host };
+        let name: String = self.name.chars().take(40).collect();
+        let mut url = format!("https://{web}/settings/personal-access-tokens/new?name={}", query(&name));
+        if let Some(d) = self.description {
+            url.push_str(&format!("&description={}", query(d)));
+        }
+        url.push_str(&format!("&target_name={}", query(self.owner)));
+        match self.expires_in_days {
+            Some(d) => url.push_str(&format!("&expires_in={}", d.clamp(1, 366))),
+            None => url.push_str("&expires_in=none"),
+        }
+        if self.contents != Access::None {
+            url.push_str(&format!("&contents={}", self.contents.name()));
+        }
+        url
+    }
+}
+
+fn query(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The creation link for a replacement of `token`.
+pub fn renewal_link(token: &Token) -> String {
+    let days = match token.expires {
+        Expiry::Never => None,
+        _ => Some(90),
+    };
+    let description = match &token.repos {
+        Repos::All => format!("git-credential-scoped: all {} repositories", token.owner),
+        Repos::List(list) => format!("git-credential-scoped: {}", list.join(", ")),
+    };
+    NewTokenLink {
+        host: &token.host,
+        owner: &token.owner,
+        name: &token.name,
+        description: Some(&description),
+        expires_in_days: days,
+        contents: token.contents.max(Access::Read),
+    }
+    .url()
+}
+
+fn target(c: &Choice) -> String {
+    match &c.remote {
+        Some(r) => format!("{} on {}", r.full_name(), r.host),
+        None => c.token.host.clone(),
+    }
+}
+
+/// Lines for a choice's verdict: nothing when it serves quietly.
+pub fn verdict_lines(c: &Choice, now: i64) -> Vec<String> {
+    let t = c.token;
+    let rotate = format!("git credential-scoped rotate {}", t.name);
+    let link = renewal_link(t);
+    match &c.verdict {
+        Verdict::Serve => vec![],
+        Verdict::Expiring { at } => vec![format!(
+            "token '{}' expires {} ({}); create its successor at {link} then run: {rotate}",
+            t.name,
+            format_date(*at),
+            relative(*at, now)
+        )],
+        Verdict::ExpiredAllowed { at } => vec![format!(
+            "token '{}' expired {} ({}); sending it anyway (on_expired = \"warn\"); renew it at {link} then run: {rotate}",
+            t.name,
+            format_date(*at),
+            relative(*at, now)
+        )],
+        Verdict::Refuse(r) => refusal_lines(c, r, now, &rotate, &link),
+    }
+}
+
+fn refusal_lines(c: &Choice, r: &Refusal, now: i64, rotate: &str, link: &str) -> Vec<String> {
+    let t = c.token;
+    let what = format!("refused to send token '{}' for {}", t.name, target(c));
+    match r {
+        Refusal::Expired { at } => vec![
+            format!("{what}: it expired {} ({})", format_date(*at), relative(*at, now)),
+            format!("hint: create a new token at {link} then run: {rotate}"),
+        ],
+        Refusal::NoContents => vec![
+            format!("{what}: it has no 'contents' permission, so it can neither clone nor fetch"),
+            format!("hint: create a token with contents=read at {link} then run: {rotate} (or fix its permissions in the config if they are wrong)"),
+        ],
+        Refusal::NoWrite => vec![
+            format!("{what}: pushing needs contents=write and it has contents={}", t.contents.name()),
+            format!("hint: create a token with contents=write at {} then run: {rotate}", link.replace("contents=read", "contents=write")),
+        ],
+        Refusal::Rejected(rej) => {
+            let on = rej.repo.as_deref().map(|r| format!(" for {r}")).unwrap_or_default();
+            let days = (now - rej.at).max(0) / DAY;
+            let when = if days == 0 { time::format_datetime(rej.at) } else { format!("{} ({days} days ago)", format_date(rej.at)) };
+            vec![
+                format!("{what}: the server rejected it{on} on {when} (revoked, expired or mistyped)"),
+                format!("hint: run `git credential-scoped check --online {}` to re-test it, `git credential-scoped rotate {}` to replace it, or `git credential-scoped unreject {}`", repo_url(c), t.name, t.name),
+            ]
+        }
+    }
+}
+
+fn repo_url(c: &Choice) -> String {
+    match &c.remote {
+        Some(r) => format!("https://{}/{}", r.host, r.full_name()),
+        None => format!("https://{}/OWNER/REPO", c.token.host),
+    }
+}
+
+/// The hint when no token covers the repository but the owner has tokens.
+pub fn uncovered_line(full_name: &str, owner: &str, covers: &[String]) -> String {
+    format!("no token covers {full_name}; tokens for {owner} cover: {}", covers.join(", "))
+}
+
+/// The hint when git sent no path for a GitHub host.
+pub fn no_path_line(host: &str) -> String {
+    format!("git sent no repository path for {host}, so the token cannot be chosen by repository; run: git config --global credential.https://{host}.useHttpPath true")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_is_prefilled_and_escaped() {
+        let url = NewTokenLink {
+            host: "github.com",
+            owner: "alta3",
+            name: "a name that is much longer than forty characters in total",
+            description: Some("labs, demo"),
+            expires_in_days: Some(900),
+            contents: Access::Read,
+        }
+        .url();
+        assert_eq!(
+            url,
+            "https://github.com/settings/personal-access-tokens/new?name=a%20name%20that%20is%20much%20longer%20than%20forty%20ch&description=labs%2C%20demo&target_name=alta3&expires_in=366&contents=read"
+        );
+    }
+}

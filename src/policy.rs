@@ -1,0 +1,130 @@
+//! Pure policy: is this token fit to send, now? No I/O; the clock and the state are
+//! arguments, so `get` and `check` judge identically and tests fix the time.
+
+use crate::registry::state::{Rejection, State};
+use crate::registry::{Access, Expiry, OnExpired, Settings, Token};
+use crate::time::DAY;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Send it; nothing to say.
+    Serve,
+    /// Send it, and warn: it expires within `warn_days`.
+    Expiring { at: i64 },
+    /// Send it although it has expired (`on_expired = "warn"`), and warn.
+    ExpiredAllowed { at: i64 },
+    Refuse(Refusal),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Expired { at: i64 },
+    NoContents,
+    /// `check --write` asked for push access and the token has `contents: read`.
+    NoWrite,
+    Rejected(Rejection),
+}
+
+impl Verdict {
+    pub fn serves(&self) -> bool {
+        !matches!(self, Verdict::Refuse(_))
+    }
+}
+
+/// Whether the token, taken alone, may be sent: not expired, can read contents, not rejected.
+pub fn is_valid(token: &Token, state: &State, now: i64) -> bool {
+    !expired(token, now) && token.contents != Access::None && state.rejection(&token.name).is_none()
+}
+
+fn expired(token: &Token, now: i64) -> bool {
+    matches!(token.expires, Expiry::At(at) if at <= now)
+}
+
+/// The verdict for sending `token` now. Order of checks: a rejected mark first (the server
+/// said no), then contents, then expiry.
+pub fn judge(token: &Token, state: &State, now: i64, settings: &Settings, need_write: bool) -> Verdict {
+    if let Some(r) = state.rejection(&token.name) {
+        return Verdict::Refuse(Refusal::Rejected(r.clone()));
+    }
+    if token.contents == Access::None {
+        return Verdict::Refuse(Refusal::NoContents);
+    }
+    if need_write && token.contents != Access::Write {
+        return Verdict::Refuse(Refusal::NoWrite);
+    }
+    match token.expires {
+        Expiry::At(at) if at <= now => match settings.on_expired {
+            OnExpired::Refuse => Verdict::Refuse(Refusal::Expired { at }),
+            OnExpired::Warn => Verdict::ExpiredAllowed { at },
+        },
+        Expiry::At(at) if at - now <= settings.warn_days * DAY => Verdict::Expiring { at },
+        _ => Verdict::Serve,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::state::TokenState;
+    use crate::registry::{Repos, SecretSource};
+    use crate::secrets::StoreKind;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn token(contents: Access, expires: Expiry) -> Token {
+        Token {
+            name: "t".into(),
+            host: "github.com".into(),
+            owner: "o".into(),
+            repos: Repos::All,
+            contents,
+            other_permissions: vec![],
+            expires,
+            username: None,
+            source: SecretSource::Store(StoreKind::File),
+            default: false,
+            fingerprint: None,
+        }
+    }
+
+    fn judge_now(t: &Token) -> Verdict {
+        judge(t, &State::default(), NOW, &Settings::default(), false)
+    }
+
+    #[test]
+    fn expiry_boundaries() {
+        let at = |d: i64| token(Access::Read, Expiry::At(NOW + d));
+        assert_eq!(judge_now(&at(7 * DAY + 1)), Verdict::Serve);
+        assert_eq!(judge_now(&at(7 * DAY)), Verdict::Expiring { at: NOW + 7 * DAY });
+        assert_eq!(judge_now(&at(1)), Verdict::Expiring { at: NOW + 1 });
+        assert_eq!(judge_now(&at(0)), Verdict::Refuse(Refusal::Expired { at: NOW }));
+        assert_eq!(judge_now(&token(Access::Read, Expiry::Never)), Verdict::Serve);
+        assert_eq!(judge_now(&token(Access::Read, Expiry::Unknown)), Verdict::Serve);
+    }
+
+    #[test]
+    fn on_expired_warn_serves_with_a_warning() {
+        let s = Settings { on_expired: OnExpired::Warn, ..Settings::default() };
+        let t = token(Access::Read, Expiry::At(NOW - DAY));
+        assert_eq!(judge(&t, &State::default(), NOW, &s, false), Verdict::ExpiredAllowed { at: NOW - DAY });
+    }
+
+    #[test]
+    fn contents_none_read_write() {
+        assert_eq!(judge_now(&token(Access::None, Expiry::Never)), Verdict::Refuse(Refusal::NoContents));
+        let read = token(Access::Read, Expiry::Never);
+        assert_eq!(judge(&read, &State::default(), NOW, &Settings::default(), true), Verdict::Refuse(Refusal::NoWrite));
+        let write = token(Access::Write, Expiry::Never);
+        assert_eq!(judge(&write, &State::default(), NOW, &Settings::default(), true), Verdict::Serve);
+    }
+
+    #[test]
+    fn a_rejected_mark_refuses_until_cleared() {
+        let t = token(Access::Read, Expiry::Never);
+        let mut state = State::default();
+        let r = Rejection { at: NOW - 5, repo: Some("o/r".into()) };
+        state.tokens.push(("t".into(), TokenState { last_used: None, rejected: Some(r.clone()) }));
+        assert_eq!(judge(&t, &state, NOW, &Settings::default(), false), Verdict::Refuse(Refusal::Rejected(r)));
+        assert!(!is_valid(&t, &state, NOW));
+    }
+}

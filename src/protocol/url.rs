@@ -1,0 +1,105 @@
+//! A remote URL split the way git's `credential_from_url` splits it:
+//! `scheme://[user[:password]@]host[:port][/path]`, with percent-escapes decoded in the user
+//! name, host and path. Used for `url=` in a request and for the URLs given to `check`.
+
+pub struct UrlParts {
+    pub protocol: String,
+    pub host: String,
+    pub path: Option<Vec<u8>>,
+    pub username: Option<String>,
+}
+
+/// Splits a URL; the error text says what is wrong without repeating the URL (it may hold a
+/// password).
+pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
+    let sep = find(url, b"://").ok_or("is not a URL with a scheme (like https://host/path)")?;
+    let scheme = &url[..sep];
+    if scheme.is_empty() || !scheme.iter().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b)) {
+        return Err("has an invalid scheme".into());
+    }
+    let rest = &url[sep + 3..];
+    let slash = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(slash);
+    let (userinfo, hostport) = match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+        None => (None, authority),
+    };
+    let host = String::from_utf8(percent_decode(hostport)).map_err(|_| "has a host that is not UTF-8")?;
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    if host.bytes().any(|b| b < 0x21 || b == 0x7f || b == b'/') {
+        return Err("has a host with spaces or control characters".into());
+    }
+    let username = match userinfo {
+        Some(info) => {
+            let user = info.split(|&b| b == b':').next().unwrap_or_default();
+            Some(String::from_utf8(percent_decode(user)).map_err(|_| "has a user name that is not UTF-8")?)
+        }
+        None => None,
+    };
+    let path = match path.get(1..) {
+        Some(p) if !p.is_empty() => Some(percent_decode(p)),
+        _ => None,
+    };
+    Ok(UrlParts { protocol: String::from_utf8_lossy(scheme).to_ascii_lowercase(), host, path, username })
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+pub fn percent_decode(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] == b'%' && i + 2 < input.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(input[i + 1]), hex(input[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(input[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_user_host_port_and_path() {
+        let u = parse_url(b"https://x-access-token:secret@github.com:443/alta3/labs.git").unwrap();
+        assert_eq!(u.protocol, "https");
+        assert_eq!(u.host, "github.com:443");
+        assert_eq!(u.username.as_deref(), Some("x-access-token"));
+        assert_eq!(u.path.unwrap(), b"alta3/labs.git");
+    }
+
+    #[test]
+    fn no_path_and_no_user_are_absent() {
+        let u = parse_url(b"https://example.com").unwrap();
+        assert!(u.path.is_none() && u.username.is_none());
+        assert!(parse_url(b"https://example.com/").unwrap().path.is_none());
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded() {
+        let u = parse_url(b"https://us%40er@h/a%20b").unwrap();
+        assert_eq!(u.username.as_deref(), Some("us@er"));
+        assert_eq!(u.path.unwrap(), b"a b");
+        assert_eq!(percent_decode(b"%4"), b"%4");
+        assert_eq!(percent_decode(b"%zz%41"), b"%zzA");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_url() {
+        assert!(parse_url(b"not a url").is_err());
+        assert!(parse_url(b"https:///path").is_err());
+        assert!(parse_url(b"https://a%0ab/").is_err());
+    }
+}

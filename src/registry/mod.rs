@@ -1,0 +1,166 @@
+//! The registry: what the user told us about their tokens and hosts (`config.toml`), what we
+//! learned while running (`state`: last use, rejected marks), and the index of generic
+//! credentials for every other host. None of these files holds a secret.
+
+pub mod config;
+pub mod credentials;
+pub mod state;
+
+pub use config::{ConfigError, Registry};
+
+use crate::secrets::StoreKind;
+
+/// `github.com` is always a GitHub host; others are declared with `[[host]]`.
+pub const GITHUB: &str = "github.com";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    None,
+    Read,
+    Write,
+}
+
+impl Access {
+    pub fn parse(s: &str) -> Option<Access> {
+        match s {
+            "none" => Some(Access::None),
+            "read" => Some(Access::Read),
+            "write" => Some(Access::Write),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::None => "none",
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Repos {
+    All,
+    /// Repository names as the user wrote them; compared case-insensitively.
+    List(Vec<String>),
+}
+
+impl Repos {
+    pub fn covers(&self, repo: &str) -> bool {
+        match self {
+            Repos::All => true,
+            Repos::List(list) => list.iter().any(|r| r.eq_ignore_ascii_case(repo)),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Repos::All => "all".to_string(),
+            Repos::List(list) => list.join(", "),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    Never,
+    /// Unix seconds.
+    At(i64),
+    /// Not told: treated as valid, shown as unknown, flagged by `doctor`.
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    Store(StoreKind),
+    Env(String),
+    Command(String),
+}
+
+impl SecretSource {
+    pub fn describe(&self) -> String {
+        match self {
+            SecretSource::Store(k) => k.name().to_string(),
+            SecretSource::Env(v) => format!("env {v}"),
+            SecretSource::Command(_) => "command".to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub name: String,
+    pub host: String,
+    pub owner: String,
+    pub repos: Repos,
+    pub contents: Access,
+    /// Other permissions as recorded (`metadata = "read"`, ...), for display only.
+    pub other_permissions: Vec<(String, Access)>,
+    pub expires: Expiry,
+    pub username: Option<String>,
+    pub source: SecretSource,
+    pub default: bool,
+    /// `sha256:...` of the secret, so that `list` never opens the keyring and `store`/`erase`
+    /// recognise a token that git hands back.
+    pub fingerprint: Option<String>,
+}
+
+impl Token {
+    /// The secret store key for this token's secret.
+    pub fn secret_key(&self) -> String {
+        format!("token/{}", self.name)
+    }
+
+    pub fn permissions_text(&self) -> String {
+        let mut parts = vec![format!("contents={}", self.contents.name())];
+        for (k, v) in &self.other_permissions {
+            parts.push(format!("{k}={}", v.name()));
+        }
+        parts.join(",")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnExpired {
+    Refuse,
+    Warn,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub warn_days: i64,
+    pub on_expired: OnExpired,
+    pub secret_store: Option<StoreKind>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { warn_days: 7, on_expired: OnExpired::Refuse, secret_store: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostDecl {
+    /// As git sends it: with `:port` when not the default.
+    pub name: String,
+    pub api: Option<String>,
+    pub allow_http: bool,
+}
+
+/// GitHub's owner and repository names: letters, digits, `-`, `_`, `.`.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s != "."
+        && s != ".."
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// Token names: what a user can type and a shell won't split.
+pub fn valid_token_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+        && !s.starts_with('-')
+}

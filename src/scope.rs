@@ -1,0 +1,158 @@
+//! Which registered tokens cover a repository, narrowest first (SPEC §4):
+//! valid before invalid; an explicit list before `all`; a shorter list before a longer one;
+//! the later expiry; then the name. Pure.
+
+use std::cmp::Reverse;
+
+use crate::policy::is_valid;
+use crate::registry::state::State;
+use crate::registry::{Expiry, Registry, Repos, Token};
+use crate::remote::Remote;
+
+/// Tokens on the remote's host, for its owner, whose repositories include it; when git gave a
+/// username, only tokens with that username or none.
+pub fn candidates<'r>(reg: &'r Registry, remote: &Remote, username: Option<&str>, state: &State, now: i64) -> Vec<&'r Token> {
+    let mut found: Vec<&Token> = reg
+        .tokens
+        .iter()
+        .filter(|t| t.host.eq_ignore_ascii_case(&remote.host))
+        .filter(|t| t.owner.eq_ignore_ascii_case(&remote.owner))
+        .filter(|t| t.repos.covers(&remote.repo))
+        .filter(|t| match (username, &t.username) {
+            (Some(u), Some(tu)) => u == tu,
+            _ => true,
+        })
+        .collect();
+    found.sort_by_key(|t| {
+        let breadth = match &t.repos {
+            Repos::List(list) => (0, list.len()),
+            Repos::All => (1, 0),
+        };
+        let expiry = match t.expires {
+            Expiry::Never => i64::MAX,
+            Expiry::Unknown => i64::MAX - 1,
+            Expiry::At(at) => at,
+        };
+        (!is_valid(t, state, now), breadth, Reverse(expiry), t.name.clone())
+    });
+    found
+}
+
+/// The repositories the host's tokens for `owner` cover, for the "no token covers" hint.
+pub fn covered_by_owner(reg: &Registry, host: &str, owner: &str) -> Option<Vec<String>> {
+    let mut repos: Vec<String> = Vec::new();
+    let mut any = false;
+    for t in reg.tokens.iter().filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner)) {
+        any = true;
+        match &t.repos {
+            Repos::All => repos.push("all".into()),
+            Repos::List(list) => repos.extend(list.iter().cloned()),
+        }
+    }
+    repos.dedup();
+    any.then_some(repos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::state::{Rejection, TokenState};
+    use crate::registry::{Access, SecretSource};
+    use crate::secrets::StoreKind;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn tok(name: &str, owner: &str, repos: Repos, expires: Expiry) -> Token {
+        Token {
+            name: name.into(),
+            host: "github.com".into(),
+            owner: owner.into(),
+            repos,
+            contents: Access::Read,
+            other_permissions: vec![],
+            expires,
+            username: None,
+            source: SecretSource::Store(StoreKind::File),
+            default: false,
+            fingerprint: None,
+        }
+    }
+
+    fn list(names: &[&str]) -> Repos {
+        Repos::List(names.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn remote(host: &str, owner: &str, repo: &str) -> Remote {
+        Remote { host: host.into(), owner: owner.into(), repo: repo.into() }
+    }
+
+    fn names(reg: &Registry, r: &Remote, user: Option<&str>, state: &State) -> Vec<String> {
+        candidates(reg, r, user, state, NOW).iter().map(|t| t.name.clone()).collect()
+    }
+
+    #[test]
+    fn narrowest_scope_wins() {
+        let reg = Registry {
+            tokens: vec![
+                tok("all", "alta3", Repos::All, Expiry::Never),
+                tok("six", "alta3", list(&["labs", "demo", "a", "b", "c", "d"]), Expiry::Never),
+                tok("two", "alta3", list(&["labs", "demo"]), Expiry::Never),
+                tok("other", "acme", Repos::All, Expiry::Never),
+            ],
+            ..Registry::default()
+        };
+        let r = remote("github.com", "ALTA3", "Labs");
+        assert_eq!(names(&reg, &r, None, &State::default()), ["two", "six", "all"]);
+        assert_eq!(names(&reg, &remote("github.com", "alta3", "zzz"), None, &State::default()), ["all"]);
+    }
+
+    #[test]
+    fn invalid_tokens_sort_last_and_ties_go_to_later_expiry_then_name() {
+        let reg = Registry {
+            tokens: vec![
+                tok("expired", "o", list(&["r"]), Expiry::At(NOW - 1)),
+                tok("b", "o", list(&["r", "s"]), Expiry::At(NOW + 100)),
+                tok("a", "o", list(&["r", "s"]), Expiry::At(NOW + 100)),
+                tok("later", "o", list(&["r", "s"]), Expiry::At(NOW + 200)),
+                tok("never", "o", list(&["r", "s"]), Expiry::Never),
+                tok("rejected", "o", list(&["r"]), Expiry::Never),
+            ],
+            ..Registry::default()
+        };
+        let mut state = State::default();
+        state.tokens.push(("rejected".into(), TokenState { last_used: None, rejected: Some(Rejection { at: 1, repo: None }) }));
+        assert_eq!(names(&reg, &remote("github.com", "o", "r"), None, &state), ["never", "later", "a", "b", "rejected", "expired"]);
+    }
+
+    #[test]
+    fn username_filters_only_tokens_that_name_another_user() {
+        let mut bob = tok("bob", "o", Repos::All, Expiry::Never);
+        bob.username = Some("bob".into());
+        let anyone = tok("anyone", "o", list(&["r", "s"]), Expiry::Never);
+        let reg = Registry { tokens: vec![bob, anyone], ..Registry::default() };
+        let r = remote("github.com", "o", "r");
+        assert_eq!(names(&reg, &r, Some("bob"), &State::default()), ["anyone", "bob"]);
+        assert_eq!(names(&reg, &r, Some("alice"), &State::default()), ["anyone"]);
+    }
+
+    #[test]
+    fn hosts_match_exactly_with_port() {
+        let mut ghe = tok("ghe", "o", Repos::All, Expiry::Never);
+        ghe.host = "ghe.test:8443".into();
+        let reg = Registry { tokens: vec![ghe], ..Registry::default() };
+        assert_eq!(names(&reg, &remote("ghe.test:8443", "o", "r"), None, &State::default()), ["ghe"]);
+        for h in ["ghe.test", "ghe.test:443", "ghe.test:8443.evil", "x.ghe.test:8443"] {
+            assert!(names(&reg, &remote(h, "o", "r"), None, &State::default()).is_empty(), "{h}");
+        }
+    }
+
+    #[test]
+    fn covered_by_owner_lists_the_hint() {
+        let reg = Registry {
+            tokens: vec![tok("x", "alta3", list(&["labs", "enchilada"]), Expiry::Never)],
+            ..Registry::default()
+        };
+        assert_eq!(covered_by_owner(&reg, "github.com", "Alta3"), Some(vec!["labs".into(), "enchilada".into()]));
+        assert_eq!(covered_by_owner(&reg, "github.com", "other"), None);
+    }
+}

@@ -1,0 +1,123 @@
+//! The one type that holds a secret (a password, a token, a refresh token).
+//!
+//! It prints as `REDACTED` under `Debug`, has no `Display`, no `Serialize`, no `Clone` by
+//! accident (cloning is explicit through [`Secret::duplicate`]), zeroizes its bytes on drop and
+//! gives its value up only through [`Secret::expose`] — one greppable place, as cargo's
+//! credential providers do. Users see a token only as its [`Secret::fingerprint`].
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
+
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Secret {
+        Secret(bytes)
+    }
+
+    pub fn from_str(s: &str) -> Secret {
+        Secret(s.as_bytes().to_vec())
+    }
+
+    /// The secret's bytes. Every use of this function is a place where a secret leaves the
+    /// type; keep them few.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A second copy, for the rare places that must hand one to two owners.
+    pub fn duplicate(&self) -> Secret {
+        Secret(self.0.clone())
+    }
+
+    /// Compares in time independent of where the first difference is.
+    pub fn equals(&self, other: &[u8]) -> bool {
+        let a = &self.0;
+        if a.len() != other.len() {
+            return false;
+        }
+        a.iter().zip(other).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
+    /// `sha256:` and the first 16 hex digits of the SHA-256 of the secret: enough to tell
+    /// tokens apart and to recognise a token that git hands back, never enough to use it.
+    pub fn fingerprint(&self) -> String {
+        fingerprint_of(&self.0)
+    }
+
+    /// Removes leading and trailing ASCII white space (a token pasted with a newline).
+    pub fn trimmed(mut self) -> Secret {
+        let start = self.0.iter().position(|b| !b.is_ascii_whitespace());
+        let Some(start) = start else {
+            self.0.zeroize();
+            self.0.clear();
+            return self;
+        };
+        let end = self.0.iter().rposition(|b| !b.is_ascii_whitespace()).unwrap_or(start);
+        let kept = self.0[start..=end].to_vec();
+        Secret(kept)
+    }
+}
+
+pub fn fingerprint_of(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::from("sha256:");
+    for b in &digest[..8] {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(REDACTED)")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.equals(&other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let s = Secret::from_str("github_pat_CANARY");
+        assert_eq!(format!("{s:?}"), "Secret(REDACTED)");
+        assert_eq!(format!("{:?}", Some(s)), "Some(Secret(REDACTED))");
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_short() {
+        let fp = Secret::from_str("abc").fingerprint();
+        assert_eq!(fp, "sha256:ba7816bf8f01cfea");
+    }
+
+    #[test]
+    fn trimmed_drops_surrounding_whitespace_only() {
+        assert_eq!(Secret::from_str("  a b\n").trimmed().expose(), b"a b");
+        assert!(Secret::from_str(" \n").trimmed().is_empty());
+    }
+
+    #[test]
+    fn equals_compares_whole_values() {
+        let s = Secret::from_str("abc");
+        assert!(s.equals(b"abc"));
+        assert!(!s.equals(b"abd"));
+        assert!(!s.equals(b"ab"));
+    }
+}
