@@ -18,7 +18,12 @@ impl Context {
     pub fn new(config_flag: Option<&std::path::Path>) -> Result<Context, crate::files::FileError> {
         let config_path = crate::files::config_path(config_flag)?;
         let data_dir = crate::files::data_dir()?;
-        Ok(Context { config_path, stores: Stores::new(data_dir.clone()), data_dir, now: crate::time::now() })
+        Ok(Context {
+            config_path,
+            stores: Stores::new(data_dir.clone()),
+            data_dir,
+            now: crate::time::now(),
+        })
     }
 
     pub fn registry(&self) -> Result<Registry, ConfigError> {

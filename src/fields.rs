@@ -3,7 +3,9 @@
 //! `%2D`). Empty and absent stay distinct, and any byte string round-trips.
 
 pub fn encode(value: Option<&[u8]>) -> String {
-    let Some(value) = value else { return "-".to_string() };
+    let Some(value) = value else {
+        return "-".to_string();
+    };
     if value.is_empty() {
         return "%".to_string();
     }
@@ -18,8 +20,12 @@ pub fn encode(value: Option<&[u8]>) -> String {
     out
 }
 
-/// `None` for `-`; an error for a malformed escape (the file was edited or damaged).
-pub fn decode(text: &str) -> Result<Option<Vec<u8>>, ()> {
+/// A malformed escape: the file was edited by hand or damaged.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Malformed;
+
+/// `None` for `-`; an error for a malformed escape.
+pub fn decode(text: &str) -> Result<Option<Vec<u8>>, Malformed> {
     if text == "-" {
         return Ok(None);
     }
@@ -31,8 +37,8 @@ pub fn decode(text: &str) -> Result<Option<Vec<u8>>, ()> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3).ok_or(())?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            let hex = text.get(i + 1..i + 3).ok_or(Malformed)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| Malformed)?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -48,8 +54,15 @@ mod tests {
 
     #[test]
     fn round_trips_every_kind_of_value() {
-        let values: [Option<&[u8]>; 7] =
-            [None, Some(b""), Some(b"-"), Some(b"a b%c"), Some(b"\xff\x00\n"), Some(b"--"), Some(b"plain/path.git")];
+        let values: [Option<&[u8]>; 7] = [
+            None,
+            Some(b""),
+            Some(b"-"),
+            Some(b"a b%c"),
+            Some(b"\xff\x00\n"),
+            Some(b"--"),
+            Some(b"plain/path.git"),
+        ];
         for v in values {
             let enc = encode(v);
             assert!(!enc.contains([' ', '\n', '\t']), "{enc}");

@@ -13,7 +13,11 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     #[error("could not {action} {path}: {source}")]
-    Io { action: &'static str, path: PathBuf, source: io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
     #[error("timed out after {secs} s waiting for the lock {path} (another git-credential-scoped is still writing)\nhint: if no other process is running, remove {path}")]
     LockTimeout { path: PathBuf, secs: u64 },
     #[error("{path} is writable by group or others; it decides where tokens are sent, so it is refused\nhint: run: chmod go-w {path}")]
@@ -22,8 +26,15 @@ pub enum FileError {
     NoHome,
 }
 
-pub fn io_err<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) -> FileError + 'p {
-    move |source| FileError::Io { action, path: path.to_path_buf(), source }
+pub fn io_err<'p>(
+    action: &'static str,
+    path: &'p Path,
+) -> impl FnOnce(io::Error) -> FileError + 'p {
+    move |source| FileError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The registry file: `--config`, else `GIT_CREDENTIAL_SCOPED_CONFIG`, else
@@ -35,7 +46,10 @@ pub fn config_path(flag: Option<&Path>) -> Result<PathBuf, FileError> {
     if let Some(p) = std::env::var_os("GIT_CREDENTIAL_SCOPED_CONFIG").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    Ok(dirs::config_dir().ok_or(FileError::NoHome)?.join("git-credential-scoped").join("config.toml"))
+    Ok(dirs::config_dir()
+        .ok_or(FileError::NoHome)?
+        .join("git-credential-scoped")
+        .join("config.toml"))
 }
 
 /// Usage state, the generic credential index and the file secret store:
@@ -44,7 +58,9 @@ pub fn data_dir() -> Result<PathBuf, FileError> {
     if let Some(p) = std::env::var_os("GIT_CREDENTIAL_SCOPED_DATA_DIR").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    Ok(dirs::data_dir().ok_or(FileError::NoHome)?.join("git-credential-scoped"))
+    Ok(dirs::data_dir()
+        .ok_or(FileError::NoHome)?
+        .join("git-credential-scoped"))
 }
 
 /// Creates a directory (and its parents) with mode 0700.
@@ -70,7 +86,10 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, FileError> {
 
 /// Replaces `path` with `bytes` atomically, mode 0600. Call with the directory's lock held.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     ensure_dir(dir)?;
     // tempfile creates the file 0600 on Unix.
     let mut tmp = tempfile::Builder::new()
@@ -78,8 +97,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         .tempfile_in(dir)
         .map_err(io_err("create a temporary file in", dir))?;
     tmp.write_all(bytes).map_err(io_err("write", tmp.path()))?;
-    tmp.as_file().sync_all().map_err(io_err("sync", tmp.path()))?;
-    tmp.persist(path).map_err(|e| FileError::Io { action: "replace", path: path.to_path_buf(), source: e.error })?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(io_err("sync", tmp.path()))?;
+    tmp.persist(path).map_err(|e| FileError::Io {
+        action: "replace",
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
@@ -103,7 +128,9 @@ pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
     opts.create(true).truncate(false).write(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let file = opts.open(&path).map_err(io_err("open the lock file", &path))?;
+    let file = opts
+        .open(&path)
+        .map_err(io_err("open the lock file", &path))?;
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {
@@ -113,7 +140,10 @@ pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
             Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
         }
         if start.elapsed() >= LOCK_WAIT {
-            return Err(FileError::LockTimeout { path, secs: LOCK_WAIT.as_secs() });
+            return Err(FileError::LockTimeout {
+                path,
+                secs: LOCK_WAIT.as_secs(),
+            });
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
@@ -127,7 +157,9 @@ pub fn check_not_world_writable(path: &Path) -> Result<(), FileError> {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = fs::metadata(path) {
             if meta.permissions().mode() & 0o022 != 0 {
-                return Err(FileError::Insecure { path: path.to_path_buf() });
+                return Err(FileError::Insecure {
+                    path: path.to_path_buf(),
+                });
             }
         }
     }
@@ -150,8 +182,18 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
-            assert_eq!(fs::metadata(tmp.path().join("a")).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                fs::metadata(tmp.path().join("a"))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o700
+            );
         }
         let leftovers: Vec<_> = fs::read_dir(file.parent().unwrap())
             .unwrap()
@@ -169,7 +211,10 @@ mod tests {
         let file = tmp.path().join("config.toml");
         fs::write(&file, "").unwrap();
         fs::set_permissions(&file, fs::Permissions::from_mode(0o620)).unwrap();
-        assert!(matches!(check_not_world_writable(&file), Err(FileError::Insecure { .. })));
+        assert!(matches!(
+            check_not_world_writable(&file),
+            Err(FileError::Insecure { .. })
+        ));
         fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(check_not_world_writable(&file).is_ok());
     }

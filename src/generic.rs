@@ -32,7 +32,10 @@ fn pack(password: &Secret, refresh: Option<&Secret>) -> Secret {
 fn unpack(blob: &Secret) -> (Secret, Option<Secret>) {
     let bytes = blob.expose();
     match bytes.iter().position(|&b| b == 0) {
-        Some(i) => (Secret::new(bytes[..i].to_vec()), Some(Secret::new(bytes[i + 1..].to_vec()))),
+        Some(i) => (
+            Secret::new(bytes[..i].to_vec()),
+            Some(Secret::new(bytes[i + 1..].to_vec())),
+        ),
         None => (Secret::new(bytes.to_vec()), None),
     }
 }
@@ -44,13 +47,25 @@ pub fn find(ctx: &Context, p: &Pattern) -> Result<Option<Credential>, HelperErro
         let store = ctx.stores.open(e.store)?;
         if let Some(blob) = store.get(&e.secret_key())? {
             let (password, refresh_token) = unpack(&blob);
-            return Ok(Some(Credential { username: e.username.clone(), password, expiry: e.expiry, refresh_token }));
+            return Ok(Some(Credential {
+                username: e.username.clone(),
+                password,
+                expiry: e.expiry,
+                refresh_token,
+            }));
         }
     }
     Ok(None)
 }
 
-pub fn store(ctx: &Context, reg: &Registry, protocol: &str, host: &str, path: Option<Vec<u8>>, cred: Credential) -> Result<(), HelperError> {
+pub fn store(
+    ctx: &Context,
+    reg: &Registry,
+    protocol: &str,
+    host: &str,
+    path: Option<Vec<u8>>,
+    cred: Credential,
+) -> Result<(), HelperError> {
     let kind = default_kind(reg.settings.secret_store)?;
     let secret_store = ctx.stores.open(kind)?;
     let entry = Stored {
@@ -63,9 +78,13 @@ pub fn store(ctx: &Context, reg: &Registry, protocol: &str, host: &str, path: Op
         expiry: cred.expiry,
     };
     // Secret first, then the index: a reader never finds an index entry without its secret.
-    secret_store.set(&entry.secret_key(), &pack(&cred.password, cred.refresh_token.as_ref()))?;
+    secret_store.set(
+        &entry.secret_key(),
+        &pack(&cred.password, cred.refresh_token.as_ref()),
+    )?;
     let replaced = credentials::update(&ctx.data_dir, |entries| {
-        let (old, kept): (Vec<Stored>, Vec<Stored>) = entries.drain(..).partition(|e| e.same_key(&entry));
+        let (old, kept): (Vec<Stored>, Vec<Stored>) =
+            entries.drain(..).partition(|e| e.same_key(&entry));
         entries.push(entry.clone());
         entries.extend(kept);
         old
@@ -87,7 +106,9 @@ pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<()
     for e in entries.iter().filter(|e| e.matches(p)) {
         if let Some(given) = password {
             let store = ctx.stores.open(e.store)?;
-            let Some(blob) = store.get(&e.secret_key())? else { continue };
+            let Some(blob) = store.get(&e.secret_key())? else {
+                continue;
+            };
             if unpack(&blob).0 != *given {
                 continue;
             }
@@ -98,7 +119,8 @@ pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<()
         return Ok(());
     }
     let removed = credentials::update(&ctx.data_dir, |entries| {
-        let (gone, kept): (Vec<Stored>, Vec<Stored>) = entries.drain(..).partition(|e| doomed.contains(&e.id));
+        let (gone, kept): (Vec<Stored>, Vec<Stored>) =
+            entries.drain(..).partition(|e| doomed.contains(&e.id));
         *entries = kept;
         gone
     })?;
@@ -118,9 +140,12 @@ mod tests {
 
     #[test]
     fn pack_and_unpack() {
-        let (p, r) = unpack(&pack(&Secret::from_str("pw"), Some(&Secret::from_str("rt"))));
+        let (p, r) = unpack(&pack(
+            &Secret::from_text("pw"),
+            Some(&Secret::from_text("rt")),
+        ));
         assert_eq!((p.expose(), r.unwrap().expose()), (&b"pw"[..], &b"rt"[..]));
-        let (p, r) = unpack(&pack(&Secret::from_str("pw"), None));
+        let (p, r) = unpack(&pack(&Secret::from_text("pw"), None));
         assert_eq!(p.expose(), b"pw");
         assert!(r.is_none());
     }

@@ -26,7 +26,13 @@ pub enum Action {
     Erase,
 }
 
-pub fn run(action: Action, ctx: &Context, input: &mut impl BufRead, out: &mut impl Write, diag: &mut impl Write) -> Result<(), HelperError> {
+pub fn run(
+    action: Action,
+    ctx: &Context,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+    diag: &mut impl Write,
+) -> Result<(), HelperError> {
     let request = decode(input)?;
     match action {
         Action::Get => get(ctx, &request, out, diag),
@@ -39,24 +45,48 @@ pub fn say(diag: &mut impl Write, line: &str) {
     let _ = writeln!(diag, "{PREFIX}{line}");
 }
 
-fn get(ctx: &Context, req: &Request, out: &mut impl Write, diag: &mut impl Write) -> Result<(), HelperError> {
+fn get(
+    ctx: &Context,
+    req: &Request,
+    out: &mut impl Write,
+    diag: &mut impl Write,
+) -> Result<(), HelperError> {
     // A missing protocol or host is never a wildcard on get.
-    let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else { return Ok(()) };
+    let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else {
+        return Ok(());
+    };
     let reg = ctx.registry()?;
     if reg.github_host(host).is_none() {
-        return answer_generic(ctx, pattern(protocol, host, req.path.as_deref(), req), out).map(|_| ());
+        return answer_generic(ctx, pattern(protocol, host, req.path.as_deref(), req), out)
+            .map(|_| ());
     }
     let state = ctx.state()?;
-    let q = Query { protocol, host, path: req.path.as_deref(), username: req.username.as_deref(), need_write: false };
+    let q = Query {
+        protocol,
+        host,
+        path: req.path.as_deref(),
+        username: req.username.as_deref(),
+        need_write: false,
+    };
     match resolve(&q, &reg, &state, ctx.now) {
         Resolution::NotGitHub | Resolution::NotARepository => {
             answer_generic(ctx, pattern(protocol, host, req.path.as_deref(), req), out)
         }
         Resolution::InsecureProtocol => {
-            say(diag, &format!("refused: {} is a GitHub host and takes tokens over https only, not {}", escape(host.as_bytes()), escape(protocol.as_bytes())));
+            say(
+                diag,
+                &format!(
+                    "refused: {} is a GitHub host and takes tokens over https only, not {}",
+                    escape(host.as_bytes()),
+                    escape(protocol.as_bytes())
+                ),
+            );
             Ok(false)
         }
-        Resolution::NoPath { default, host_has_tokens } => {
+        Resolution::NoPath {
+            default,
+            host_has_tokens,
+        } => {
             if host_has_tokens {
                 say(diag, &messages::no_path_line(host));
             }
@@ -66,13 +96,23 @@ fn get(ctx: &Context, req: &Request, out: &mut impl Write, diag: &mut impl Write
             }
         }
         Resolution::Chosen(choice) => answer_choice(ctx, &choice, out, diag),
-        Resolution::Uncovered { remote, owner_covers } => {
+        Resolution::Uncovered {
+            remote,
+            owner_covers,
+        } => {
             let path = remote.full_name();
-            if answer_generic(ctx, pattern(protocol, host, Some(path.as_bytes()), req), out)? {
+            if answer_generic(
+                ctx,
+                pattern(protocol, host, Some(path.as_bytes()), req),
+                out,
+            )? {
                 return Ok(());
             }
             if let Some(covers) = owner_covers {
-                say(diag, &messages::uncovered_line(&path, &remote.owner, &covers));
+                say(
+                    diag,
+                    &messages::uncovered_line(&path, &remote.owner, &covers),
+                );
             }
             Ok(false)
         }
@@ -80,26 +120,59 @@ fn get(ctx: &Context, req: &Request, out: &mut impl Write, diag: &mut impl Write
     .map(|_| ())
 }
 
-fn pattern<'a>(protocol: &'a str, host: &'a str, path: Option<&'a [u8]>, req: &'a Request) -> Pattern<'a> {
-    Pattern { protocol, host, path, username: req.username.as_deref() }
+fn pattern<'a>(
+    protocol: &'a str,
+    host: &'a str,
+    path: Option<&'a [u8]>,
+    req: &'a Request,
+) -> Pattern<'a> {
+    Pattern {
+        protocol,
+        host,
+        path,
+        username: req.username.as_deref(),
+    }
 }
 
 /// Answers from the generic store; true when something was answered.
 fn answer_generic(ctx: &Context, p: Pattern, out: &mut impl Write) -> Result<bool, HelperError> {
-    let Some(Credential { username, password, expiry, refresh_token }) = generic::find(ctx, &p)? else {
+    let Some(Credential {
+        username,
+        password,
+        expiry,
+        refresh_token,
+    }) = generic::find(ctx, &p)?
+    else {
         return Ok(false);
     };
-    let answer = Answer { username, password: Some(password), password_expiry_utc: expiry, oauth_refresh_token: refresh_token, quit: false };
+    let answer = Answer {
+        username,
+        password: Some(password),
+        password_expiry_utc: expiry,
+        oauth_refresh_token: refresh_token,
+        quit: false,
+    };
     encode(&answer, out)?;
     Ok(true)
 }
 
-fn answer_choice(ctx: &Context, choice: &Choice, out: &mut impl Write, diag: &mut impl Write) -> Result<bool, HelperError> {
+fn answer_choice(
+    ctx: &Context,
+    choice: &Choice,
+    out: &mut impl Write,
+    diag: &mut impl Write,
+) -> Result<bool, HelperError> {
     for line in messages::verdict_lines(choice, ctx.now) {
         say(diag, &line);
     }
     if !choice.verdict.serves() {
-        encode(&Answer { quit: true, ..Answer::default() }, out)?;
+        encode(
+            &Answer {
+                quit: true,
+                ..Answer::default()
+            },
+            out,
+        )?;
         return Ok(true);
     }
     let secret = token_secret(ctx, choice.token)?;
@@ -126,7 +199,12 @@ pub fn token_secret(ctx: &Context, token: &Token) -> Result<Secret, HelperError>
         SecretSource::Command(cmd) => Ok(crate::secrets::run_secret_command(cmd, &token.name)?),
         SecretSource::Store(kind) => {
             let store = ctx.stores.open(*kind)?;
-            store.get(&token.secret_key())?.ok_or_else(|| HelperError::MissingSecret { token: token.name.clone(), store: kind.name() })
+            store
+                .get(&token.secret_key())?
+                .ok_or_else(|| HelperError::MissingSecret {
+                    token: token.name.clone(),
+                    store: kind.name(),
+                })
         }
     }
 }
@@ -134,9 +212,19 @@ pub fn token_secret(ctx: &Context, token: &Token) -> Result<Secret, HelperError>
 /// The registered token on `host` whose secret is `password`, if any. Fingerprints decide
 /// without opening any store; tokens whose secret comes from the environment or a command
 /// (no fingerprint recorded) are asked only when they cover the repository.
-fn registered_token<'r>(ctx: &Context, reg: &'r Registry, host: &str, repo: Option<&(String, String)>, password: &Secret) -> Option<&'r Token> {
+fn registered_token<'r>(
+    ctx: &Context,
+    reg: &'r Registry,
+    host: &str,
+    repo: Option<&(String, String)>,
+    password: &Secret,
+) -> Option<&'r Token> {
     let fp = fingerprint_of(password.expose());
-    let on_host = || reg.tokens.iter().filter(move |t| t.host.eq_ignore_ascii_case(host));
+    let on_host = || {
+        reg.tokens
+            .iter()
+            .filter(move |t| t.host.eq_ignore_ascii_case(host))
+    };
     if let Some(t) = on_host().find(|t| t.fingerprint.as_deref() == Some(fp.as_str())) {
         return Some(t);
     }
@@ -147,7 +235,11 @@ fn registered_token<'r>(ctx: &Context, reg: &'r Registry, host: &str, repo: Opti
 }
 
 fn store(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), HelperError> {
-    let (Some(protocol), Some(host), Some(password)) = (req.protocol.as_deref(), req.host.as_deref(), req.password.as_ref()) else {
+    let (Some(protocol), Some(host), Some(password)) = (
+        req.protocol.as_deref(),
+        req.host.as_deref(),
+        req.password.as_ref(),
+    ) else {
         return Ok(());
     };
     if req.ephemeral {
@@ -162,7 +254,9 @@ fn store(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), Help
         let repo = req.path.as_deref().and_then(owner_repo);
         if let Some(token) = registered_token(ctx, &reg, host, repo.as_ref(), password) {
             let now = ctx.now;
-            state::update(&ctx.data_dir, |s| s.entry(&token.name).last_used = Some(now))?;
+            state::update(&ctx.data_dir, |s| {
+                s.entry(&token.name).last_used = Some(now)
+            })?;
             return Ok(());
         }
         // A secret typed at a prompt: kept for that exact repository only.
@@ -182,7 +276,9 @@ fn store(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), Help
 
 fn erase(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), HelperError> {
     // A blank pattern erases nothing: protocol and host are required.
-    let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else { return Ok(()) };
+    let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else {
+        return Ok(());
+    };
     let reg = ctx.registry()?;
     let mut path = req.path.clone();
     if reg.github_host(host).is_some() {
@@ -190,8 +286,13 @@ fn erase(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), Help
         if let Some(password) = &req.password {
             if let Some(token) = registered_token(ctx, &reg, host, repo.as_ref(), password) {
                 let full = repo.as_ref().map(|(o, r)| format!("{o}/{r}"));
-                let rejection = Rejection { at: ctx.now, repo: full.clone() };
-                state::update(&ctx.data_dir, |s| s.entry(&token.name).rejected = Some(rejection))?;
+                let rejection = Rejection {
+                    at: ctx.now,
+                    repo: full.clone(),
+                };
+                state::update(&ctx.data_dir, |s| {
+                    s.entry(&token.name).rejected = Some(rejection)
+                })?;
                 let on = full.map(|f| format!(" for {f}")).unwrap_or_default();
                 say(diag, &format!("the server rejected token '{}'{on}; it is kept, and refused until `git credential-scoped check --online`, `rotate {}` or `unreject {}`", token.name, token.name, token.name));
                 return Ok(());
@@ -201,6 +302,11 @@ fn erase(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), Help
             path = Some(format!("{o}/{r}").into_bytes());
         }
     }
-    let p = Pattern { protocol, host, path: path.as_deref(), username: req.username.as_deref() };
+    let p = Pattern {
+        protocol,
+        host,
+        path: path.as_deref(),
+        username: req.username.as_deref(),
+    };
     generic::erase(ctx, &p, req.password.as_ref())
 }

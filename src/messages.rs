@@ -22,9 +22,16 @@ pub struct NewTokenLink<'a> {
 
 impl NewTokenLink<'_> {
     pub fn url(&self) -> String {
-        let web = if self.host.eq_ignore_ascii_case("api.github.com") { "github.com" } else { self.host };
+        let web = if self.host.eq_ignore_ascii_case("api.github.com") {
+            "github.com"
+        } else {
+            self.host
+        };
         let name: String = self.name.chars().take(40).collect();
-        let mut url = format!("https://{web}/settings/personal-access-tokens/new?name={}", query(&name));
+        let mut url = format!(
+            "https://{web}/settings/personal-access-tokens/new?name={}",
+            query(&name)
+        );
         if let Some(d) = self.description {
             url.push_str(&format!("&description={}", query(d)));
         }
@@ -140,7 +147,10 @@ fn repo_url(c: &Choice) -> String {
 
 /// The hint when no token covers the repository but the owner has tokens.
 pub fn uncovered_line(full_name: &str, owner: &str, covers: &[String]) -> String {
-    format!("no token covers {full_name}; tokens for {owner} cover: {}", covers.join(", "))
+    format!(
+        "no token covers {full_name}; tokens for {owner} cover: {}",
+        covers.join(", ")
+    )
 }
 
 /// The hint when git sent no path for a GitHub host.

@@ -10,15 +10,21 @@ pub enum Verdict {
     /// Send it; nothing to say.
     Serve,
     /// Send it, and warn: it expires within `warn_days`.
-    Expiring { at: i64 },
+    Expiring {
+        at: i64,
+    },
     /// Send it although it has expired (`on_expired = "warn"`), and warn.
-    ExpiredAllowed { at: i64 },
+    ExpiredAllowed {
+        at: i64,
+    },
     Refuse(Refusal),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    Expired { at: i64 },
+    Expired {
+        at: i64,
+    },
     NoContents,
     /// `check --write` asked for push access and the token has `contents: read`.
     NoWrite,
@@ -42,7 +48,13 @@ fn expired(token: &Token, now: i64) -> bool {
 
 /// The verdict for sending `token` now. Order of checks: a rejected mark first (the server
 /// said no), then contents, then expiry.
-pub fn judge(token: &Token, state: &State, now: i64, settings: &Settings, need_write: bool) -> Verdict {
+pub fn judge(
+    token: &Token,
+    state: &State,
+    now: i64,
+    settings: &Settings,
+    need_write: bool,
+) -> Verdict {
     if let Some(r) = state.rejection(&token.name) {
         return Verdict::Refuse(Refusal::Rejected(r.clone()));
     }
@@ -95,36 +107,75 @@ mod tests {
     fn expiry_boundaries() {
         let at = |d: i64| token(Access::Read, Expiry::At(NOW + d));
         assert_eq!(judge_now(&at(7 * DAY + 1)), Verdict::Serve);
-        assert_eq!(judge_now(&at(7 * DAY)), Verdict::Expiring { at: NOW + 7 * DAY });
+        assert_eq!(
+            judge_now(&at(7 * DAY)),
+            Verdict::Expiring { at: NOW + 7 * DAY }
+        );
         assert_eq!(judge_now(&at(1)), Verdict::Expiring { at: NOW + 1 });
-        assert_eq!(judge_now(&at(0)), Verdict::Refuse(Refusal::Expired { at: NOW }));
-        assert_eq!(judge_now(&token(Access::Read, Expiry::Never)), Verdict::Serve);
-        assert_eq!(judge_now(&token(Access::Read, Expiry::Unknown)), Verdict::Serve);
+        assert_eq!(
+            judge_now(&at(0)),
+            Verdict::Refuse(Refusal::Expired { at: NOW })
+        );
+        assert_eq!(
+            judge_now(&token(Access::Read, Expiry::Never)),
+            Verdict::Serve
+        );
+        assert_eq!(
+            judge_now(&token(Access::Read, Expiry::Unknown)),
+            Verdict::Serve
+        );
     }
 
     #[test]
     fn on_expired_warn_serves_with_a_warning() {
-        let s = Settings { on_expired: OnExpired::Warn, ..Settings::default() };
+        let s = Settings {
+            on_expired: OnExpired::Warn,
+            ..Settings::default()
+        };
         let t = token(Access::Read, Expiry::At(NOW - DAY));
-        assert_eq!(judge(&t, &State::default(), NOW, &s, false), Verdict::ExpiredAllowed { at: NOW - DAY });
+        assert_eq!(
+            judge(&t, &State::default(), NOW, &s, false),
+            Verdict::ExpiredAllowed { at: NOW - DAY }
+        );
     }
 
     #[test]
     fn contents_none_read_write() {
-        assert_eq!(judge_now(&token(Access::None, Expiry::Never)), Verdict::Refuse(Refusal::NoContents));
+        assert_eq!(
+            judge_now(&token(Access::None, Expiry::Never)),
+            Verdict::Refuse(Refusal::NoContents)
+        );
         let read = token(Access::Read, Expiry::Never);
-        assert_eq!(judge(&read, &State::default(), NOW, &Settings::default(), true), Verdict::Refuse(Refusal::NoWrite));
+        assert_eq!(
+            judge(&read, &State::default(), NOW, &Settings::default(), true),
+            Verdict::Refuse(Refusal::NoWrite)
+        );
         let write = token(Access::Write, Expiry::Never);
-        assert_eq!(judge(&write, &State::default(), NOW, &Settings::default(), true), Verdict::Serve);
+        assert_eq!(
+            judge(&write, &State::default(), NOW, &Settings::default(), true),
+            Verdict::Serve
+        );
     }
 
     #[test]
     fn a_rejected_mark_refuses_until_cleared() {
         let t = token(Access::Read, Expiry::Never);
         let mut state = State::default();
-        let r = Rejection { at: NOW - 5, repo: Some("o/r".into()) };
-        state.tokens.push(("t".into(), TokenState { last_used: None, rejected: Some(r.clone()) }));
-        assert_eq!(judge(&t, &state, NOW, &Settings::default(), false), Verdict::Refuse(Refusal::Rejected(r)));
+        let r = Rejection {
+            at: NOW - 5,
+            repo: Some("o/r".into()),
+        };
+        state.tokens.push((
+            "t".into(),
+            TokenState {
+                last_used: None,
+                rejected: Some(r.clone()),
+            },
+        ));
+        assert_eq!(
+            judge(&t, &state, NOW, &Settings::default(), false),
+            Verdict::Refuse(Refusal::Rejected(r))
+        );
         assert!(!is_valid(&t, &state, NOW));
     }
 }

@@ -39,7 +39,13 @@ mod tests {
     #[test]
     fn reduces_paths_to_owner_and_repo() {
         let want = Some(("alta3".to_string(), "labs".to_string()));
-        for p in [&b"alta3/labs"[..], b"alta3/labs.git", b"/alta3/labs.git", b"alta3/labs.git/info/lfs", b"alta3/labs/"] {
+        for p in [
+            &b"alta3/labs"[..],
+            b"alta3/labs.git",
+            b"/alta3/labs.git",
+            b"alta3/labs.git/info/lfs",
+            b"alta3/labs/",
+        ] {
             assert_eq!(or(p), want, "{}", String::from_utf8_lossy(p));
         }
         assert_eq!(or(b"a/b.git.git"), Some(("a".into(), "b.git".into())));
@@ -47,7 +53,17 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_repository() {
-        for p in [&b""[..], b"alta3", b"alta3/", b"/labs", b"a b/c", b"o/\xff", b"../x", b"o/..", b"o/.git"] {
+        for p in [
+            &b""[..],
+            b"alta3",
+            b"alta3/",
+            b"/labs",
+            b"a b/c",
+            b"o/\xff",
+            b"../x",
+            b"o/..",
+            b"o/.git",
+        ] {
             assert_eq!(or(p), None, "{}", String::from_utf8_lossy(p));
         }
     }

@@ -11,7 +11,13 @@ use crate::remote::Remote;
 
 /// Tokens on the remote's host, for its owner, whose repositories include it; when git gave a
 /// username, only tokens with that username or none.
-pub fn candidates<'r>(reg: &'r Registry, remote: &Remote, username: Option<&str>, state: &State, now: i64) -> Vec<&'r Token> {
+pub fn candidates<'r>(
+    reg: &'r Registry,
+    remote: &Remote,
+    username: Option<&str>,
+    state: &State,
+    now: i64,
+) -> Vec<&'r Token> {
     let mut found: Vec<&Token> = reg
         .tokens
         .iter()
@@ -33,7 +39,12 @@ pub fn candidates<'r>(reg: &'r Registry, remote: &Remote, username: Option<&str>
             Expiry::Unknown => i64::MAX - 1,
             Expiry::At(at) => at,
         };
-        (!is_valid(t, state, now), breadth, Reverse(expiry), t.name.clone())
+        (
+            !is_valid(t, state, now),
+            breadth,
+            Reverse(expiry),
+            t.name.clone(),
+        )
     });
     found
 }
@@ -42,7 +53,11 @@ pub fn candidates<'r>(reg: &'r Registry, remote: &Remote, username: Option<&str>
 pub fn covered_by_owner(reg: &Registry, host: &str, owner: &str) -> Option<Vec<String>> {
     let mut repos: Vec<String> = Vec::new();
     let mut any = false;
-    for t in reg.tokens.iter().filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner)) {
+    for t in reg
+        .tokens
+        .iter()
+        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner))
+    {
         any = true;
         match &t.repos {
             Repos::All => repos.push("all".into()),
@@ -83,11 +98,18 @@ mod tests {
     }
 
     fn remote(host: &str, owner: &str, repo: &str) -> Remote {
-        Remote { host: host.into(), owner: owner.into(), repo: repo.into() }
+        Remote {
+            host: host.into(),
+            owner: owner.into(),
+            repo: repo.into(),
+        }
     }
 
     fn names(reg: &Registry, r: &Remote, user: Option<&str>, state: &State) -> Vec<String> {
-        candidates(reg, r, user, state, NOW).iter().map(|t| t.name.clone()).collect()
+        candidates(reg, r, user, state, NOW)
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
     }
 
     #[test]
@@ -95,15 +117,31 @@ mod tests {
         let reg = Registry {
             tokens: vec![
                 tok("all", "alta3", Repos::All, Expiry::Never),
-                tok("six", "alta3", list(&["labs", "demo", "a", "b", "c", "d"]), Expiry::Never),
+                tok(
+                    "six",
+                    "alta3",
+                    list(&["labs", "demo", "a", "b", "c", "d"]),
+                    Expiry::Never,
+                ),
                 tok("two", "alta3", list(&["labs", "demo"]), Expiry::Never),
                 tok("other", "acme", Repos::All, Expiry::Never),
             ],
             ..Registry::default()
         };
         let r = remote("github.com", "ALTA3", "Labs");
-        assert_eq!(names(&reg, &r, None, &State::default()), ["two", "six", "all"]);
-        assert_eq!(names(&reg, &remote("github.com", "alta3", "zzz"), None, &State::default()), ["all"]);
+        assert_eq!(
+            names(&reg, &r, None, &State::default()),
+            ["two", "six", "all"]
+        );
+        assert_eq!(
+            names(
+                &reg,
+                &remote("github.com", "alta3", "zzz"),
+                None,
+                &State::default()
+            ),
+            ["all"]
+        );
     }
 
     #[test]
@@ -120,8 +158,17 @@ mod tests {
             ..Registry::default()
         };
         let mut state = State::default();
-        state.tokens.push(("rejected".into(), TokenState { last_used: None, rejected: Some(Rejection { at: 1, repo: None }) }));
-        assert_eq!(names(&reg, &remote("github.com", "o", "r"), None, &state), ["never", "later", "a", "b", "rejected", "expired"]);
+        state.tokens.push((
+            "rejected".into(),
+            TokenState {
+                last_used: None,
+                rejected: Some(Rejection { at: 1, repo: None }),
+            },
+        ));
+        assert_eq!(
+            names(&reg, &remote("github.com", "o", "r"), None, &state),
+            ["never", "later", "a", "b", "rejected", "expired"]
+        );
     }
 
     #[test]
@@ -129,30 +176,66 @@ mod tests {
         let mut bob = tok("bob", "o", Repos::All, Expiry::Never);
         bob.username = Some("bob".into());
         let anyone = tok("anyone", "o", list(&["r", "s"]), Expiry::Never);
-        let reg = Registry { tokens: vec![bob, anyone], ..Registry::default() };
+        let reg = Registry {
+            tokens: vec![bob, anyone],
+            ..Registry::default()
+        };
         let r = remote("github.com", "o", "r");
-        assert_eq!(names(&reg, &r, Some("bob"), &State::default()), ["anyone", "bob"]);
-        assert_eq!(names(&reg, &r, Some("alice"), &State::default()), ["anyone"]);
+        assert_eq!(
+            names(&reg, &r, Some("bob"), &State::default()),
+            ["anyone", "bob"]
+        );
+        assert_eq!(
+            names(&reg, &r, Some("alice"), &State::default()),
+            ["anyone"]
+        );
     }
 
     #[test]
     fn hosts_match_exactly_with_port() {
         let mut ghe = tok("ghe", "o", Repos::All, Expiry::Never);
         ghe.host = "ghe.test:8443".into();
-        let reg = Registry { tokens: vec![ghe], ..Registry::default() };
-        assert_eq!(names(&reg, &remote("ghe.test:8443", "o", "r"), None, &State::default()), ["ghe"]);
-        for h in ["ghe.test", "ghe.test:443", "ghe.test:8443.evil", "x.ghe.test:8443"] {
-            assert!(names(&reg, &remote(h, "o", "r"), None, &State::default()).is_empty(), "{h}");
+        let reg = Registry {
+            tokens: vec![ghe],
+            ..Registry::default()
+        };
+        assert_eq!(
+            names(
+                &reg,
+                &remote("ghe.test:8443", "o", "r"),
+                None,
+                &State::default()
+            ),
+            ["ghe"]
+        );
+        for h in [
+            "ghe.test",
+            "ghe.test:443",
+            "ghe.test:8443.evil",
+            "x.ghe.test:8443",
+        ] {
+            assert!(
+                names(&reg, &remote(h, "o", "r"), None, &State::default()).is_empty(),
+                "{h}"
+            );
         }
     }
 
     #[test]
     fn covered_by_owner_lists_the_hint() {
         let reg = Registry {
-            tokens: vec![tok("x", "alta3", list(&["labs", "enchilada"]), Expiry::Never)],
+            tokens: vec![tok(
+                "x",
+                "alta3",
+                list(&["labs", "enchilada"]),
+                Expiry::Never,
+            )],
             ..Registry::default()
         };
-        assert_eq!(covered_by_owner(&reg, "github.com", "Alta3"), Some(vec!["labs".into(), "enchilada".into()]));
+        assert_eq!(
+            covered_by_owner(&reg, "github.com", "Alta3"),
+            Some(vec!["labs".into(), "enchilada".into()])
+        );
         assert_eq!(covered_by_owner(&reg, "github.com", "other"), None);
     }
 }

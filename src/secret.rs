@@ -15,7 +15,7 @@ impl Secret {
         Secret(bytes)
     }
 
-    pub fn from_str(s: &str) -> Secret {
+    pub fn from_text(s: &str) -> Secret {
         Secret(s.as_bytes().to_vec())
     }
 
@@ -57,7 +57,11 @@ impl Secret {
             self.0.clear();
             return self;
         };
-        let end = self.0.iter().rposition(|b| !b.is_ascii_whitespace()).unwrap_or(start);
+        let end = self
+            .0
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .unwrap_or(start);
         let kept = self.0[start..=end].to_vec();
         Secret(kept)
     }
@@ -96,26 +100,26 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_value() {
-        let s = Secret::from_str("github_pat_CANARY");
+        let s = Secret::from_text("github_pat_CANARY");
         assert_eq!(format!("{s:?}"), "Secret(REDACTED)");
         assert_eq!(format!("{:?}", Some(s)), "Some(Secret(REDACTED))");
     }
 
     #[test]
     fn fingerprint_is_stable_and_short() {
-        let fp = Secret::from_str("abc").fingerprint();
+        let fp = Secret::from_text("abc").fingerprint();
         assert_eq!(fp, "sha256:ba7816bf8f01cfea");
     }
 
     #[test]
     fn trimmed_drops_surrounding_whitespace_only() {
-        assert_eq!(Secret::from_str("  a b\n").trimmed().expose(), b"a b");
-        assert!(Secret::from_str(" \n").trimmed().is_empty());
+        assert_eq!(Secret::from_text("  a b\n").trimmed().expose(), b"a b");
+        assert!(Secret::from_text(" \n").trimmed().is_empty());
     }
 
     #[test]
     fn equals_compares_whole_values() {
-        let s = Secret::from_str("abc");
+        let s = Secret::from_text("abc");
         assert!(s.equals(b"abc"));
         assert!(!s.equals(b"abd"));
         assert!(!s.equals(b"ab"));

@@ -53,7 +53,13 @@ pub fn format_date(t: i64) -> String {
 /// `YYYY-MM-DDTHH:MM:SSZ` of a timestamp.
 pub fn format_datetime(t: i64) -> String {
     let secs = t.rem_euclid(DAY);
-    format!("{}T{:02}:{:02}:{:02}Z", format_date(t), secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        format_date(t),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 fn num(s: &str) -> Option<i64> {
@@ -83,7 +89,11 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 
 fn parse_clock(s: &str) -> Option<i64> {
     let mut it = s.splitn(3, ':');
-    let (h, m, sec) = (num(it.next()?)?, num(it.next()?)?, num(it.next().unwrap_or("00"))?);
+    let (h, m, sec) = (
+        num(it.next()?)?,
+        num(it.next()?)?,
+        num(it.next().unwrap_or("00"))?,
+    );
     (h < 24 && m < 60 && sec < 61).then_some(h * 3600 + m * 60 + sec)
 }
 
@@ -191,7 +201,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for s in ["", "soon", "2026-13-01", "2026-12-31 25:00:00 UTC", "2026-12-31 12:00:00 EST", "-5"] {
+        for s in [
+            "",
+            "soon",
+            "2026-13-01",
+            "2026-12-31 25:00:00 UTC",
+            "2026-12-31 12:00:00 EST",
+            "-5",
+        ] {
             assert_eq!(parse_timestamp(s), None, "{s}");
         }
     }

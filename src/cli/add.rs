@@ -12,7 +12,9 @@ use crate::registry::{config, valid_name, valid_token_name, Access, Repos, Secre
 use crate::secrets::{default_kind, StoreKind};
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "The token itself is read from a hidden prompt, or from stdin when stdin is not a terminal:\n  git credential-scoped add alta3 --owner alta3 --repo labs,demo --expires-in 90d < token.txt")]
+#[command(
+    after_help = "The token itself is read from a hidden prompt, or from stdin when stdin is not a terminal:\n  git credential-scoped add alta3 --owner alta3 --repo labs,demo --expires-in 90d < token.txt"
+)]
 pub struct Args {
     /// A name for the token (letters, digits, - _ . @)
     pub name: String,
@@ -20,7 +22,13 @@ pub struct Args {
     #[arg(long)]
     pub owner: String,
     /// Repositories the token was given (repeat, or separate with commas)
-    #[arg(long = "repo", value_name = "R[,R...]", value_delimiter = ',', required_unless_present = "all_repos", conflicts_with = "all_repos")]
+    #[arg(
+        long = "repo",
+        value_name = "R[,R...]",
+        value_delimiter = ',',
+        required_unless_present = "all_repos",
+        conflicts_with = "all_repos"
+    )]
     pub repos: Vec<String>,
     /// The token covers all of the owner's repositories
     #[arg(long)]
@@ -54,8 +62,11 @@ pub fn parse_permissions(given: &[String]) -> Result<(Access, Vec<(String, Acces
     let mut contents = None;
     let mut other = Vec::new();
     for p in given {
-        let (k, v) = p.split_once('=').ok_or_else(|| format!("--permission '{p}' must look like contents=read"))?;
-        let access = Access::parse(v).ok_or_else(|| format!("--permission '{p}': the level must be none, read or write"))?;
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| format!("--permission '{p}' must look like contents=read"))?;
+        let access = Access::parse(v)
+            .ok_or_else(|| format!("--permission '{p}': the level must be none, read or write"))?;
         if k == "contents" {
             contents = Some(access);
         } else if k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') && !k.is_empty() {
@@ -70,13 +81,19 @@ pub fn parse_permissions(given: &[String]) -> Result<(Access, Vec<(String, Acces
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let bad = |m: String| -> Box<dyn std::error::Error> { m.into() };
     if !valid_token_name(&a.name) {
-        return Err(bad(format!("'{}' is not a usable token name: use letters, digits, '-', '_', '.', '@'", crate::protocol::escape(a.name.as_bytes()))));
+        return Err(bad(format!(
+            "'{}' is not a usable token name: use letters, digits, '-', '_', '.', '@'",
+            crate::protocol::escape(a.name.as_bytes())
+        )));
     }
     if !valid_name(&a.owner) {
         return Err(bad("--owner is not a GitHub account name".into()));
     }
     if let Some(r) = a.repos.iter().find(|r| !valid_name(r)) {
-        return Err(bad(format!("--repo '{}' is not a repository name (give names without the owner)", crate::protocol::escape(r.as_bytes()))));
+        return Err(bad(format!(
+            "--repo '{}' is not a repository name (give names without the owner)",
+            crate::protocol::escape(r.as_bytes())
+        )));
     }
     let reg = ctx.registry()?;
     let host = a.host.to_ascii_lowercase();
@@ -98,7 +115,11 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         name: a.name.clone(),
         host,
         owner: a.owner.clone(),
-        repos: if a.all_repos { Repos::All } else { Repos::List(dedup(&a.repos)) },
+        repos: if a.all_repos {
+            Repos::All
+        } else {
+            Repos::List(dedup(&a.repos))
+        },
         contents,
         other_permissions,
         expires,
@@ -118,14 +139,22 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     }
     let saved = config::edit(&ctx.config_path, |doc, now| {
         if now.token(&token.name).is_some() {
-            return Err(config::ConfigError::Invalid { path: ctx.config_path.clone(), what: format!("a token named '{}' was added meanwhile", token.name) });
+            return Err(config::ConfigError::Invalid {
+                path: ctx.config_path.clone(),
+                what: format!("a token named '{}' was added meanwhile", token.name),
+            });
         }
         config::put_token(doc, &token);
         Ok(())
     });
     saved?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "added token '{}' to {}", token.name, ctx.config_path.display())?;
+    writeln!(
+        out,
+        "added token '{}' to {}",
+        token.name,
+        ctx.config_path.display()
+    )?;
     for line in summary(&token, ctx.now, a.permissions.is_empty()) {
         writeln!(out, "  {line}")?;
     }

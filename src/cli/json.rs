@@ -66,7 +66,9 @@ fn escape(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -81,7 +83,10 @@ mod tests {
     fn renders_nested_values_with_escapes() {
         let j = Json::Obj(vec![
             ("a", Json::str("q\"\n\u{1b}")),
-            ("b", Json::Arr(vec![Json::Num(-1), Json::Bool(true), Json::Null])),
+            (
+                "b",
+                Json::Arr(vec![Json::Num(-1), Json::Bool(true), Json::Null]),
+            ),
         ]);
         assert_eq!(j.render(), r#"{"a":"q\"\n\u001b","b":[-1,true,null]}"#);
     }

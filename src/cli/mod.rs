@@ -73,7 +73,16 @@ pub enum Command {
 
 /// Runs the command line; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if args
+        .iter()
+        .skip(1)
+        .any(|a| looks_like_token(&a.to_string_lossy()))
+    {
+        report(&"refused: a token was given on the command line, where other users and shell history can see it; secrets are read only from a hidden prompt or stdin\nhint: consider that token exposed: revoke it on GitHub and create a new one");
+        return EXIT_ERROR;
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
@@ -88,6 +97,23 @@ pub fn main() -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// GitHub's token prefixes (fine-grained, classic, OAuth, user-to-server, server-to-server,
+/// refresh), anywhere in an argument (`--token=ghp_...` too).
+fn looks_like_token(arg: &str) -> bool {
+    ["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+        .iter()
+        .any(|p| {
+            arg.match_indices(p).any(|(i, _)| {
+                let rest = &arg[i + p.len()..];
+                rest.len() >= 16
+                    && rest
+                        .bytes()
+                        .take(16)
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        })
 }
 
 /// Prints an error: every line prefixed, so git shows where it comes from.
@@ -133,8 +159,14 @@ fn run(cli: Cli) -> CliResult {
 /// typed it at a terminal, who deserves to hear about the typo.
 fn other(words: &[OsString]) -> i32 {
     if std::io::stdin().is_terminal() {
-        let name = words.first().map(|w| w.to_string_lossy().into_owned()).unwrap_or_default();
-        report(&format!("'{}' is not a command; see: git credential-scoped --help", crate::protocol::escape(name.as_bytes())));
+        let name = words
+            .first()
+            .map(|w| w.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        report(&format!(
+            "'{}' is not a command; see: git credential-scoped --help",
+            crate::protocol::escape(name.as_bytes())
+        ));
         return EXIT_ERROR;
     }
     EXIT_OK

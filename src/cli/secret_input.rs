@@ -22,7 +22,10 @@ pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
         Secret::new(rpassword::prompt_password(prompt)?.into_bytes())
     } else {
         let mut bytes = Vec::new();
-        std::io::stdin().lock().take(65_537).read_to_end(&mut bytes)?;
+        std::io::stdin()
+            .lock()
+            .take(65_537)
+            .read_to_end(&mut bytes)?;
         if bytes.len() > 65_536 {
             zeroize::Zeroize::zeroize(&mut bytes);
             return Err(InputError::TooLarge);
@@ -45,7 +48,10 @@ pub fn shape_warnings(secret: &Secret) -> Vec<String> {
     if s.starts_with(b"ghp_") {
         return vec!["this is a classic personal access token (ghp_...): it reaches every repository you can; a fine-grained token (github_pat_...) limited to the repositories you need is safer".into()];
     }
-    let shaped = s.starts_with(b"github_pat_") && s[11..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let shaped = s.starts_with(b"github_pat_")
+        && s[11..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
     if !shaped {
         return vec!["this does not look like a GitHub fine-grained token (github_pat_...); storing it anyway".into()];
     }

@@ -22,14 +22,27 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let reg = ctx.registry()?;
     let state = ctx.state()?;
     let Some(t) = reg.token(&a.name) else {
-        return Err(format!("no token named '{}'\nhint: `git credential-scoped list` shows the names", crate::protocol::escape(a.name.as_bytes())).into());
+        return Err(format!(
+            "no token named '{}'\nhint: `git credential-scoped list` shows the names",
+            crate::protocol::escape(a.name.as_bytes())
+        )
+        .into());
     };
     let mut out = std::io::stdout().lock();
     if a.json {
-        writeln!(out, "{}", token_json(t, &state, ctx.now, &reg.settings).render())?;
+        writeln!(
+            out,
+            "{}",
+            token_json(t, &state, ctx.now, &reg.settings).render()
+        )?;
         return Ok(EXIT_OK);
     }
-    writeln!(out, "token '{}': {}", t.name, state_label(t, &state, ctx.now, &reg.settings))?;
+    writeln!(
+        out,
+        "token '{}': {}",
+        t.name,
+        state_label(t, &state, ctx.now, &reg.settings)
+    )?;
     for line in summary(t, ctx.now, false) {
         writeln!(out, "  {line}")?;
     }
@@ -42,7 +55,11 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         None => writeln!(out, "  last used:    never recorded")?,
     }
     if let Some(r) = st.and_then(|s| s.rejected.as_ref()) {
-        let on = r.repo.as_deref().map(|r| format!(" for {r}")).unwrap_or_default();
+        let on = r
+            .repo
+            .as_deref()
+            .map(|r| format!(" for {r}"))
+            .unwrap_or_default();
         writeln!(out, "  rejected:     by the server{on} at {}; clear with: git credential-scoped unreject {}", time::format_datetime(r.at), t.name)?;
     }
     writeln!(out, "  renew at:     {}", renewal_link(t))?;

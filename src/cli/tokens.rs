@@ -37,16 +37,28 @@ impl ExpiryArgs {
             return Ok(Expiry::Never);
         }
         if let Some(d) = &self.expires {
-            return time::parse_timestamp(d).map(Expiry::At).ok_or_else(|| "--expires must be a date like 2027-01-31 or a time like 2027-01-31T12:00:00Z".to_string());
+            return time::parse_timestamp(d).map(Expiry::At).ok_or_else(|| {
+                "--expires must be a date like 2027-01-31 or a time like 2027-01-31T12:00:00Z"
+                    .to_string()
+            });
         }
         if let Some(d) = &self.expires_in {
-            return time::parse_duration_days(d).map(|s| Expiry::At(now + s)).ok_or_else(|| "--expires-in must be a number of days like 90d (or weeks: 12w)".to_string());
+            return time::parse_duration_days(d)
+                .map(|s| Expiry::At(now + s))
+                .ok_or_else(|| {
+                    "--expires-in must be a number of days like 90d (or weeks: 12w)".to_string()
+                });
         }
         Ok(Expiry::Unknown)
     }
 }
 
-pub fn store_secret(ctx: &Context, kind: StoreKind, token: &Token, secret: &Secret) -> Result<(), crate::secrets::SecretError> {
+pub fn store_secret(
+    ctx: &Context,
+    kind: StoreKind,
+    token: &Token,
+    secret: &Secret,
+) -> Result<(), crate::secrets::SecretError> {
     ctx.stores.open(kind)?.set(&token.secret_key(), secret)
 }
 
@@ -72,7 +84,10 @@ pub fn state_label(t: &Token, state: &State, now: i64, settings: &Settings) -> &
 
 pub fn summary(t: &Token, now: i64, default_permissions: bool) -> Vec<String> {
     let perms = if default_permissions {
-        format!("{} (the default: no --permission given)", t.permissions_text())
+        format!(
+            "{} (the default: no --permission given)",
+            t.permissions_text()
+        )
     } else {
         t.permissions_text()
     };
@@ -82,10 +97,20 @@ pub fn summary(t: &Token, now: i64, default_permissions: bool) -> Vec<String> {
         format!("repositories: {}", t.repos.describe()),
         format!("permissions:  {perms}"),
         format!("expires:      {}", expiry_text(t.expires, now)),
-        format!("secret:       {}{}", t.source.describe(), t.fingerprint.as_ref().map(|f| format!(", fingerprint {f}")).unwrap_or_default()),
+        format!(
+            "secret:       {}{}",
+            t.source.describe(),
+            t.fingerprint
+                .as_ref()
+                .map(|f| format!(", fingerprint {f}"))
+                .unwrap_or_default()
+        ),
     ];
     if t.expires == Expiry::Unknown {
-        lines.push("note: expiry unknown; pass --expires or --expires-in so expiry can be warned about".into());
+        lines.push(
+            "note: expiry unknown; pass --expires or --expires-in so expiry can be warned about"
+                .into(),
+        );
     }
     if t.default {
         lines.push("default:      used for this host when git sends no repository path".into());
@@ -94,7 +119,13 @@ pub fn summary(t: &Token, now: i64, default_permissions: bool) -> Vec<String> {
 }
 
 fn require<'r>(reg: &'r Registry, name: &str) -> Result<&'r Token, Box<dyn std::error::Error>> {
-    reg.token(name).ok_or_else(|| format!("no token named '{}'\nhint: `git credential-scoped list` shows the names", crate::protocol::escape(name.as_bytes())).into())
+    reg.token(name).ok_or_else(|| {
+        format!(
+            "no token named '{}'\nhint: `git credential-scoped list` shows the names",
+            crate::protocol::escape(name.as_bytes())
+        )
+        .into()
+    })
 }
 
 #[derive(clap::Args, Debug)]
@@ -106,17 +137,25 @@ pub struct RemoveArgs {
 pub fn remove(ctx: &Context, a: RemoveArgs) -> CliResult {
     let reg = ctx.registry()?;
     let token = require(&reg, &a.name)?.clone();
-    config::edit(&ctx.config_path, |doc, _| Ok(config::remove_token(doc, &token.name)))?;
+    config::edit(&ctx.config_path, |doc, _| {
+        Ok(config::remove_token(doc, &token.name))
+    })?;
     if let SecretSource::Store(kind) = token.source {
         ctx.stores.open(kind)?.delete(&token.secret_key())?;
     }
     state::update(&ctx.data_dir, |s| s.forget(&token.name))?;
-    writeln!(std::io::stdout(), "removed token '{}' and its stored secret", token.name)?;
+    writeln!(
+        std::io::stdout(),
+        "removed token '{}' and its stored secret",
+        token.name
+    )?;
     Ok(EXIT_OK)
 }
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "The new token is read from a hidden prompt, or from stdin when stdin is not a terminal.")]
+#[command(
+    after_help = "The new token is read from a hidden prompt, or from stdin when stdin is not a terminal."
+)]
 pub struct RotateArgs {
     /// The token's name
     pub name: String,
@@ -171,7 +210,11 @@ pub fn unreject(ctx: &Context, a: UnrejectArgs) -> CliResult {
     let had = state::update(&ctx.data_dir, |s| s.entry(&token.name).rejected.take())?;
     let mut out = std::io::stdout();
     match had {
-        Some(_) => writeln!(out, "cleared the rejected mark of token '{}'; git will send it again", token.name)?,
+        Some(_) => writeln!(
+            out,
+            "cleared the rejected mark of token '{}'; git will send it again",
+            token.name
+        )?,
         None => writeln!(out, "token '{}' was not marked rejected", token.name)?,
     }
     Ok(EXIT_OK)

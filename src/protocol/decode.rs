@@ -73,9 +73,13 @@ pub fn decode(input: &mut impl BufRead) -> Result<Request, DecodeError> {
         if line.is_empty() {
             break;
         }
-        let eq = line.iter().position(|&b| b == b'=').ok_or(DecodeError::NoEquals(number))?;
+        let eq = line
+            .iter()
+            .position(|&b| b == b'=')
+            .ok_or(DecodeError::NoEquals(number))?;
         let (key, value) = (&line[..eq], &line[eq + 1..]);
-        if value.iter().any(|&b| b == 0 || b == b'\r') || key.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        if value.iter().any(|&b| b == 0 || b == b'\r') || key.iter().any(|&b| b < 0x20 || b == 0x7f)
+        {
             return Err(DecodeError::ControlCharacter { key: escape(key) });
         }
         take_pair(&mut request, &mut seen, &mut url, key, value)?;
@@ -111,7 +115,9 @@ fn take_pair(
             return Ok(());
         }
         b"capability[]" => {
-            request.capability.push(String::from_utf8_lossy(value).into_owned());
+            request
+                .capability
+                .push(String::from_utf8_lossy(value).into_owned());
             return Ok(());
         }
         b"ephemeral" => {
@@ -122,7 +128,9 @@ fn take_pair(
         _ => return Ok(()),
     };
     if seen.contains(&name) {
-        return Err(DecodeError::Duplicate { key: name.to_string() });
+        return Err(DecodeError::Duplicate {
+            key: name.to_string(),
+        });
     }
     seen.push(name);
     match name {
@@ -134,7 +142,8 @@ fn take_pair(
         "oauth_refresh_token" => request.oauth_refresh_token = Some(Secret::new(value.to_vec())),
         // git writes a decimal timestamp; anything else is ignored like an unknown value.
         "password_expiry_utc" => {
-            request.password_expiry_utc = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok())
+            request.password_expiry_utc =
+                std::str::from_utf8(value).ok().and_then(|v| v.parse().ok())
         }
         _ => *url = Some(value.to_vec()),
     }
@@ -144,9 +153,13 @@ fn take_pair(
 /// The values that decide where a secret goes: UTF-8, no control characters at all.
 fn strict(key: &str, value: &[u8]) -> Result<String, DecodeError> {
     if value.iter().any(|&b| b < 0x20 || b == 0x7f) {
-        return Err(DecodeError::ControlCharacter { key: key.to_string() });
+        return Err(DecodeError::ControlCharacter {
+            key: key.to_string(),
+        });
     }
-    String::from_utf8(value.to_vec()).map_err(|_| DecodeError::NotUtf8 { key: key.to_string() })
+    String::from_utf8(value.to_vec()).map_err(|_| DecodeError::NotUtf8 {
+        key: key.to_string(),
+    })
 }
 
 fn is_true(value: &[u8]) -> bool {
@@ -156,19 +169,29 @@ fn is_true(value: &[u8]) -> bool {
 /// `url=` is expanded with the same checks as the separate fields; a part that contradicts a
 /// field given separately refuses the request (a smuggled host must never win).
 fn apply_url(request: &mut Request, url: &[u8]) -> Result<(), DecodeError> {
-    let UrlParts { protocol, host, path, username } =
-        parse_url(url).map_err(DecodeError::BadUrl)?;
+    let UrlParts {
+        protocol,
+        host,
+        path,
+        username,
+    } = parse_url(url).map_err(DecodeError::BadUrl)?;
     let protocol = strict("url", protocol.as_bytes())?;
     let host = strict("url", host.as_bytes())?;
     merge(&mut request.protocol, Some(protocol), "protocol")?;
     merge(&mut request.host, Some(host), "host")?;
     if let Some(user) = username {
-        merge(&mut request.username, Some(strict("url", user.as_bytes())?), "username")?;
+        merge(
+            &mut request.username,
+            Some(strict("url", user.as_bytes())?),
+            "username",
+        )?;
     }
     if let Some(path) = path {
         match &request.path {
             Some(given) if *given != path => {
-                return Err(DecodeError::BadUrl("names a different path than path=".into()))
+                return Err(DecodeError::BadUrl(
+                    "names a different path than path=".into(),
+                ))
             }
             _ => request.path = Some(path),
         }
@@ -176,11 +199,15 @@ fn apply_url(request: &mut Request, url: &[u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
-fn merge(field: &mut Option<String>, from_url: Option<String>, name: &str) -> Result<(), DecodeError> {
+fn merge(
+    field: &mut Option<String>,
+    from_url: Option<String>,
+    name: &str,
+) -> Result<(), DecodeError> {
     match (field.as_ref(), from_url) {
-        (Some(given), Some(url)) if !given.eq_ignore_ascii_case(&url) => {
-            Err(DecodeError::BadUrl(format!("names a different {name} than {name}=")))
-        }
+        (Some(given), Some(url)) if !given.eq_ignore_ascii_case(&url) => Err(DecodeError::BadUrl(
+            format!("names a different {name} than {name}="),
+        )),
         (None, Some(url)) => {
             *field = Some(url);
             Ok(())
@@ -241,7 +268,12 @@ mod tests {
 
     #[test]
     fn control_characters_void_the_fields_that_route_secrets() {
-        for line in [&b"host=a\x1bb\n"[..], b"protocol=ht\ttps\n", b"username=a\x7f\n", b"host=a\0b\n"] {
+        for line in [
+            &b"host=a\x1bb\n"[..],
+            b"protocol=ht\ttps\n",
+            b"username=a\x7f\n",
+            b"host=a\0b\n",
+        ] {
             assert!(parse(line).is_err(), "{}", escape(line));
         }
     }
@@ -255,7 +287,10 @@ mod tests {
 
     #[test]
     fn non_utf8_host_is_refused() {
-        assert!(matches!(parse(b"host=\xff\n"), Err(DecodeError::NotUtf8 { .. })));
+        assert!(matches!(
+            parse(b"host=\xff\n"),
+            Err(DecodeError::NotUtf8 { .. })
+        ));
     }
 
     #[test]
@@ -287,12 +322,18 @@ mod tests {
 
     #[test]
     fn a_line_without_equals_is_refused() {
-        assert!(matches!(parse(b"host=a\nbogus\n"), Err(DecodeError::NoEquals(2))));
+        assert!(matches!(
+            parse(b"host=a\nbogus\n"),
+            Err(DecodeError::NoEquals(2))
+        ));
     }
 
     #[test]
     fn duplicate_scalar_keys_are_refused_but_lists_accumulate() {
-        assert!(matches!(parse(b"host=a\nhost=b\n"), Err(DecodeError::Duplicate { .. })));
+        assert!(matches!(
+            parse(b"host=a\nhost=b\n"),
+            Err(DecodeError::Duplicate { .. })
+        ));
         let r = parse(b"wwwauth[]=a\nwwwauth[]=b\n").unwrap();
         assert_eq!(r.wwwauth.len(), 2);
     }

@@ -30,7 +30,13 @@ impl Answer {
 }
 
 pub fn encode(answer: &Answer, out: &mut impl Write) -> Result<(), EncodeError> {
-    let Answer { username, password, password_expiry_utc, oauth_refresh_token, quit } = answer;
+    let Answer {
+        username,
+        password,
+        password_expiry_utc,
+        oauth_refresh_token,
+        quit,
+    } = answer;
     let mut buf: Vec<u8> = Vec::new();
     let mut field = |key: &'static str, value: &[u8]| -> Result<(), EncodeError> {
         if value.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n') {
@@ -76,9 +82,9 @@ mod tests {
     fn writes_fields_in_order() {
         let a = Answer {
             username: Some("x-access-token".into()),
-            password: Some(Secret::from_str("tok")),
+            password: Some(Secret::from_text("tok")),
             password_expiry_utc: Some(1_800_000_000),
-            oauth_refresh_token: Some(Secret::from_str("rt")),
+            oauth_refresh_token: Some(Secret::from_text("rt")),
             quit: false,
         };
         assert_eq!(
@@ -89,7 +95,10 @@ mod tests {
 
     #[test]
     fn quit_alone() {
-        let a = Answer { quit: true, ..Answer::default() };
+        let a = Answer {
+            quit: true,
+            ..Answer::default()
+        };
         assert_eq!(render(&a).unwrap(), "quit=1\n");
     }
 

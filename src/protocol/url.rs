@@ -14,7 +14,11 @@ pub struct UrlParts {
 pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
     let sep = find(url, b"://").ok_or("is not a URL with a scheme (like https://host/path)")?;
     let scheme = &url[..sep];
-    if scheme.is_empty() || !scheme.iter().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b)) {
+    if scheme.is_empty()
+        || !scheme
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+    {
         return Err("has an invalid scheme".into());
     }
     let rest = &url[sep + 3..];
@@ -24,7 +28,8 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
         Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
         None => (None, authority),
     };
-    let host = String::from_utf8(percent_decode(hostport)).map_err(|_| "has a host that is not UTF-8")?;
+    let host =
+        String::from_utf8(percent_decode(hostport)).map_err(|_| "has a host that is not UTF-8")?;
     if host.is_empty() {
         return Err("has no host".into());
     }
@@ -34,7 +39,10 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
     let username = match userinfo {
         Some(info) => {
             let user = info.split(|&b| b == b':').next().unwrap_or_default();
-            Some(String::from_utf8(percent_decode(user)).map_err(|_| "has a user name that is not UTF-8")?)
+            Some(
+                String::from_utf8(percent_decode(user))
+                    .map_err(|_| "has a user name that is not UTF-8")?,
+            )
         }
         None => None,
     };
@@ -42,7 +50,12 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
         Some(p) if !p.is_empty() => Some(percent_decode(p)),
         _ => None,
     };
-    Ok(UrlParts { protocol: String::from_utf8_lossy(scheme).to_ascii_lowercase(), host, path, username })
+    Ok(UrlParts {
+        protocol: String::from_utf8_lossy(scheme).to_ascii_lowercase(),
+        host,
+        path,
+        username,
+    })
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

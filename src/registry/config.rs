@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{value, Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table};
 
-use super::{Access, Expiry, HostDecl, OnExpired, Repos, SecretSource, Settings, Token};
 use super::{valid_name, valid_token_name, GITHUB};
+use super::{Access, Expiry, HostDecl, OnExpired, Repos, SecretSource, Settings, Token};
 use crate::files::{self, FileError};
 use crate::secrets::StoreKind;
 use crate::time;
@@ -40,11 +40,18 @@ impl Registry {
     /// The declaration of a GitHub host, or `None` when `host` is not a GitHub host.
     /// Exact match (with port), ASCII case-insensitive: no suffix or look-alike matching.
     pub fn github_host(&self, host: &str) -> Option<HostDecl> {
-        if let Some(h) = self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(host)) {
+        if let Some(h) = self
+            .hosts
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(host))
+        {
             return Some(h.clone());
         }
-        host.eq_ignore_ascii_case(GITHUB)
-            .then(|| HostDecl { name: GITHUB.to_string(), api: None, allow_http: false })
+        host.eq_ignore_ascii_case(GITHUB).then(|| HostDecl {
+            name: GITHUB.to_string(),
+            api: None,
+            allow_http: false,
+        })
     }
 
     pub fn token(&self, name: &str) -> Option<&Token> {
@@ -62,31 +69,50 @@ pub fn load(path: &Path) -> Result<Registry, ConfigError> {
 
 pub fn load_document(path: &Path) -> Result<Option<DocumentMut>, ConfigError> {
     files::check_not_world_writable(path)?;
-    let Some(bytes) = files::read_optional(path)? else { return Ok(None) };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| ConfigError::Invalid { path: path.into(), what: "is not UTF-8".into() })?;
-    let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| ConfigError::Syntax {
+    let Some(bytes) = files::read_optional(path)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError::Invalid {
         path: path.into(),
-        line: e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+        what: "is not UTF-8".into(),
     })?;
+    let doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| ConfigError::Syntax {
+            path: path.into(),
+            line: e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            }),
+        })?;
     Ok(Some(doc))
 }
 
 fn from_document(path: &Path, doc: &DocumentMut) -> Result<Registry, ConfigError> {
-    let bad = |what: String| ConfigError::Invalid { path: path.into(), what };
+    let bad = |what: String| ConfigError::Invalid {
+        path: path.into(),
+        what,
+    };
     match doc.get("version").map(|v| v.as_integer()) {
         None => {}
         Some(Some(VERSION)) => {}
-        Some(Some(found)) if found > VERSION => return Err(ConfigError::Version { path: path.into(), found }),
+        Some(Some(found)) if found > VERSION => {
+            return Err(ConfigError::Version {
+                path: path.into(),
+                found,
+            })
+        }
         Some(_) => return Err(bad(format!("'version' must be {VERSION}"))),
     }
     let mut reg = Registry::default();
     if let Some(item) = doc.get("settings") {
-        let t = item.as_table_like().ok_or_else(|| bad("'settings' must be a table".into()))?;
+        let t = item
+            .as_table_like()
+            .ok_or_else(|| bad("'settings' must be a table".into()))?;
         reg.settings = settings(t).map_err(bad)?;
     }
     for (i, t) in tables(doc, "host").map_err(bad)?.into_iter().enumerate() {
-        reg.hosts.push(host(t).map_err(|e| bad(format!("[[host]] #{}: {e}", i + 1)))?);
+        reg.hosts
+            .push(host(t).map_err(|e| bad(format!("[[host]] #{}: {e}", i + 1)))?);
     }
     for (i, t) in tables(doc, "token").map_err(bad)?.into_iter().enumerate() {
         let token = token(t).map_err(|e| bad(format!("[[token]] #{}: {e}", i + 1)))?;
@@ -108,26 +134,32 @@ fn tables<'d>(doc: &'d DocumentMut, key: &str) -> Result<Vec<&'d Table>, String>
     }
 }
 
-
-
 fn get_str<'a>(t: &'a dyn toml_edit::TableLike, key: &str) -> Result<Option<&'a str>, String> {
     match t.get(key) {
         None => Ok(None),
-        Some(i) => i.as_str().map(Some).ok_or_else(|| format!("'{key}' must be a string")),
+        Some(i) => i
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| format!("'{key}' must be a string")),
     }
 }
 
 fn get_bool(t: &dyn toml_edit::TableLike, key: &str) -> Result<bool, String> {
     match t.get(key) {
         None => Ok(false),
-        Some(i) => i.as_bool().ok_or_else(|| format!("'{key}' must be true or false")),
+        Some(i) => i
+            .as_bool()
+            .ok_or_else(|| format!("'{key}' must be true or false")),
     }
 }
 
 fn settings(t: &dyn toml_edit::TableLike) -> Result<Settings, String> {
     let mut s = Settings::default();
     if let Some(i) = t.get("warn_days") {
-        s.warn_days = i.as_integer().filter(|d| (0..=366).contains(d)).ok_or("'warn_days' must be a number of days from 0 to 366")?;
+        s.warn_days = i
+            .as_integer()
+            .filter(|d| (0..=366).contains(d))
+            .ok_or("'warn_days' must be a number of days from 0 to 366")?;
     }
     if let Some(v) = get_str(t, "on_expired")? {
         s.on_expired = match v {
@@ -137,7 +169,8 @@ fn settings(t: &dyn toml_edit::TableLike) -> Result<Settings, String> {
         };
     }
     if let Some(v) = get_str(t, "secret_store")? {
-        s.secret_store = Some(StoreKind::parse(v).ok_or("'secret_store' must be \"keyring\" or \"file\"")?);
+        s.secret_store =
+            Some(StoreKind::parse(v).ok_or("'secret_store' must be \"keyring\" or \"file\"")?);
     }
     Ok(s)
 }
@@ -145,7 +178,10 @@ fn settings(t: &dyn toml_edit::TableLike) -> Result<Settings, String> {
 fn host(t: &dyn toml_edit::TableLike) -> Result<HostDecl, String> {
     let name = get_str(t, "name")?.ok_or("'name' is missing")?;
     if !valid_host(name) {
-        return Err(format!("'name' = \"{}\" is not a host name (with an optional :port)", crate::protocol::escape(name.as_bytes())));
+        return Err(format!(
+            "'name' = \"{}\" is not a host name (with an optional :port)",
+            crate::protocol::escape(name.as_bytes())
+        ));
     }
     let api = get_str(t, "api")?.map(str::to_string);
     if let Some(a) = &api {
@@ -153,7 +189,11 @@ fn host(t: &dyn toml_edit::TableLike) -> Result<HostDecl, String> {
             return Err("'api' must be an http(s) URL".into());
         }
     }
-    Ok(HostDecl { name: name.to_ascii_lowercase(), api, allow_http: get_bool(t, "allow_http")? })
+    Ok(HostDecl {
+        name: name.to_ascii_lowercase(),
+        api,
+        allow_http: get_bool(t, "allow_http")?,
+    })
 }
 
 /// A host name as git sends it: letters, digits, `-`, `.`, an optional `:port`; or an IPv6
@@ -169,11 +209,19 @@ pub fn valid_host(s: &str) -> bool {
         }
         _ => (s, None),
     };
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
     let name_ok = if name.starts_with('[') {
-        name.ends_with(']') && name[1..name.len() - 1].bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        name.ends_with(']')
+            && name[1..name.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
     } else {
-        !name.is_empty() && name.len() <= 253 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        !name.is_empty()
+            && name.len() <= 253
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     };
     port_ok && name_ok
 }
@@ -192,7 +240,9 @@ fn token_fields(name: &str, t: &dyn toml_edit::TableLike) -> Result<Token, Strin
     if !valid_host(&host) {
         return Err("'host' is not a host name".into());
     }
-    let owner = get_str(t, "owner")?.ok_or("'owner' is missing")?.to_string();
+    let owner = get_str(t, "owner")?
+        .ok_or("'owner' is missing")?
+        .to_string();
     if !valid_name(&owner) {
         return Err("'owner' is not a GitHub account name".into());
     }
@@ -200,7 +250,9 @@ fn token_fields(name: &str, t: &dyn toml_edit::TableLike) -> Result<Token, Strin
     let (contents, other_permissions) = permissions(t)?;
     let expires = match t.get("expires") {
         None => Expiry::Unknown,
-        Some(i) => expiry(i).ok_or("'expires' must be \"never\", a date (2027-01-31) or a time (2027-01-31T12:00:00Z)")?,
+        Some(i) => expiry(i).ok_or(
+            "'expires' must be \"never\", a date (2027-01-31) or a time (2027-01-31T12:00:00Z)",
+        )?,
     };
     let username = get_str(t, "username")?.map(str::to_string);
     if let Some(u) = &username {
@@ -226,14 +278,21 @@ fn token_fields(name: &str, t: &dyn toml_edit::TableLike) -> Result<Token, Strin
 }
 
 fn repos(t: &dyn toml_edit::TableLike) -> Result<Repos, String> {
-    let item = t.get("repositories").ok_or("'repositories' is missing (a list of names, or \"all\")")?;
+    let item = t
+        .get("repositories")
+        .ok_or("'repositories' is missing (a list of names, or \"all\")")?;
     if item.as_str() == Some("all") {
         return Ok(Repos::All);
     }
-    let arr = item.as_array().ok_or("'repositories' must be a list of names or \"all\"")?;
+    let arr = item
+        .as_array()
+        .ok_or("'repositories' must be a list of names or \"all\"")?;
     let mut list = Vec::new();
     for v in arr.iter() {
-        let r = v.as_str().filter(|r| valid_name(r)).ok_or("'repositories' holds something that is not a repository name")?;
+        let r = v
+            .as_str()
+            .filter(|r| valid_name(r))
+            .ok_or("'repositories' holds something that is not a repository name")?;
         if !list.iter().any(|o: &String| o.eq_ignore_ascii_case(r)) {
             list.push(r.to_string());
         }
@@ -245,12 +304,19 @@ fn repos(t: &dyn toml_edit::TableLike) -> Result<Repos, String> {
 }
 
 fn permissions(t: &dyn toml_edit::TableLike) -> Result<(Access, Vec<(String, Access)>), String> {
-    let Some(item) = t.get("permissions") else { return Ok((Access::Read, Vec::new())) };
-    let table = item.as_table_like().ok_or("'permissions' must be a table like { contents = \"read\" }")?;
+    let Some(item) = t.get("permissions") else {
+        return Ok((Access::Read, Vec::new()));
+    };
+    let table = item
+        .as_table_like()
+        .ok_or("'permissions' must be a table like { contents = \"read\" }")?;
     let mut contents = Access::None;
     let mut other = Vec::new();
     for (k, v) in table.iter() {
-        let access = v.as_str().and_then(Access::parse).ok_or_else(|| format!("permission '{k}' must be \"none\", \"read\" or \"write\""))?;
+        let access = v
+            .as_str()
+            .and_then(Access::parse)
+            .ok_or_else(|| format!("permission '{k}' must be \"none\", \"read\" or \"write\""))?;
         if k == "contents" {
             contents = access;
         } else {
@@ -276,7 +342,9 @@ fn source(t: &dyn toml_edit::TableLike) -> Result<SecretSource, String> {
     let env = get_str(t, "secret_env")?;
     let command = get_str(t, "secret_command")?;
     match (store, env, command) {
-        (Some(s), None, None) => StoreKind::parse(s).map(SecretSource::Store).ok_or_else(|| "'secret' must be \"keyring\" or \"file\"".to_string()),
+        (Some(s), None, None) => StoreKind::parse(s)
+            .map(SecretSource::Store)
+            .ok_or_else(|| "'secret' must be \"keyring\" or \"file\"".to_string()),
         (None, Some(v), None) if !v.is_empty() => Ok(SecretSource::Env(v.to_string())),
         (None, None, Some(c)) if !c.trim().is_empty() => Ok(SecretSource::Command(c.to_string())),
         (None, None, None) => Ok(SecretSource::Store(StoreKind::Keyring)),
@@ -287,7 +355,9 @@ fn source(t: &dyn toml_edit::TableLike) -> Result<SecretSource, String> {
 /// A new, empty registry document.
 pub fn new_document() -> DocumentMut {
     let mut doc = DocumentMut::new();
-    doc.decor_mut().set_prefix("# git-credential-scoped registry: tokens and GitHub hosts. No secrets here.\n");
+    doc.decor_mut().set_prefix(
+        "# git-credential-scoped registry: tokens and GitHub hosts. No secrets here.\n",
+    );
     doc["version"] = value(VERSION);
     doc
 }
@@ -298,8 +368,12 @@ pub fn put_token(doc: &mut DocumentMut, token: &Token) {
     if !doc.contains_key("token") {
         doc["token"] = Item::ArrayOfTables(ArrayOfTables::new());
     }
-    let Some(arr) = doc["token"].as_array_of_tables_mut() else { return };
-    let existing = arr.iter_mut().find(|t| t.get("name").and_then(Item::as_str) == Some(token.name.as_str()));
+    let Some(arr) = doc["token"].as_array_of_tables_mut() else {
+        return;
+    };
+    let existing = arr
+        .iter_mut()
+        .find(|t| t.get("name").and_then(Item::as_str) == Some(token.name.as_str()));
     match existing {
         Some(table) => fill_token(table, token),
         None => {
@@ -311,7 +385,19 @@ pub fn put_token(doc: &mut DocumentMut, token: &Token) {
 }
 
 fn fill_token(t: &mut Table, token: &Token) {
-    let Token { name, host, owner, repos, contents, other_permissions, expires, username, source, default, fingerprint } = token;
+    let Token {
+        name,
+        host,
+        owner,
+        repos,
+        contents,
+        other_permissions,
+        expires,
+        username,
+        source,
+        default,
+        fingerprint,
+    } = token;
     set(t, "name", value(name.as_str()));
     set(t, "host", value(host.as_str()));
     set(t, "owner", value(owner.as_str()));
@@ -341,8 +427,16 @@ fn fill_token(t: &mut Table, token: &Token) {
     set(t, "secret", store);
     set(t, "secret_env", env);
     set(t, "secret_command", command);
-    set(t, "default", if *default { value(true) } else { Item::None });
-    set(t, "fingerprint", fingerprint.as_deref().map_or(Item::None, value));
+    set(
+        t,
+        "default",
+        if *default { value(true) } else { Item::None },
+    );
+    set(
+        t,
+        "fingerprint",
+        fingerprint.as_deref().map_or(Item::None, value),
+    );
 }
 
 /// Sets a key, leaving an equal value untouched and keeping the comments around a changed one.
@@ -367,7 +461,9 @@ fn set(t: &mut Table, key: &str, new: Item) {
 
 /// Removes the token table named `name`; false when there is none.
 pub fn remove_token(doc: &mut DocumentMut, name: &str) -> bool {
-    let Some(arr) = doc.get_mut("token").and_then(Item::as_array_of_tables_mut) else { return false };
+    let Some(arr) = doc.get_mut("token").and_then(Item::as_array_of_tables_mut) else {
+        return false;
+    };
     let before = arr.len();
     arr.retain(|t| t.get("name").and_then(Item::as_str) != Some(name));
     before != arr.len()
@@ -375,15 +471,27 @@ pub fn remove_token(doc: &mut DocumentMut, name: &str) -> bool {
 
 /// Loads the document, lets `change` edit it, validates the result and writes it back, all
 /// under the config directory's lock.
-pub fn edit<T>(path: &Path, change: impl FnOnce(&mut DocumentMut, &Registry) -> Result<T, ConfigError>) -> Result<T, ConfigError> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map_or("config".into(), |n| n.to_string_lossy().into_owned());
+pub fn edit<T>(
+    path: &Path,
+    change: impl FnOnce(&mut DocumentMut, &Registry) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or("config".into(), |n| n.to_string_lossy().into_owned());
     let _lock = files::lock(dir, &format!(".{name}.lock"))?;
     let mut doc = load_document(path)?.unwrap_or_else(new_document);
     let before = from_document(path, &doc)?;
     let result = change(&mut doc, &before)?;
     from_document(path, &doc)?;
-    files::write_atomic(path, doc.to_string().as_bytes())?;
+    let mut text = doc.to_string();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    files::write_atomic(path, text.as_bytes())?;
     Ok(result)
 }
 
@@ -435,10 +543,16 @@ default = true
         assert_eq!(t.host, "github.com");
         assert_eq!(t.repos, Repos::List(vec!["labs".into(), "demo".into()]));
         assert_eq!(t.contents, Access::Read);
-        assert_eq!(t.expires, Expiry::At(time::parse_timestamp("2027-02-19T13:58:00Z").unwrap()));
+        assert_eq!(
+            t.expires,
+            Expiry::At(time::parse_timestamp("2027-02-19T13:58:00Z").unwrap())
+        );
         assert_eq!(t.source, SecretSource::Store(StoreKind::File));
         let p = &r.tokens[1];
-        assert_eq!((p.repos.clone(), p.expires, p.default), (Repos::All, Expiry::Never, true));
+        assert_eq!(
+            (p.repos.clone(), p.expires, p.default),
+            (Repos::All, Expiry::Never, true)
+        );
         assert_eq!(p.source, SecretSource::Env("MY_TOKEN".into()));
         assert!(r.github_host("github.com").is_some());
         assert!(r.github_host("ghe.example.com:8443").is_some());
@@ -448,11 +562,15 @@ default = true
 
     #[test]
     fn errors_name_the_token_and_key() {
-        let e = parse("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = [\"a\"]\nexpires = \"soon\"\n").unwrap_err();
+        let e = parse(
+            "[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = [\"a\"]\nexpires = \"soon\"\n",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("token 't': 'expires'"), "{e}");
         let e = parse("version = 2\n").unwrap_err();
         assert!(matches!(e, ConfigError::Version { found: 2, .. }));
-        let e = parse("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = [\"a/b\"]\n").unwrap_err();
+        let e = parse("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = [\"a/b\"]\n")
+            .unwrap_err();
         assert!(e.to_string().contains("repository name"), "{e}");
         let e = parse("[[token]]\nname=\"t\"\nowner=\"o\"\nrepositories=\"all\"\n[[token]]\nname=\"t\"\nowner=\"p\"\nrepositories=\"all\"\n").unwrap_err();
         assert!(e.to_string().contains("used twice"), "{e}");
@@ -471,7 +589,10 @@ default = true
         n.source = SecretSource::Command("pass show x".into());
         put_token(&mut doc, &n);
         let text = doc.to_string();
-        assert!(text.contains("# my settings") && text.contains("# the installer token"), "{text}");
+        assert!(
+            text.contains("# my settings") && text.contains("# the installer token"),
+            "{text}"
+        );
         let again = parse(&text).unwrap();
         assert_eq!(again.tokens[0], t);
         assert_eq!(again.tokens[2], n);
@@ -482,7 +603,12 @@ default = true
 
     #[test]
     fn host_names() {
-        for ok in ["github.com", "127.0.0.1:8443", "ghe.example.com", "[::1]:443"] {
+        for ok in [
+            "github.com",
+            "127.0.0.1:8443",
+            "ghe.example.com",
+            "[::1]:443",
+        ] {
             assert!(valid_host(ok), "{ok}");
         }
         for bad in ["", "a b", "evil.test/github.com", "h:", "h:123456", "a@b"] {

@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::fields;
 use crate::files::{self, FileError};
 use crate::secrets::StoreKind;
-use crate::fields;
 
 pub const FILE: &str = "credentials";
 pub const LOCK: &str = ".credentials.lock";
@@ -41,7 +41,8 @@ impl Stored {
         self.protocol == p.protocol
             && self.host.eq_ignore_ascii_case(p.host)
             && p.path.is_none_or(|path| self.path.as_deref() == Some(path))
-            && p.username.is_none_or(|u| self.username.as_deref() == Some(u))
+            && p.username
+                .is_none_or(|u| self.username.as_deref() == Some(u))
     }
 
     /// Same key: the fields `store` identifies a credential by, absent ones included.
@@ -61,7 +62,9 @@ impl Stored {
 pub enum IndexError {
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("{path} is damaged at line {line}\nhint: fix or remove that line (it holds no secret)")]
+    #[error(
+        "{path} is damaged at line {line}\nhint: fix or remove that line (it holds no secret)"
+    )]
     Damaged { path: PathBuf, line: usize },
 }
 
@@ -71,8 +74,13 @@ pub fn path(data_dir: &Path) -> PathBuf {
 
 pub fn load(data_dir: &Path) -> Result<Vec<Stored>, IndexError> {
     let path = path(data_dir);
-    let Some(bytes) = files::read_optional(&path)? else { return Ok(Vec::new()) };
-    let damaged = |line| IndexError::Damaged { path: path.clone(), line };
+    let Some(bytes) = files::read_optional(&path)? else {
+        return Ok(Vec::new());
+    };
+    let damaged = |line| IndexError::Damaged {
+        path: path.clone(),
+        line,
+    };
     let text = std::str::from_utf8(&bytes).map_err(|_| damaged(1))?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -104,11 +112,20 @@ fn parse_line(line: &str) -> Option<Stored> {
         "-" => None,
         n => Some(n.parse().ok()?),
     };
-    Some(Stored { id, store, protocol, host, path, username, expiry })
+    Some(Stored {
+        id,
+        store,
+        protocol,
+        host,
+        path,
+        username,
+        expiry,
+    })
 }
 
 pub fn save(data_dir: &Path, entries: &[Stored]) -> Result<(), IndexError> {
-    let mut out = String::from("# git-credential-scoped credential index v1 (no secrets in this file)\n");
+    let mut out =
+        String::from("# git-credential-scoped credential index v1 (no secrets in this file)\n");
     for e in entries {
         let line = [
             e.id.clone(),
@@ -127,7 +144,10 @@ pub fn save(data_dir: &Path, entries: &[Stored]) -> Result<(), IndexError> {
 }
 
 /// Runs `change` on the index under its lock and saves the result.
-pub fn update<T>(data_dir: &Path, change: impl FnOnce(&mut Vec<Stored>) -> T) -> Result<T, IndexError> {
+pub fn update<T>(
+    data_dir: &Path,
+    change: impl FnOnce(&mut Vec<Stored>) -> T,
+) -> Result<T, IndexError> {
     let _lock = files::lock(data_dir, LOCK)?;
     let mut entries = load(data_dir)?;
     let result = change(&mut entries);
@@ -142,7 +162,11 @@ pub fn new_id() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("{nanos:x}{:x}{:x}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{nanos:x}{:x}{:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[cfg(test)]
@@ -162,7 +186,12 @@ mod tests {
     }
 
     fn pat<'a>(path: Option<&'a [u8]>, username: Option<&'a str>) -> Pattern<'a> {
-        Pattern { protocol: "https", host: "example.com:8443", path, username }
+        Pattern {
+            protocol: "https",
+            host: "example.com:8443",
+            path,
+            username,
+        }
     }
 
     #[test]

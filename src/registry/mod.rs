@@ -136,7 +136,11 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { warn_days: 7, on_expired: OnExpired::Refuse, secret_store: None }
+        Settings {
+            warn_days: 7,
+            on_expired: OnExpired::Refuse,
+            secret_store: None,
+        }
     }
 }
 
@@ -154,13 +158,15 @@ pub fn valid_name(s: &str) -> bool {
         && s.len() <= 100
         && s != "."
         && s != ".."
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// Token names: what a user can type and a shell won't split.
 pub fn valid_token_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
         && !s.starts_with('-')
 }

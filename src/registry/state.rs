@@ -63,8 +63,13 @@ pub enum StateError {
 
 pub fn load(data_dir: &Path) -> Result<State, StateError> {
     let path = data_dir.join(FILE);
-    let Some(bytes) = files::read_optional(&path)? else { return Ok(State::default()) };
-    let damaged = |line| StateError::Damaged { path: path.clone(), line };
+    let Some(bytes) = files::read_optional(&path)? else {
+        return Ok(State::default());
+    };
+    let damaged = |line| StateError::Damaged {
+        path: path.clone(),
+        line,
+    };
     let text = std::str::from_utf8(&bytes).map_err(|_| damaged(1))?;
     let mut state = State::default();
     for (n, line) in text.lines().enumerate() {
@@ -93,11 +98,19 @@ fn parse_line(line: &str) -> Option<(String, TokenState)> {
         None => None,
     };
     let rejected = rejected_at.map(|at| Rejection { at, repo });
-    Some((name, TokenState { last_used, rejected }))
+    Some((
+        name,
+        TokenState {
+            last_used,
+            rejected,
+        },
+    ))
 }
 
 fn save(data_dir: &Path, state: &State) -> Result<(), StateError> {
-    let mut out = String::from("# git-credential-scoped usage state v1: name last_used rejected_at rejected_repo\n");
+    let mut out = String::from(
+        "# git-credential-scoped usage state v1: name last_used rejected_at rejected_repo\n",
+    );
     let t = |v: Option<i64>| v.map_or("-".to_string(), |v| v.to_string());
     for (name, s) in &state.tokens {
         let repo = s.rejected.as_ref().and_then(|r| r.repo.as_deref());
@@ -130,7 +143,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         update(tmp.path(), |s| {
             s.entry("a").last_used = Some(5);
-            s.entry("b").rejected = Some(Rejection { at: 7, repo: Some("o/r".into()) });
+            s.entry("b").rejected = Some(Rejection {
+                at: 7,
+                repo: Some("o/r".into()),
+            });
             s.entry("c").rejected = Some(Rejection { at: 8, repo: None });
         })
         .unwrap();

@@ -12,14 +12,20 @@ use crate::secret::Secret;
 const LIMIT: Duration = Duration::from_secs(30);
 
 pub fn run_secret_command(command: &str, token: &str) -> Result<Secret, SecretError> {
-    let fail = |problem: String| SecretError::Command { token: token.to_string(), problem };
+    let fail = |problem: String| SecretError::Command {
+        token: token.to_string(),
+        problem,
+    };
     let mut child = shell(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| fail(format!("could not start: {e}")))?;
-    let mut stdout = child.stdout.take().ok_or_else(|| fail("has no stdout".into()))?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| fail("has no stdout".into()))?;
     let reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = stdout.by_ref().take(1 << 16).read_to_end(&mut buf);
@@ -42,7 +48,12 @@ pub fn run_secret_command(command: &str, token: &str) -> Result<Secret, SecretEr
     if !status.success() {
         return Err(fail(format!("failed ({status})")));
     }
-    let first = out.expose().split(|&b| b == b'\n').next().unwrap_or_default().to_vec();
+    let first = out
+        .expose()
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default()
+        .to_vec();
     let secret = Secret::new(first).trimmed();
     if secret.is_empty() {
         return Err(fail("printed nothing".into()));
@@ -76,8 +87,13 @@ mod tests {
 
     #[test]
     fn failures_are_reported_without_output() {
-        let e = run_secret_command("echo leaked; exit 3", "t").unwrap_err().to_string();
+        let e = run_secret_command("echo leaked; exit 3", "t")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("failed") && !e.contains("leaked"), "{e}");
-        assert!(run_secret_command("true", "t").unwrap_err().to_string().contains("printed nothing"));
+        assert!(run_secret_command("true", "t")
+            .unwrap_err()
+            .to_string()
+            .contains("printed nothing"));
     }
 }

@@ -29,14 +29,20 @@ impl FileStore {
     fn load(&self) -> Result<Entries, SecretError> {
         let path = self.path();
         files::check_not_world_writable(&path)?;
-        let Some(mut bytes) = files::read_optional(&path)? else { return Ok(Entries(Vec::new())) };
-        let parsed = parse(&bytes).map_err(|line| SecretError::Damaged { path: path.clone(), line });
+        let Some(mut bytes) = files::read_optional(&path)? else {
+            return Ok(Entries(Vec::new()));
+        };
+        let parsed = parse(&bytes).map_err(|line| SecretError::Damaged {
+            path: path.clone(),
+            line,
+        });
         zeroize::Zeroize::zeroize(&mut bytes);
         parsed
     }
 
     fn save(&self, entries: &Entries) -> Result<(), SecretError> {
-        let mut out = String::from("# git-credential-scoped file secret store (plaintext, keep private)\n");
+        let mut out =
+            String::from("# git-credential-scoped file secret store (plaintext, keep private)\n");
         for (key, secret) in &entries.0 {
             out.push_str(&fields::encode(Some(key.as_bytes())));
             out.push(' ');
@@ -64,7 +70,11 @@ fn parse(bytes: &[u8]) -> Result<Entries, usize> {
             continue;
         }
         let (k, v) = line.split_once(' ').ok_or(n + 1)?;
-        let key = fields::decode(k).ok().flatten().and_then(|k| String::from_utf8(k).ok()).ok_or(n + 1)?;
+        let key = fields::decode(k)
+            .ok()
+            .flatten()
+            .and_then(|k| String::from_utf8(k).ok())
+            .ok_or(n + 1)?;
         let value = fields::decode(v).ok().flatten().ok_or(n + 1)?;
         entries.0.push((key, Secret::new(value)));
     }
@@ -74,7 +84,11 @@ fn parse(bytes: &[u8]) -> Result<Entries, usize> {
 impl SecretStore for FileStore {
     fn get(&self, key: &str) -> Result<Option<Secret>, SecretError> {
         let entries = self.load()?;
-        Ok(entries.0.iter().find(|(k, _)| k == key).map(|(_, s)| s.duplicate()))
+        Ok(entries
+            .0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, s)| s.duplicate()))
     }
 
     fn set(&self, key: &str, secret: &Secret) -> Result<(), SecretError> {
@@ -101,9 +115,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = FileStore::new(tmp.path().join("d"));
         assert!(store.get("a").unwrap().is_none());
-        store.set("a", &Secret::from_str("one two")).unwrap();
+        store.set("a", &Secret::from_text("one two")).unwrap();
         store.set("b", &Secret::new(b"\xff\n".to_vec())).unwrap();
-        store.set("a", &Secret::from_str("three")).unwrap();
+        store.set("a", &Secret::from_text("three")).unwrap();
         assert_eq!(store.get("a").unwrap().unwrap().expose(), b"three");
         assert_eq!(store.get("b").unwrap().unwrap().expose(), b"\xff\n");
         store.delete("a").unwrap();
@@ -111,7 +125,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(store.path()).unwrap().permissions().mode();
+            let mode = std::fs::metadata(store.path())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

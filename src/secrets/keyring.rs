@@ -15,7 +15,9 @@ pub struct KeyringStore {
 impl KeyringStore {
     /// Connects to the platform's store. The error is a short description without secrets.
     pub fn open() -> Result<KeyringStore, String> {
-        platform_store().map(|store| KeyringStore { store }).map_err(describe)
+        platform_store()
+            .map(|store| KeyringStore { store })
+            .map_err(describe)
     }
 
     fn entry(&self, key: &str) -> Result<Entry, SecretError> {
@@ -40,13 +42,17 @@ fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
-    Err(Error::NotSupportedByStore("no OS keyring is supported on this platform".into()))
+    Err(Error::NotSupportedByStore(
+        "no OS keyring is supported on this platform".into(),
+    ))
 }
 
 /// Error text that never includes stored data (some variants carry the raw bytes).
 fn describe(e: Error) -> String {
     match e {
-        Error::PlatformFailure(inner) | Error::NoStorageAccess(inner) => one_line(&inner.to_string()),
+        Error::PlatformFailure(inner) | Error::NoStorageAccess(inner) => {
+            one_line(&inner.to_string())
+        }
         Error::NoEntry => "no such entry".into(),
         Error::BadEncoding(_) | Error::BadDataFormat(..) => "a stored value is malformed".into(),
         Error::TooLong(what, max) => format!("{what} is longer than {max}"),
@@ -65,7 +71,9 @@ fn one_line(s: &str) -> String {
 
 fn classify(e: Error) -> SecretError {
     match e {
-        Error::PlatformFailure(_) | Error::NoStorageAccess(_) => SecretError::Unreachable(describe(e)),
+        Error::PlatformFailure(_) | Error::NoStorageAccess(_) => {
+            SecretError::Unreachable(describe(e))
+        }
         other => SecretError::Keyring(describe(other)),
     }
 }
@@ -80,7 +88,9 @@ impl SecretStore for &KeyringStore {
     }
 
     fn set(&self, key: &str, secret: &Secret) -> Result<(), SecretError> {
-        self.entry(key)?.set_secret(secret.expose()).map_err(classify)
+        self.entry(key)?
+            .set_secret(secret.expose())
+            .map_err(classify)
     }
 
     fn delete(&self, key: &str) -> Result<(), SecretError> {

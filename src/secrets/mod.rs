@@ -52,11 +52,15 @@ pub enum SecretError {
     Unreachable(String),
     #[error("the OS keyring failed: {0}")]
     Keyring(String),
-    #[error("the secret store file {path} is damaged at line {line}\nhint: fix or remove that line")]
+    #[error(
+        "the secret store file {path} is damaged at line {line}\nhint: fix or remove that line"
+    )]
     Damaged { path: PathBuf, line: usize },
     #[error(transparent)]
     File(#[from] crate::files::FileError),
-    #[error("environment variable {var} is not set or empty (it holds the secret of token '{token}')")]
+    #[error(
+        "environment variable {var} is not set or empty (it holds the secret of token '{token}')"
+    )]
     EnvMissing { var: String, token: String },
     #[error("the secret command of token '{token}' {problem}")]
     Command { token: String, problem: String },
@@ -80,7 +84,10 @@ pub struct Stores {
 
 impl Stores {
     pub fn new(data_dir: PathBuf) -> Stores {
-        Stores { data_dir, keyring: OnceCell::new() }
+        Stores {
+            data_dir,
+            keyring: OnceCell::new(),
+        }
     }
 
     pub fn open(&self, kind: StoreKind) -> Result<Box<dyn SecretStore + '_>, SecretError> {
@@ -108,7 +115,10 @@ pub fn default_kind(configured: Option<StoreKind>) -> Result<StoreKind, SecretEr
 
 /// Reads a secret from an environment variable at use time.
 pub fn from_env(var: &str, token: &str) -> Result<Secret, SecretError> {
-    let missing = || SecretError::EnvMissing { var: var.to_string(), token: token.to_string() };
+    let missing = || SecretError::EnvMissing {
+        var: var.to_string(),
+        token: token.to_string(),
+    };
     let value = std::env::var_os(var).ok_or_else(missing)?;
     #[cfg(unix)]
     let bytes = std::os::unix::ffi::OsStringExt::into_vec(value);

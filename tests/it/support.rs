@@ -1,0 +1,229 @@
+//! A hermetic environment for driving the binary and real git: a fresh temp HOME, a cleared
+//! environment (this machine's /etc/gitconfig and GIT_SSL_CAINFO never leak in), a fixed
+//! clock when a test asks for one, and the `file` secret store unless a test opts into the
+//! keyring with a private Secret Service.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_git-credential-scoped");
+
+/// 2027-01-15T00:00:00Z, the fixed "now" of tests that set a clock.
+pub const NOW: i64 = 1_799_971_200;
+pub const DAY: i64 = 86_400;
+
+pub struct Env {
+    pub tmp: tempfile::TempDir,
+    pub home: PathBuf,
+    pub now: Option<i64>,
+    pub store: &'static str,
+    pub extra: Vec<(String, String)>,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        Env {
+            tmp,
+            home,
+            now: None,
+            store: "file",
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, now: i64) -> Env {
+        self.now = Some(now);
+        self
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.extra.push((key.to_string(), value.to_string()));
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.home.join(".config/git-credential-scoped/config.toml")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.join(".local/share/git-credential-scoped")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        let path = self.config_path();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+
+    /// A command with the hermetic environment applied.
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear();
+        let bin_dir = Path::new(BIN).parent().unwrap();
+        c.env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir.display()),
+        );
+        c.env("HOME", &self.home);
+        c.env("LANG", "C");
+        c.env("GIT_CONFIG_NOSYSTEM", "1");
+        c.env("GIT_CONFIG_GLOBAL", self.home.join(".gitconfig"));
+        c.env("GIT_TERMINAL_PROMPT", "0");
+        c.env("GIT_CREDENTIAL_SCOPED_SECRET_STORE", self.store);
+        if let Some(now) = self.now {
+            c.env("GIT_CREDENTIAL_SCOPED_TEST_NOW", now.to_string());
+        }
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+        c.current_dir(&self.home);
+        c
+    }
+
+    /// Runs the helper binary with `args` and `stdin`.
+    pub fn run(&self, args: &[&str], stdin: &[u8]) -> Out {
+        let mut c = self.command(BIN);
+        c.args(args);
+        run_with_stdin(c, stdin)
+    }
+
+    /// Runs git with the helper list reset to exactly `scoped`.
+    pub fn git(&self, args: &[&str], stdin: &[u8]) -> Out {
+        let mut c = self.command("git");
+        c.args(["-c", "credential.helper=", "-c", "credential.helper=scoped"]);
+        c.args(args);
+        run_with_stdin(c, stdin)
+    }
+
+    /// `git credential fill` for a URL, as git itself would ask with useHttpPath on.
+    pub fn fill(&self, url: &str) -> Out {
+        self.git(
+            &["-c", "credential.useHttpPath=true", "credential", "fill"],
+            format!("url={url}\n\n").as_bytes(),
+        )
+    }
+
+    /// `add` with the secret on stdin.
+    pub fn add(&self, args: &[&str], secret: &str) -> Out {
+        let mut all = vec!["add"];
+        all.extend_from_slice(args);
+        self.run(&all, format!("{secret}\n").as_bytes())
+    }
+
+    /// Every file under the temp dir, with its content (for the canary tests).
+    pub fn all_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk(self.tmp.path(), &mut out);
+        out
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if let Ok(bytes) = std::fs::read(&p) {
+            out.push((p, bytes));
+        }
+    }
+}
+
+pub struct Out {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(&self) -> &Out {
+        assert_eq!(
+            self.status, 0,
+            "exit {}\nstdout:\n{}\nstderr:\n{}",
+            self.status, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+pub fn run_with_stdin(mut c: Command, stdin: &[u8]) -> Out {
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn");
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait");
+    let _ = writer.join();
+    Out {
+        status: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// A private D-Bus session with an unlocked gnome-keyring Secret Service, for keyring tests.
+/// Stopped on drop. Needs `dbus-daemon` and `gnome-keyring-daemon` (Debian: dbus,
+/// gnome-keyring); `scripts/test.sh` installs them.
+pub struct SecretService {
+    pub address: String,
+    bus_pid: u32,
+    _dir: tempfile::TempDir,
+}
+
+impl SecretService {
+    pub fn start() -> SecretService {
+        let dir = tempfile::tempdir().unwrap();
+        let bus = Command::new("dbus-daemon")
+            .args(["--session", "--fork", "--print-address=1", "--print-pid=1"])
+            .env("HOME", dir.path())
+            .output()
+            .expect(
+                "dbus-daemon must be installed (Debian package dbus); scripts/test.sh installs it",
+            );
+        let text = String::from_utf8_lossy(&bus.stdout).into_owned();
+        let mut lines = text.lines();
+        let address = lines.next().expect("bus address").trim().to_string();
+        let bus_pid = lines
+            .next()
+            .and_then(|p| p.trim().parse().ok())
+            .expect("bus pid");
+        let mut keyring = Command::new("gnome-keyring-daemon");
+        keyring
+            .args(["--unlock", "--components=secrets", "--daemonize"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_RUNTIME_DIR", dir.path());
+        let out = run_with_stdin(keyring, b"test-password");
+        assert_eq!(
+            out.status, 0,
+            "gnome-keyring-daemon (Debian package gnome-keyring) failed: {}",
+            out.stderr
+        );
+        SecretService {
+            address,
+            bus_pid,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.bus_pid.to_string()).status();
+    }
+}
