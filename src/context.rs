@@ -30,6 +30,16 @@ impl Context {
         config::load(&self.config_path)
     }
 
+    /// The registry as far as a request for `host` (and `owner`) needs it: what `resolve`,
+    /// `store` and `erase` look at, read from the compiled cache when it is current.
+    pub fn registry_for(&self, host: &str, owner: Option<&str>) -> Result<Registry, ConfigError> {
+        crate::registry::cache::load_for(
+            &self.config_path,
+            &self.data_dir,
+            crate::registry::cache::Want { host, owner },
+        )
+    }
+
     pub fn state(&self) -> Result<state::State, state::StateError> {
         state::load(&self.data_dir)
     }

@@ -55,7 +55,9 @@ fn get(
     let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else {
         return Ok(());
     };
-    let reg = ctx.registry()?;
+    // With a path, only that owner's tokens can matter; without one, the host's.
+    let owner = req.path.as_deref().and_then(owner_repo).map(|(o, _)| o);
+    let reg = ctx.registry_for(host, owner.as_deref())?;
     if reg.github_host(host).is_none() {
         return answer_generic(ctx, pattern(protocol, host, req.path.as_deref(), req), out)
             .map(|_| ());
@@ -245,7 +247,7 @@ fn store(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), Help
     if req.ephemeral {
         return Ok(());
     }
-    let reg = ctx.registry()?;
+    let reg = ctx.registry_for(host, None)?;
     let mut path = req.path.clone();
     if let Some(decl) = reg.github_host(host) {
         if !(protocol == "https" || (protocol == "http" && decl.allow_http)) {
@@ -279,7 +281,7 @@ fn erase(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), Help
     let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else {
         return Ok(());
     };
-    let reg = ctx.registry()?;
+    let reg = ctx.registry_for(host, None)?;
     let mut path = req.path.clone();
     if reg.github_host(host).is_some() {
         let repo = req.path.as_deref().and_then(owner_repo);

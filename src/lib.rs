@@ -11,6 +11,7 @@ pub mod context;
 pub mod fields;
 pub mod files;
 pub mod generic;
+pub mod github;
 pub mod helper;
 pub mod messages;
 pub mod policy;

@@ -56,6 +56,8 @@ pub struct Args {
     /// Use this token for the host when git sends no repository path
     #[arg(long)]
     pub default: bool,
+    #[command(flatten)]
+    pub verify: super::check::VerifyArgs,
 }
 
 pub fn parse_permissions(given: &[String]) -> Result<(Access, Vec<(String, Access)>), String> {
@@ -134,8 +136,11 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         for w in shape_warnings(&secret) {
             say(&mut err, &format!("warning: {w}"));
         }
+        super::check::verify_new_token(ctx, &reg, &mut token, Some(&secret), &a.verify)?;
         token.fingerprint = Some(secret.fingerprint());
         store_secret(ctx, kind, &token, &secret)?;
+    } else {
+        super::check::verify_new_token(ctx, &reg, &mut token, None, &a.verify)?;
     }
     let saved = config::edit(&ctx.config_path, |doc, now| {
         if now.token(&token.name).is_some() {

@@ -4,9 +4,14 @@
 //! 0 success, 1 a check found problems, 2 usage or environment error.
 
 mod add;
+mod check;
+mod completions;
+mod doctor;
 mod json;
 mod list;
+mod new_token_url;
 mod secret_input;
+mod setup;
 mod show;
 mod tokens;
 
@@ -67,6 +72,20 @@ pub enum Command {
     Rotate(tokens::RotateArgs),
     /// Clear the mark left when the server rejected a token
     Unreject(tokens::UnrejectArgs),
+    /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host)
+    Check(check::Args),
+    /// Diagnose the git and registry set-up: helper chain, useHttpPath, write-back, secret stores, tokens
+    Doctor(doctor::Args),
+    /// Print GitHub's pre-filled link for creating a fine-grained token, and the repositories to tick
+    NewTokenUrl(new_token_url::Args),
+    /// Make git use this helper for a host: credential.https://HOST.helper and useHttpPath (idempotent)
+    Setup(setup::Args),
+    /// Print a shell completion script (used by install.sh)
+    #[command(hide = true)]
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page, or write one per command with --out-dir (used by install.sh)
+    #[command(hide = true)]
+    Man(completions::ManArgs),
     #[command(external_subcommand)]
     Other(Vec<OsString>),
 }
@@ -74,6 +93,16 @@ pub enum Command {
 /// Runs the command line; returns the exit code.
 pub fn main() -> i32 {
     let args: Vec<OsString> = std::env::args_os().collect();
+    // git's own calls take the short way: no command-line parser to build on every request.
+    if let Some((config, action)) = helper_call(&args) {
+        return match run_helper(config.as_deref(), action) {
+            Ok(code) => code,
+            Err(e) => {
+                report(&e);
+                EXIT_ERROR
+            }
+        };
+    }
     if args
         .iter()
         .skip(1)
@@ -97,6 +126,35 @@ pub fn main() -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// `get`, `store` or `erase`, alone or after `--config FILE` / `--config=FILE`.
+fn helper_call(args: &[OsString]) -> Option<(Option<PathBuf>, Action)> {
+    let action = |a: &OsString| match a.to_str()? {
+        "get" => Some(Action::Get),
+        "store" => Some(Action::Store),
+        "erase" => Some(Action::Erase),
+        _ => None,
+    };
+    match args.get(1..)? {
+        [a] => Some((None, action(a)?)),
+        [flag, file, a] if flag == "--config" => Some((Some(PathBuf::from(file)), action(a)?)),
+        [flag, a] => {
+            let file = flag.to_str()?.strip_prefix("--config=")?;
+            Some((Some(PathBuf::from(file)), action(a)?))
+        }
+        _ => None,
+    }
+}
+
+fn run_helper(config: Option<&std::path::Path>, action: Action) -> CliResult {
+    let ctx = Context::new(config)?;
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    let mut diag = std::io::stderr().lock();
+    helper::run(action, &ctx, &mut input, &mut out, &mut diag)?;
+    Ok(EXIT_OK)
 }
 
 /// GitHub's token prefixes (fine-grained, classic, OAuth, user-to-server, server-to-server,
@@ -135,15 +193,10 @@ fn run(cli: Cli) -> CliResult {
         Command::Other(words) => return Ok(other(words)),
         _ => None,
     };
-    let ctx = Context::new(cli.config.as_deref())?;
     if let Some(action) = action {
-        let stdin = std::io::stdin();
-        let mut input = stdin.lock();
-        let mut out = std::io::stdout().lock();
-        let mut diag = std::io::stderr().lock();
-        helper::run(action, &ctx, &mut input, &mut out, &mut diag)?;
-        return Ok(EXIT_OK);
+        return run_helper(cli.config.as_deref(), action);
     }
+    let ctx = Context::new(cli.config.as_deref())?;
     match cli.command {
         Command::Add(a) => add::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
@@ -151,6 +204,12 @@ fn run(cli: Cli) -> CliResult {
         Command::Remove(a) => tokens::remove(&ctx, a),
         Command::Rotate(a) => tokens::rotate(&ctx, a),
         Command::Unreject(a) => tokens::unreject(&ctx, a),
+        Command::Check(a) => check::run(&ctx, a),
+        Command::Doctor(a) => doctor::run(&ctx, a),
+        Command::NewTokenUrl(a) => new_token_url::run(&ctx, a),
+        Command::Setup(a) => setup::run(a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
         Command::Get | Command::Store | Command::Erase | Command::Other(_) => Ok(EXIT_OK),
     }
 }

@@ -161,6 +161,8 @@ pub struct RotateArgs {
     pub name: String,
     #[command(flatten)]
     pub expiry: ExpiryArgs,
+    #[command(flatten)]
+    pub verify: super::check::VerifyArgs,
 }
 
 pub fn rotate(ctx: &Context, a: RotateArgs) -> CliResult {
@@ -173,18 +175,22 @@ pub fn rotate(ctx: &Context, a: RotateArgs) -> CliResult {
         (_, false) => token.expires,
     };
     let mut err = std::io::stderr();
+    token.expires = expires;
     match token.source {
         SecretSource::Store(kind) => {
             let secret = read_secret(&format!("New token for {} (input hidden): ", token.name))?;
             for w in shape_warnings(&secret) {
                 say(&mut err, &format!("warning: {w}"));
             }
+            super::check::verify_new_token(ctx, &reg, &mut token, Some(&secret), &a.verify)?;
             token.fingerprint = Some(secret.fingerprint());
             store_secret(ctx, kind, &token, &secret)?;
         }
-        _ => say(&mut err, &format!("token '{}' reads its secret from {}; update it there (only the expiry and marks change here)", token.name, token.source.describe())),
+        _ => {
+            say(&mut err, &format!("token '{}' reads its secret from {}; update it there (only the expiry and marks change here)", token.name, token.source.describe()));
+            super::check::verify_new_token(ctx, &reg, &mut token, None, &a.verify)?;
+        }
     }
-    token.expires = expires;
     config::edit(&ctx.config_path, |doc, _| {
         config::put_token(doc, &token);
         Ok(())

@@ -2,6 +2,7 @@
 //! learned while running (`state`: last use, rejected marks), and the index of generic
 //! credentials for every other host. None of these files holds a secret.
 
+pub mod cache;
 pub mod config;
 pub mod credentials;
 pub mod state;

@@ -3,9 +3,16 @@
 
 mod support;
 
+mod check;
 mod cli;
+mod doctor;
+mod e2e;
 mod generic;
 mod github;
+mod install;
 mod keyring;
+mod online;
 mod protocol;
+mod readme;
 mod secrets_hygiene;
+mod setup;

@@ -1,0 +1,75 @@
+//! `completions SHELL` and `man`: shell completions and manual pages generated from the clap
+//! definitions, so they can never disagree with `--help`. Both are hidden: `install.sh` runs
+//! them and installs what they print. Installing the man page also makes
+//! `git credential-scoped --help` work, since git answers `--help` with `man git-credential-scoped`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+
+use super::{Cli, CliResult, EXIT_OK};
+use crate::files::io_err;
+
+const BIN: &str = "git-credential-scoped";
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to print a completion script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ManArgs {
+    /// Write one page per command (git-credential-scoped.1, git-credential-scoped-add.1, ...)
+    /// into this directory instead of printing the main page
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+pub fn completions(a: CompletionsArgs) -> CliResult {
+    let mut buf = Vec::new();
+    clap_complete::generate(a.shell, &mut Cli::command(), BIN, &mut buf);
+    std::io::stdout().lock().write_all(&buf)?;
+    Ok(EXIT_OK)
+}
+
+pub fn man(a: ManArgs) -> CliResult {
+    let mut cmd = Cli::command();
+    cmd.build();
+    match a.out_dir {
+        None => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut buf)?;
+            std::io::stdout().lock().write_all(&buf)?;
+        }
+        Some(dir) => {
+            let mut written = Vec::new();
+            write_pages(&cmd, &dir, &mut written)?;
+            let mut out = std::io::stdout().lock();
+            for path in written {
+                writeln!(out, "{}", path.display())?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// Writes the page of `cmd` and of each visible subcommand into `dir`.
+fn write_pages(
+    cmd: &clap::Command,
+    dir: &Path,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), crate::files::FileError> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    let path = dir.join(man.get_filename());
+    let mut buf = Vec::new();
+    man.render(&mut buf).map_err(io_err("render", &path))?;
+    std::fs::write(&path, buf).map_err(io_err("write", &path))?;
+    written.push(path);
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, dir, written)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! `new-token-url`: GitHub's pre-filled "new fine-grained token" link (SPEC §7) plus what the
+//! link cannot carry: the repositories to tick by hand, and the command that registers the
+//! token once it exists.
+
+use std::io::Write;
+
+use super::add::parse_permissions;
+use super::json::Json;
+use super::{CliResult, EXIT_OK};
+use crate::context::Context;
+use crate::messages::NewTokenLink;
+use crate::registry::{valid_name, valid_token_name, Access};
+use crate::time::{parse_duration_days, DAY};
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  git credential-scoped new-token-url --owner alta3 --repo labs,demo --expires-in 90\n\n\
+--json prints {\"url\": \"...\", \"owner\": \"alta3\", \"repositories\": [\"labs\", \"demo\"] | \"all\", \"name\": \"...\", \"expires_in\": 90 | \"none\", \"add_command\": \"...\"}"
+)]
+pub struct Args {
+    /// The resource owner (user or organization) the token is for
+    #[arg(long)]
+    pub owner: String,
+    /// Repositories to select (repeat, or separate with commas) [default: all of the owner's]
+    #[arg(long = "repo", value_name = "R[,R...]", value_delimiter = ',')]
+    pub repos: Vec<String>,
+    /// The token's name on GitHub (at most 40 characters) [default: OWNER or OWNER-REPO]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Days until it expires, 1 to 366 (like 90 or 90d), or "none"
+    #[arg(long, value_name = "DAYS", default_value = "90")]
+    pub expires_in: String,
+    /// A permission to request, like contents=read or contents=write (repeatable) [default: contents=read]
+    #[arg(long = "permission", value_name = "NAME=none|read|write")]
+    pub permissions: Vec<String>,
+    /// The GitHub host (github.com, or a declared GitHub Enterprise host)
+    #[arg(long, default_value = "github.com")]
+    pub host: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn expires_days(s: &str) -> Result<Option<i64>, String> {
+    if s.eq_ignore_ascii_case("none") || s.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    let days = parse_duration_days(s)
+        .map(|secs| secs / DAY)
+        .filter(|d| (1..=366).contains(d))
+        .ok_or(
+            "--expires-in must be 1 to 366 days (GitHub's limit), like 90 or 90d, or \"none\"",
+        )?;
+    Ok(Some(days))
+}
+
+pub fn run(ctx: &Context, a: Args) -> CliResult {
+    let bad = |m: String| -> Box<dyn std::error::Error> { m.into() };
+    if !valid_name(&a.owner) {
+        return Err(bad("--owner is not a GitHub account name".into()));
+    }
+    if let Some(r) = a.repos.iter().find(|r| !valid_name(r)) {
+        return Err(bad(format!(
+            "--repo '{}' is not a repository name (give names without the owner)",
+            crate::protocol::escape(r.as_bytes())
+        )));
+    }
+    let host = a.host.to_ascii_lowercase();
+    let reg = ctx.registry()?;
+    if reg.github_host(&host).is_none() {
+        return Err(bad(format!(
+            "{host} is not a GitHub host\nhint: declare it in {} with a [[host]] table",
+            ctx.config_path.display()
+        )));
+    }
+    let expires = expires_days(&a.expires_in).map_err(bad)?;
+    let (contents, others) = parse_permissions(&a.permissions).map_err(bad)?;
+    let name = match (&a.name, a.repos.as_slice()) {
+        (Some(n), _) => n.clone(),
+        (None, [one]) => format!("{}-{one}", a.owner),
+        (None, _) => a.owner.clone(),
+    };
+    let description = match a.repos.as_slice() {
+        [] => format!("git-credential-scoped: all {} repositories", a.owner),
+        list => format!("git-credential-scoped: {}", list.join(", ")),
+    };
+    let mut url = NewTokenLink {
+        host: &host,
+        owner: &a.owner,
+        name: &name,
+        description: Some(&description),
+        expires_in_days: expires,
+        contents,
+    }
+    .url();
+    for (k, v) in others.iter().filter(|(_, v)| *v != Access::None) {
+        url.push_str(&format!("&{k}={}", v.name()));
+    }
+    let add = add_command(&a, &name, &host, expires, contents);
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let repos = if a.repos.is_empty() {
+            Json::str("all")
+        } else {
+            Json::Arr(a.repos.iter().map(|r| Json::str(r.as_str())).collect())
+        };
+        let doc = Json::Obj(vec![
+            ("url", Json::str(url)),
+            ("owner", Json::str(a.owner.as_str())),
+            ("repositories", repos),
+            ("name", Json::str(name.chars().take(40).collect::<String>())),
+            ("expires_in", expires.map_or(Json::str("none"), Json::Num)),
+            ("add_command", Json::str(add)),
+        ]);
+        writeln!(out, "{}", doc.render())?;
+        return Ok(EXIT_OK);
+    }
+    writeln!(out, "{url}")?;
+    if a.repos.is_empty() {
+        writeln!(
+            out,
+            "On that page, under \"Repository access\", choose \"All repositories\" (of {}).",
+            a.owner
+        )?;
+    } else {
+        writeln!(out, "On that page, under \"Repository access\", choose \"Only select repositories\" and tick (the link cannot select them):")?;
+        for r in &a.repos {
+            writeln!(out, "  {}/{r}", a.owner)?;
+        }
+    }
+    writeln!(
+        out,
+        "Then register the new token (it is read from stdin or a hidden prompt):\n  {add}"
+    )?;
+    Ok(EXIT_OK)
+}
+
+fn add_command(a: &Args, name: &str, host: &str, expires: Option<i64>, contents: Access) -> String {
+    let local: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let local = if valid_token_name(&local) {
+        local
+    } else {
+        a.owner.clone()
+    };
+    let mut cmd = format!("git credential-scoped add {local} --owner {}", a.owner);
+    if a.repos.is_empty() {
+        cmd.push_str(" --all-repos");
+    } else {
+        cmd.push_str(&format!(" --repo {}", a.repos.join(",")));
+    }
+    if host != crate::registry::GITHUB {
+        cmd.push_str(&format!(" --host {host}"));
+    }
+    cmd.push_str(&format!(" --permission contents={}", contents.name()));
+    match expires {
+        Some(d) => cmd.push_str(&format!(" --expires-in {d}d")),
+        None => cmd.push_str(" --no-expiry"),
+    }
+    cmd.push_str(" --verify");
+    cmd
+}

@@ -1,0 +1,398 @@
+//! `doctor` against crafted git configurations in the hermetic HOME: each finding, its fix,
+//! the exit code, and the JSON shape.
+
+use crate::support::{Env, Out, NOW};
+
+const SECRET: &str =
+    "github_pat_11DOCTOR0000000000000_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW";
+
+fn git(env: &Env, args: &[&str]) {
+    let mut c = env.command("git");
+    c.args(["config", "--global"]).args(args);
+    let status = c.status().expect("git");
+    assert!(status.success(), "git config {args:?}");
+}
+
+/// What `setup` writes: a reset, then this helper, and useHttpPath.
+fn set_up(env: &Env) {
+    git(env, &["--add", "credential.https://github.com.helper", ""]);
+    git(
+        env,
+        &["--add", "credential.https://github.com.helper", "scoped"],
+    );
+    git(env, &["credential.https://github.com.useHttpPath", "true"]);
+}
+
+fn with_token() -> Env {
+    let env = Env::new().at(NOW);
+    env.add(
+        &[
+            "alta3",
+            "--owner",
+            "alta3",
+            "--repo",
+            "labs",
+            "--expires-in",
+            "90d",
+        ],
+        SECRET,
+    )
+    .ok();
+    env
+}
+
+fn doctor(env: &Env) -> Out {
+    let out = env.run(&["doctor"], b"");
+    assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
+    out
+}
+
+fn codes(env: &Env) -> String {
+    env.run(&["doctor", "--json"], b"").stdout
+}
+
+#[test]
+fn a_clean_setup_passes() {
+    let env = with_token();
+    git(&env, &["credential.helper", "store"]);
+    set_up(&env);
+    let out = doctor(&env);
+    assert_eq!(out.status, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("no problems found\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "  helper list reset by an empty credential.https://github.com.helper (global, "
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("  1. scoped  (credential.https://github.com.helper: global, "),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("  useHttpPath: on\n"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("2. "),
+        "the reset drops 'store'\n{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_missing_helper_is_an_error_fixed_by_setup() {
+    let env = with_token();
+    git(&env, &["credential.https://github.com.useHttpPath", "true"]);
+    let out = doctor(&env);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stdout
+            .contains("error: github.com: git does not ask git-credential-scoped for github.com\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("  fix: git credential-scoped setup\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(codes(&env).contains(r#""code":"helper-missing""#));
+}
+
+#[test]
+fn another_helper_first_is_an_error_and_a_write_back() {
+    let env = with_token();
+    git(&env, &["credential.helper", "store"]);
+    git(
+        &env,
+        &["--add", "credential.https://github.com.helper", "scoped"],
+    );
+    git(&env, &["credential.https://github.com.useHttpPath", "true"]);
+    let out = doctor(&env);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stdout
+            .contains("  1. store  (credential.helper: global, "),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("  2. scoped  "), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("error: github.com: helper 'store' (global, ")
+            && out
+                .stdout
+                .contains(") is asked before git-credential-scoped for github.com"),
+        "{}",
+        out.stdout
+    );
+    let json = codes(&env);
+    assert!(json.contains(r#""code":"helper-not-first""#), "{json}");
+    assert!(json.contains(r#""code":"write-back""#), "{json}");
+    assert!(json.contains(r#""scoped_first":false"#), "{json}");
+}
+
+#[test]
+fn a_write_back_helper_after_this_one_is_a_warning() {
+    let env = with_token();
+    set_up(&env);
+    git(&env, &["--add", "credential.helper", "cache --timeout 900"]);
+    let out = doctor(&env);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stdout
+            .contains("  2. cache  (credential.helper: global, "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("warning: github.com: git also hands every token that worked for github.com to helper 'cache' (global, "),
+        "{}",
+        out.stdout
+    );
+    let json = codes(&env);
+    assert!(
+        json.contains(r#""scoped_first":true,"use_http_path":true,"write_back":["cache"]"#),
+        "{json}"
+    );
+    assert!(!json.contains("helper-not-first"), "{json}");
+}
+
+#[test]
+fn use_http_path_off_is_an_error_with_the_exact_command() {
+    let env = with_token();
+    git(&env, &["--add", "credential.https://github.com.helper", ""]);
+    git(
+        &env,
+        &["--add", "credential.https://github.com.helper", "scoped"],
+    );
+    git(&env, &["credential.useHttpPath", "false"]);
+    let out = doctor(&env);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stdout
+            .contains("error: github.com: credential.useHttpPath is off for github.com\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "  fix: git config --global credential.https://github.com.useHttpPath true\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    // git reads values in file order and the last one wins: the host's `yes` lands in the
+    // earlier [credential "https://github.com"] section, so the later generic `false` still
+    // rules, for git and for doctor alike.
+    git(&env, &["credential.https://github.com.useHttpPath", "yes"]);
+    assert_eq!(doctor(&env).status, 1);
+    git(&env, &["--unset", "credential.useHttpPath"]);
+    assert_eq!(doctor(&env).status, 0);
+}
+
+#[test]
+fn declared_hosts_and_token_hosts_are_checked_too() {
+    let env = Env::new().at(NOW);
+    env.write_config("version = 1\n[[host]]\nname = \"ghe.example.com\"\n");
+    set_up(&env);
+    let json = codes(&env);
+    assert!(
+        json.contains(r#""host":"ghe.example.com","helpers":[]"#),
+        "{json}"
+    );
+    assert!(
+        json.contains(r#""code":"helper-missing","host":"ghe.example.com""#),
+        "{json}"
+    );
+    assert!(
+        json.contains(r#""fix":"git credential-scoped setup --host ghe.example.com""#),
+        "{json}"
+    );
+}
+
+#[test]
+fn token_findings_expired_expiring_rejected_unknown_and_overlaps() {
+    let env = Env::new().at(NOW);
+    env.write_config(concat!(
+        "version = 1\n",
+        "[[token]]\nname = \"old\"\nowner = \"a\"\nrepositories = [\"x\"]\nexpires = \"2026-12-01\"\nsecret = \"file\"\n",
+        "[[token]]\nname = \"soon\"\nowner = \"b\"\nrepositories = [\"x\"]\nexpires = \"2027-01-18\"\nsecret = \"file\"\n",
+        "[[token]]\nname = \"nodate\"\nowner = \"c\"\nrepositories = [\"x\"]\nsecret = \"file\"\n",
+        "[[token]]\nname = \"twin1\"\nowner = \"d\"\nrepositories = [\"x\", \"y\"]\nexpires = \"never\"\nsecret = \"file\"\n",
+        "[[token]]\nname = \"twin2\"\nowner = \"d\"\nrepositories = [\"y\"]\nexpires = \"never\"\nsecret = \"file\"\n",
+        "[[token]]\nname = \"bad\"\nowner = \"e\"\nrepositories = [\"x\"]\nexpires = \"never\"\nsecret = \"file\"\nfingerprint = \"sha256:0000000000000000\"\n",
+    ));
+    set_up(&env);
+    let state_dir = env.data_dir();
+    std::fs::create_dir_all(&state_dir).unwrap();
+    std::fs::write(
+        state_dir.join("state"),
+        format!("bad - {} e/x\n", NOW - 100),
+    )
+    .unwrap();
+    let out = doctor(&env);
+    assert_eq!(out.status, 1);
+    let s = &out.stdout;
+    assert!(
+        s.contains("error: token 'old' expired 2026-12-01 (45 days ago)\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("error: token 'bad' was rejected by the server (401) and is marked so\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("  fix: git credential-scoped check --online https://github.com/e/x (re-test)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("warning: token 'soon' expires 2027-01-18 (in 3 days)\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("note: token 'nodate' has no recorded expiry\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("warning: tokens 'twin1' and 'twin2' both cover y of d on github.com (get sends 'twin2' for d/y)\n"),
+        "{s}"
+    );
+    let json = codes(&env);
+    for code in [
+        "token-expired",
+        "token-rejected",
+        "token-expiring",
+        "token-expiry-unknown",
+        "overlapping-scopes",
+    ] {
+        assert!(
+            json.contains(&format!(r#""code":"{code}""#)),
+            "{code}: {json}"
+        );
+    }
+    // Errors come first, then warnings, then notes.
+    let first_note = s.find("\nnote: ").unwrap();
+    assert!(s[..first_note].contains("\nwarning: "));
+    assert!(!s[first_note..].contains("\nerror: "));
+}
+
+#[test]
+fn an_unreachable_keyring_is_reported_without_reading_a_secret() {
+    let env = Env::new().at(NOW);
+    env.write_config("version = 1\n[[token]]\nname = \"kr\"\nowner = \"a\"\nrepositories = [\"x\"]\nexpires = \"never\"\nsecret = \"keyring\"\n");
+    set_up(&env);
+    let out = doctor(&env);
+    assert_eq!(out.status, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("secret store keyring, NOT reachable: 'kr'\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("error: the OS keyring is not reachable"),
+        "{}",
+        out.stdout
+    );
+    assert!(codes(&env).contains(r#""store":"keyring","tokens":["kr"],"reachable":false"#));
+}
+
+#[test]
+fn an_unset_secret_env_is_a_warning() {
+    let env = Env::new().at(NOW);
+    env.write_config("version = 1\n[[token]]\nname = \"ci\"\nowner = \"a\"\nrepositories = [\"x\"]\nexpires = \"never\"\nsecret_env = \"CI_TOKEN\"\n");
+    set_up(&env);
+    let out = doctor(&env);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stdout.contains(
+            "warning: token 'ci' reads its secret from $CI_TOKEN, which is not set here\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let mut with = Env::new().at(NOW);
+    with.write_config("version = 1\n[[token]]\nname = \"ci\"\nowner = \"a\"\nrepositories = [\"x\"]\nexpires = \"never\"\nsecret_env = \"CI_TOKEN\"\n");
+    set_up(&with);
+    with.set("CI_TOKEN", SECRET);
+    assert_eq!(doctor(&with).status, 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_group_writable_config_is_an_error_with_chmod_as_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = with_token();
+    set_up(&env);
+    let path = env.config_path();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let out = doctor(&env);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stdout.contains(&format!(
+            "error: {} is writable by group or others\n",
+            path.display()
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("  fix: chmod go-w {}\n", path.display())),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stdout.matches("is writable by group or others").count(),
+        1,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_config_that_does_not_parse_is_an_error_and_the_git_side_is_still_checked() {
+    let env = Env::new().at(NOW);
+    env.write_config(
+        "version = 1
+[[token]
+",
+    );
+    set_up(&env);
+    let out = doctor(&env);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stdout.contains("error: ") && out.stdout.contains("is not valid TOML (line 2)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("  1. scoped  "), "{}", out.stdout);
+}
+
+#[test]
+fn the_json_shape_is_stable() {
+    let env = with_token();
+    set_up(&env);
+    let out = env.run(&["doctor", "--json"], b"");
+    let gitconfig = env.home.join(".gitconfig");
+    let want = format!(
+        concat!(
+            r#"{{"ok":true,"config":"{cfg}","hosts":[{{"host":"github.com","helpers":[{{"value":"scoped","#,
+            r#""key":"credential.https://github.com.helper","scope":"global","origin":"file:{gc}","ours":true,"only_for":null}}],"#,
+            r#""reset":{{"key":"credential.https://github.com.helper","scope":"global","origin":"file:{gc}"}},"#,
+            r#""scoped_first":true,"use_http_path":true,"write_back":[]}}],"#,
+            r#""secret_stores":[{{"store":"file","tokens":["alta3"],"reachable":null}}],"findings":[]}}"#,
+            "\n"
+        ),
+        cfg = env.config_path().display(),
+        gc = gitconfig.display()
+    );
+    assert_eq!(out.ok().stdout, want);
+}

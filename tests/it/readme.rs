@@ -1,0 +1,195 @@
+//! The README cannot rot: every ```sh block in it carries a marker, and the blocks marked
+//! `<!-- readme-test: quickstart -->` and `<!-- readme-test: installer -->` are run verbatim
+//! with `sh -e` in a hermetic environment, from a clean checkout (see `install.rs`), with a
+//! dummy token (on stdin for the hidden prompt, in `ALTA3_TOKEN` for the installer script).
+//!
+//! The only thing replaced is the network: `url.<mirror>.insteadOf = https://github.com/`
+//! (given to git through `GIT_CONFIG_COUNT`, not written to any file) points the clones at
+//! local bare repositories, so they need no GitHub; that git really gets the token for each
+//! of those URLs from the installed helper is then asked of git itself with
+//! `git credential fill`, through the config `install.sh` wrote.
+
+use std::path::{Path, PathBuf};
+
+use super::install::build_command;
+use crate::support::{run_with_stdin, Env, Out, NOW};
+
+const README: &str = include_str!("../../README.md");
+const TOKEN: &str = "github_pat_11README00000000000000_readmeTestOnlyNotARealToken0123456789abcdefghij";
+const SIX: [&str; 6] = [
+    "labs",
+    "alta3-ansible",
+    "enchilada",
+    "infrastructure",
+    "demo",
+    "gutenberg",
+];
+
+struct Block {
+    marker: Option<String>,
+    info: String,
+    body: String,
+    line: usize,
+}
+
+/// The fenced code blocks of a markdown text, each with the `<!-- readme-test: ... -->`
+/// marker on the last non-blank line before it, if any.
+fn blocks(text: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut last_text = "";
+    let mut lines = text.lines().enumerate();
+    while let Some((n, line)) = lines.next() {
+        let Some(info) = line.strip_prefix("```") else {
+            if !line.trim().is_empty() {
+                last_text = line;
+            }
+            continue;
+        };
+        let marker = last_text
+            .trim()
+            .strip_prefix("<!-- readme-test:")
+            .and_then(|m| m.strip_suffix("-->"))
+            .map(|m| m.trim().to_string());
+        let mut body = String::new();
+        for (_, l) in lines.by_ref() {
+            if l.starts_with("```") {
+                break;
+            }
+            body.push_str(l);
+            body.push('\n');
+        }
+        out.push(Block {
+            marker,
+            info: info.trim().to_string(),
+            body,
+            line: n + 1,
+        });
+        last_text = "";
+    }
+    out
+}
+
+fn block(name: &str) -> String {
+    let found: Vec<Block> = blocks(README)
+        .into_iter()
+        .filter(|b| b.marker.as_deref() == Some(name))
+        .collect();
+    assert_eq!(found.len(), 1, "README.md needs one block marked readme-test: {name}");
+    found.into_iter().next().map(|b| b.body).unwrap_or_default()
+}
+
+#[test]
+fn every_shell_block_in_the_readme_is_run_by_a_test_or_says_why_not() {
+    let all = blocks(README);
+    assert!(all.len() >= 4, "README.md lost its examples");
+    for b in all.iter().filter(|b| ["sh", "bash", "shell", "console"].contains(&b.info.as_str())) {
+        let marker = b.marker.as_deref().unwrap_or_else(|| {
+            panic!(
+                "README.md line {}: a ```{} block needs <!-- readme-test: NAME --> on the line before it (and a test), or <!-- readme-test: skip (why) -->",
+                b.line, b.info
+            )
+        });
+        let known = ["quickstart", "installer"].contains(&marker)
+            || (marker.starts_with("skip (") && marker.ends_with(')'));
+        assert!(known, "README.md line {}: unknown marker '{marker}'", b.line);
+    }
+    let quick = block("quickstart");
+    for step in ["./install.sh", "new-token-url", " add ", " check ", "git clone "] {
+        assert!(quick.contains(step), "the quickstart lost '{step}'");
+    }
+    let installer = block("installer");
+    for repo in SIX {
+        assert!(installer.contains(repo), "the installer scenario lost {repo}");
+    }
+    assert!(installer.contains("\"$ALTA3_TOKEN\" | git credential-scoped add"));
+}
+
+/// Bare repositories `ROOT/alta3/NAME`, each with one commit; the URL prefix that reaches them.
+fn mirror(env: &Env, names: &[&str]) -> String {
+    let root = env.tmp.path().join("mirror");
+    let work = env.tmp.path().join("mirror-work");
+    let git = |args: &[&str], dir: &Path| {
+        let mut c = env.command("git");
+        c.args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+            .args(args)
+            .current_dir(dir);
+        run_with_stdin(c, b"").ok();
+    };
+    std::fs::create_dir_all(&work).unwrap();
+    git(&["init", "-q", "-b", "main"], &work);
+    std::fs::write(work.join("README"), "mirror\n").unwrap();
+    git(&["add", "README"], &work);
+    git(&["commit", "-q", "-m", "first"], &work);
+    for name in names {
+        let dest = root.join("alta3").join(name);
+        git(
+            &["clone", "-q", "--bare", &work.to_string_lossy(), &dest.to_string_lossy()],
+            env.tmp.path(),
+        );
+    }
+    format!("file://{}/", root.display())
+}
+
+/// Runs a README block with `sh -e` from the clean checkout, `~/.local/bin` first on PATH.
+fn run_block(env: &Env, script: &str, mirror: &str, stdin: &[u8]) -> Out {
+    let local_bin = env.home.join(".local/bin");
+    let mut c = build_command(env, Path::new("/bin/sh"), Some(&local_bin));
+    c.args(["-e", "-c", script]);
+    c.env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", format!("url.{mirror}.insteadOf"))
+        .env("GIT_CONFIG_VALUE_0", "https://github.com/");
+    run_with_stdin(c, stdin)
+}
+
+/// What git itself gets for `url` through the config the README's commands wrote.
+fn fill(env: &Env, url: &str) -> Out {
+    let mut c = env.command("git");
+    let path = [env.home.join(".local/bin"), PathBuf::from("/usr/local/bin")]
+        .into_iter()
+        .chain(["/usr/bin", "/bin"].map(PathBuf::from));
+    c.env("PATH", std::env::join_paths(path).expect("PATH"));
+    c.args(["credential", "fill"]);
+    run_with_stdin(c, format!("url={url}\n\n").as_bytes())
+}
+
+fn assert_git_gets_the_token(env: &Env, repo: &str) {
+    let out = fill(env, &format!("https://github.com/alta3/{repo}"));
+    out.ok();
+    assert!(
+        out.stdout
+            .contains(&format!("path=alta3/{repo}\nusername=x-access-token\npassword={TOKEN}\n")),
+        "{repo}: {}\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+#[test]
+fn readme_quickstart_runs_as_written() {
+    let env = Env::new();
+    let mirror = mirror(&env, &["labs", "demo"]);
+    let out = run_block(&env, &block("quickstart"), &mirror, format!("{TOKEN}\n").as_bytes());
+    assert_eq!(out.status, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("https://github.com/settings/personal-access-tokens/new?"));
+    assert!(out.stdout.contains("added token 'alta3'"), "{}", out.stdout);
+    assert!(env.home.join("src/labs/.git").is_dir(), "the clone is there");
+    for repo in ["labs", "demo"] {
+        assert_git_gets_the_token(&env, repo);
+    }
+    assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN));
+}
+
+#[test]
+fn readme_installer_scenario_runs_as_written() {
+    let mut env = Env::new().at(NOW);
+    env.set("ALTA3_TOKEN", TOKEN);
+    env.set("ALTA3_TOKEN_EXPIRES", "2027-04-15"); // 90 days after the fixed clock
+    let mirror = mirror(&env, &SIX);
+    let out = run_block(&env, &block("installer"), &mirror, b"");
+    assert_eq!(out.status, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    for repo in SIX {
+        assert!(env.home.join("alta3").join(repo).join(".git").is_dir(), "{repo} was cloned");
+        assert_git_gets_the_token(&env, repo);
+    }
+    assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN));
+}
