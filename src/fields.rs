@@ -32,6 +32,9 @@ pub fn decode(text: &str) -> Result<Option<Vec<u8>>, Malformed> {
     if text == "%" {
         return Ok(Some(Vec::new()));
     }
+    if !text.contains('%') {
+        return Ok(Some(text.as_bytes().to_vec()));
+    }
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -90,6 +90,9 @@ fn target(c: &Choice) -> String {
 /// Lines for a choice's verdict: nothing when it serves quietly.
 pub fn verdict_lines(c: &Choice, now: i64) -> Vec<String> {
     let t = c.token;
+    if c.verdict == Verdict::Serve {
+        return Vec::new();
+    }
     let rotate = format!("git credential-scoped rotate {}", t.name);
     let link = renewal_link(t);
     match &c.verdict {

@@ -39,10 +39,8 @@ pub fn load_for(config_path: &Path, data_dir: &Path, want: Want) -> Result<Regis
     files::check_not_world_writable(config_path)?;
     let header = header_of(&meta);
     let cache_path = data_dir.join(FILE);
-    if let Ok(bytes) = std::fs::read(&cache_path) {
-        if let Some(reg) = read(&bytes, &header, want) {
-            return Ok(reg);
-        }
+    if let Some(reg) = read_file(&cache_path, &header, want) {
+        return Ok(reg);
     }
     let full = config::load(config_path)?;
     // Best effort: a read-only data directory only costs speed.
@@ -189,16 +187,40 @@ fn token_line(t: &Token) -> String {
     )
 }
 
-fn read(bytes: &[u8], header: &str, want: Want) -> Option<Registry> {
-    let split = find(bytes, b"\n---\n")?;
-    let (head, body) = (
-        std::str::from_utf8(&bytes[..split]).ok()?,
-        &bytes[split + 5..],
-    );
-    let mut lines = head.split('\n');
-    if lines.next()? != header {
-        return None;
-    }
+/// Reads the head of the cache file (up to the `---` line) and then only the byte ranges of
+/// the wanted groups, so the cost does not grow with the number of tokens.
+fn read_file(path: &Path, header: &str, want: Want) -> Option<Registry> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut head = Vec::with_capacity(16 * 1024);
+    let body_start = loop {
+        let before = head.len();
+        (&mut file).take(16 * 1024).read_to_end(&mut head).ok()?;
+        if let Some(i) = head.windows(5).position(|w| w == b"\n---\n") {
+            break i + 5;
+        }
+        if head.len() == before {
+            return None;
+        }
+    };
+    read(&head, header, want, |offset, len| {
+        let mut buf = vec![0; len];
+        file.seek(SeekFrom::Start(
+            u64::try_from(body_start.checked_add(offset)?).ok()?,
+        ))
+        .ok()?;
+        file.read_exact(&mut buf).ok()?;
+        Some(buf)
+    })
+}
+
+/// Parses the head in `bytes`; `fetch(offset, len)` returns a byte range of the body.
+fn read(
+    bytes: &[u8],
+    header: &str,
+    want: Want,
+    mut fetch: impl FnMut(usize, usize) -> Option<Vec<u8>>,
+) -> Option<Registry> {
     let host = encode(Some(want.host.to_ascii_lowercase().as_bytes()));
     let group = match want.owner {
         Some(o) => format!(
@@ -207,32 +229,44 @@ fn read(bytes: &[u8], header: &str, want: Want) -> Option<Registry> {
         ),
         None => format!("G {host} "),
     };
+    // The head (header, settings, hosts, index) ends at the `---` line; the body follows.
     let mut reg = Registry::default();
-    for line in lines {
+    let mut ranges = Vec::new();
+    let mut rest = bytes;
+    let mut first = true;
+    loop {
+        let end = rest.iter().position(|&b| b == b'\n')?;
+        let (line, after) = (std::str::from_utf8(&rest[..end]).ok()?, &rest[end + 1..]);
+        rest = after;
+        if first {
+            if line != header {
+                return None;
+            }
+            first = false;
+            continue;
+        }
         match line.as_bytes().first() {
             Some(b'S') => reg.settings = settings(line)?,
             Some(b'H') => reg.hosts.push(host_decl(line)?),
             Some(b'G') if !line.starts_with(&group) => {}
             Some(b'G') => {
-                let f: Vec<&str> = line.split(' ').collect();
-                let [_, _, _, offset, len] = f.as_slice() else {
-                    return None;
-                };
-                let (offset, len): (usize, usize) = (offset.parse().ok()?, len.parse().ok()?);
-                let group =
-                    std::str::from_utf8(body.get(offset..offset.checked_add(len)?)?).ok()?;
-                for t in group.split_terminator('\n') {
-                    reg.tokens.push(token(t)?);
-                }
+                let mut f = line.rsplit(' ');
+                let len: usize = f.next()?.parse().ok()?;
+                let offset: usize = f.next()?.parse().ok()?;
+                ranges.push((offset, len));
             }
+            _ if line == "---" => break,
             _ => return None,
         }
     }
+    for (offset, len) in ranges {
+        let bytes = fetch(offset, len)?;
+        let group = std::str::from_utf8(&bytes).ok()?;
+        for t in group.split_terminator('\n') {
+            reg.tokens.push(token(t)?);
+        }
+    }
     Some(reg)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn text(f: &str) -> Option<Option<String>> {
