@@ -132,7 +132,7 @@ unplace() {
 
 # setup ARGS...: runs the installed binary's setup and counts whether it changed anything.
 run_setup() {
-	out=$(PATH="$PREFIX:$PATH" "$@") || die "\`$* \` failed (see above); fix that and run ./install.sh again"
+	out=$(PATH="$PREFIX:$PATH" "$@") || die "\`$*\` failed (see above); fix that and run ./install.sh again"
 	printf '%s\n' "$out"
 	case $out in
 	"already set up"* | "nothing to remove"*) ;;

@@ -37,6 +37,7 @@ say() { printf 'test.sh: %s\n' "$*"; }
 missing=
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus dbus-x11"
 command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
+command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		say "installing:$missing"
@@ -54,14 +55,18 @@ say "cargo fmt --check"
 cargo fmt --all --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+if [ -z "$quick" ]; then
+	# Before the tests: the install and README tests build the release binary too, and
+	# the conformance suite below uses it.
+	say "release build"
+	cargo build --release --locked
+fi
 say "cargo test (workspace)"
 cargo test --workspace --locked
 if [ -n "$quick" ]; then
 	say "done in $(($(date +%s) - start)) s (quick)"
 	exit 0
 fi
-say "release build"
-cargo build --release --locked
 say "git's t0303 conformance suite, file store"
 scripts/conformance.sh --install --store file
 say "git's t0303 conformance suite, keyring store"

@@ -520,7 +520,7 @@ fn store_reports(reg: &Registry, out: &mut Vec<Finding>) -> Vec<StoreReport> {
                     Finding::new(Severity::Error, "keyring-unreachable",
                         format!("the OS keyring is not reachable ({e}); tokens {} keep their secret there", quoted(&keyring)),
                         "get cannot send those tokens until it is reachable and unlocked")
-                    .fix(format!("unlock the keyring or start its Secret Service; or move a token to another store: GIT_CREDENTIAL_SCOPED_SECRET_STORE=file git credential-scoped rotate {}", keyring[0])),
+                    .fix(format!("unlock the keyring or start its Secret Service; or move a token to another store: git credential-scoped remove {0}, then git credential-scoped add {0} ... --secret-store file (or --secret-env VAR / --secret-command CMD)", keyring[0])),
                 );
                 false
             }

@@ -72,7 +72,7 @@ impl Scope {
     }
 
     fn name(self) -> &'static str {
-        &self.0[2..]
+        self.0.trim_start_matches('-')
     }
 }
 
@@ -140,8 +140,8 @@ fn install(scope: Scope, k: &Keys) -> Result<Vec<String>, SetupError> {
         };
         changes.push(format!("+ {} = true{was}", k.use_path));
     }
-    let file =
-        origin(scope, &k.use_path).unwrap_or_else(|| format!("the {} git config", scope.name()));
+    let file = origin(scope, &k.use_path, None)
+        .unwrap_or_else(|| format!("the {} git config", scope.name()));
     let mut lines = if changes.is_empty() {
         vec![format!(
             "already set up: git asks {PROGRAM} for {} ({file}); nothing to change",
@@ -152,18 +152,16 @@ fn install(scope: Scope, k: &Keys) -> Result<Vec<String>, SetupError> {
         l.extend(changes.into_iter().map(|c| format!("  {c}")));
         l
     };
-    let earlier: Vec<&String> = helpers
-        .iter()
-        .filter(|h| !h.is_empty() && *h != HELPER)
-        .collect();
-    if !helper_done && !earlier.is_empty() {
-        lines.push(format!(
-            "note: {} listed before for {} no longer run(s) for it; `{PROGRAM} setup --uninstall` brings them back",
-            earlier.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(", "),
-            k.url
-        ));
+    if let Some(chain) = chain(k) {
+        if !helper_done && !chain.displaced.is_empty() {
+            lines.push(format!(
+                "note: for {} git now asks {PROGRAM} only, no longer {}; `{PROGRAM} setup --uninstall` undoes this",
+                k.url,
+                chain.displaced.join(", ")
+            ));
+        }
+        warn_chain(k, &chain);
     }
-    warn_chain(k);
     warn_not_on_path();
     Ok(lines)
 }
@@ -171,8 +169,8 @@ fn install(scope: Scope, k: &Keys) -> Result<Vec<String>, SetupError> {
 fn uninstall(scope: Scope, k: &Keys) -> Result<Vec<String>, SetupError> {
     let helpers = get_all(scope, &k.helper)?;
     let use_path = get_all(scope, &k.use_path)?;
-    let file = origin(scope, &k.helper)
-        .or_else(|| origin(scope, &k.use_path))
+    let file = origin(scope, &k.helper, None)
+        .or_else(|| origin(scope, &k.use_path, None))
         .unwrap_or_else(|| format!("the {} git config", scope.name()));
     let mut changes = Vec::new();
     if helpers.iter().any(|h| h == HELPER) {
@@ -202,8 +200,10 @@ fn uninstall(scope: Scope, k: &Keys) -> Result<Vec<String>, SetupError> {
             "nothing to remove: {PROGRAM} is not set up for {} in {file}",
             k.url
         )];
-        if let Some(elsewhere) = origin(Scope(""), &k.helper) {
-            lines.push(format!("note: {} is set in {elsewhere}", k.helper));
+        if let Some(elsewhere) = origin(Scope(""), &k.helper, Some(HELPER)) {
+            lines.push(format!(
+                "note: it is set up in {elsewhere}: give the option that selects that file (--global, --local or --system)"
+            ));
         }
         return Ok(lines);
     }
@@ -244,35 +244,60 @@ fn drop_empty_section(scope: Scope, k: &Keys) {
     }
 }
 
-/// Warns when an entry read after setup's `scoped` (later in the file, or in a file git reads
-/// later) puts another helper after it for this host or resets it away.
-fn warn_chain(k: &Keys) {
-    let Ok(list) = git(Scope(""), &["--null", "--show-origin", "--list"]) else {
-        return;
-    };
+/// The helper chain git builds for the host from every file it reads (gitcredentials(7)
+/// "CONFIGURATION": plain `credential.helper` and `credential.https://HOST.helper` entries in
+/// reading order, an empty value clears the list), split at setup's `""`, `scoped` pair:
+/// the helpers that pair resets away, and the list from `scoped` on.
+struct Chain {
+    displaced: Vec<String>,
+    from_ours: Vec<String>,
+}
+
+fn chain(k: &Keys) -> Option<Chain> {
+    let list = git(Scope(""), &["--null", "--show-origin", "--list"]).ok()?;
     let fields: Vec<&str> = list.split('\0').collect();
-    let mut chain: Option<Vec<String>> = None;
-    for pair in fields.chunks(2) {
-        let [origin, entry] = pair else { break };
-        let (key, value) = entry.split_once('\n').unwrap_or((entry, ""));
-        let host_key = key.eq_ignore_ascii_case(&k.helper);
-        if host_key && value == HELPER {
-            chain = Some(vec![value.to_string()]);
-        } else if let Some(c) = chain.as_mut() {
-            if host_key || key == "credential.helper" {
-                if value.is_empty() {
-                    c.clear();
-                } else {
-                    c.push(format!("{value} ({origin})"));
+    let relevant: Vec<(bool, &str, &str)> = fields
+        .chunks(2)
+        .filter_map(|pair| {
+            let [origin, entry] = pair else { return None };
+            let (key, value) = entry.split_once('\n').unwrap_or((entry, ""));
+            let host_key = key.eq_ignore_ascii_case(&k.helper);
+            (host_key || key == "credential.helper").then_some((host_key, *origin, value))
+        })
+        .collect();
+    let ours = relevant
+        .iter()
+        .rposition(|&(host_key, _, v)| host_key && v == HELPER)?;
+    let apply = |chain: &mut Vec<String>, entries: &[(bool, &str, &str)]| {
+        for &(_, origin, value) in entries {
+            if value.is_empty() {
+                chain.clear();
+            } else {
+                let shown = format!("'{value}' ({})", origin.trim_start_matches("file:"));
+                if !chain.contains(&shown) {
+                    chain.push(shown);
                 }
             }
         }
-    }
-    let Some(chain) = chain else { return };
-    if chain.first().map(String::as_str) != Some(HELPER) {
+    };
+    let mut displaced = Vec::new();
+    apply(&mut displaced, &relevant[..ours.saturating_sub(1)]);
+    displaced.retain(|h| !h.starts_with(&format!("'{HELPER}' ")));
+    let mut from_ours = vec![HELPER.to_string()];
+    apply(&mut from_ours, &relevant[ours + 1..]);
+    Some(Chain {
+        displaced,
+        from_ours,
+    })
+}
+
+/// Warns when an entry read after setup's `scoped` (later in the file, or in a file git reads
+/// later) puts another helper after it for this host, or resets it away.
+fn warn_chain(k: &Keys, chain: &Chain) {
+    if chain.from_ours.first().map(String::as_str) != Some(HELPER) {
         report(&format!("warning: an empty credential helper entry read after setup's resets it, so git does not ask {PROGRAM} for {}\nhint: run: git credential-scoped doctor", k.url));
-    } else if chain.len() > 1 {
-        report(&format!("warning: git also asks {} after {PROGRAM} for {}, and would store tokens there too; it is read after setup's entries\nhint: move it above, or run: git credential-scoped doctor", chain[1..].join(", "), k.url));
+    } else if chain.from_ours.len() > 1 {
+        report(&format!("warning: git also asks {} after {PROGRAM} for {}, and would store tokens there too; it is read after setup's entries\nhint: move it above, or run: git credential-scoped doctor", chain.from_ours[1..].join(", "), k.url));
     }
 }
 
@@ -311,11 +336,19 @@ fn is_executable(p: &std::path::Path) -> bool {
     }
 }
 
-/// The file a key is set in (`file:PATH` from --show-origin), if it is set.
-fn origin(scope: Scope, key: &str) -> Option<String> {
+/// The file a key is set in (`file:PATH` from --show-origin) — the first one that holds
+/// `value`, when given — if it is set.
+fn origin(scope: Scope, key: &str, value: Option<&str>) -> Option<String> {
     let out = git(scope, &["--null", "--show-origin", "--get-all", key]).ok()?;
-    let first = out.split('\0').next()?;
-    let path = first.strip_prefix("file:").unwrap_or(first);
+    let fields: Vec<&str> = out.split('\0').collect();
+    let (origin, _) = fields
+        .chunks(2)
+        .filter_map(|pair| match pair {
+            [origin, v] => Some((*origin, *v)),
+            _ => None,
+        })
+        .find(|(_, v)| value.is_none_or(|want| want == *v))?;
+    let path = origin.strip_prefix("file:").unwrap_or(origin);
     (!path.is_empty()).then(|| path.to_string())
 }
 

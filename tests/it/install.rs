@@ -35,7 +35,13 @@ pub fn checkout() -> &'static Path {
 
 fn sync_checkout(src: &Path, dest: &Path) {
     let listed = Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
         .current_dir(src)
         .output()
         .expect("git ls-files in the workspace");
@@ -52,8 +58,7 @@ fn sync_checkout(src: &Path, dest: &Path) {
             continue; // deleted in the work tree
         }
         let to = dest.join(&rel);
-        let same = std::fs::read(&to).ok() == std::fs::read(&from).ok()
-            && mode(&to) == mode(&from);
+        let same = std::fs::read(&to).ok() == std::fs::read(&from).ok() && mode(&to) == mode(&from);
         if !same {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(&from, &to).unwrap();
@@ -171,12 +176,16 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
         first.stdout
     );
     assert!(
-        first.stdout.contains("set up git-credential-scoped for https://github.com"),
+        first
+            .stdout
+            .contains("set up git-credential-scoped for https://github.com"),
         "{}",
         first.stdout
     );
     assert!(
-        first.stderr.contains(&format!("{prefix_arg} is not on PATH")),
+        first
+            .stderr
+            .contains(&format!("{prefix_arg} is not on PATH")),
         "the prefix is not on PATH, so it warns: {}",
         first.stderr
     );
@@ -200,7 +209,10 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
         "\nscoped\n"
     );
     assert_eq!(
-        git_global(&env, &["--get-all", "credential.https://github.com.useHttpPath"]),
+        git_global(
+            &env,
+            &["--get-all", "credential.https://github.com.useHttpPath"]
+        ),
         "true\n"
     );
     let completion = std::fs::read_to_string(&bash).unwrap_or_default();
@@ -212,7 +224,10 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
     assert!(page.contains(".TH git-credential-scoped"), "{page}");
     assert!(man.join(format!("{BIN_NAME}-setup.1")).is_file());
 
-    let before = (snapshot(env.tmp.path()), std::fs::read(env.home.join(".gitconfig")).ok());
+    let before = (
+        snapshot(env.tmp.path()),
+        std::fs::read(env.home.join(".gitconfig")).ok(),
+    );
     let started = std::time::Instant::now();
     let second = install_sh(&env, &["--prefix", &prefix_arg]);
     eprintln!("install.sh, second run: {:?}", started.elapsed());
@@ -222,19 +237,27 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
         "{}",
         second.stdout
     );
-    assert!(second.stdout.contains("already set up"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains("already set up"),
+        "{}",
+        second.stdout
+    );
     assert!(
         !second.stdout.contains("installed /") && !second.stdout.contains("updated /"),
         "{}",
         second.stdout
     );
-    let after = (snapshot(env.tmp.path()), std::fs::read(env.home.join(".gitconfig")).ok());
+    let after = (
+        snapshot(env.tmp.path()),
+        std::fs::read(env.home.join(".gitconfig")).ok(),
+    );
     assert!(before == after, "the second run changed files");
 
     let gone = install_sh(&env, &["--prefix", &prefix_arg, "--uninstall"]);
     gone.ok();
     assert!(
-        gone.stdout.contains("removed git-credential-scoped for https://github.com"),
+        gone.stdout
+            .contains("removed git-credential-scoped for https://github.com"),
         "{}",
         gone.stdout
     );
@@ -255,12 +278,21 @@ fn install_sh_help_usage_errors_and_missing_tools() {
     let env = Env::new();
     let help = install_sh(&env, &["--help"]);
     help.ok();
-    for word in ["--prefix DIR", "--uninstall", "~/.local/bin", "never prompts"] {
+    for word in [
+        "--prefix DIR",
+        "--uninstall",
+        "~/.local/bin",
+        "never prompts",
+    ] {
         assert!(help.stdout.contains(word), "{word}: {}", help.stdout);
     }
     let bad = install_sh(&env, &["--frobnicate"]);
     assert_eq!(bad.status, 2);
-    assert!(bad.stderr.contains("unknown argument: --frobnicate"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("unknown argument: --frobnicate"),
+        "{}",
+        bad.stderr
+    );
 
     // A PATH with the basics but neither cargo nor git.
     let tools = env.tmp.path().join("tools");
@@ -278,18 +310,22 @@ fn install_sh_help_usage_errors_and_missing_tools() {
     c.env("PATH", &tools);
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status, 1);
-    assert!(out.stderr.contains("git is not installed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("git is not installed"),
+        "{}",
+        out.stderr
+    );
 
-    std::os::unix::fs::symlink(
-        which("git").expect("git on PATH"),
-        tools.join("git"),
-    )
-    .unwrap();
+    std::os::unix::fs::symlink(which("git").expect("git on PATH"), tools.join("git")).unwrap();
     let mut c = build_command(&env, &checkout().join("install.sh"), None);
     c.env("PATH", &tools);
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status, 1);
-    assert!(out.stderr.contains("cargo is not installed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cargo is not installed"),
+        "{}",
+        out.stderr
+    );
     assert!(!env.home.join(".gitconfig").exists(), "nothing was set up");
 }
 

@@ -15,7 +15,8 @@ use super::install::build_command;
 use crate::support::{run_with_stdin, Env, Out, NOW};
 
 const README: &str = include_str!("../../README.md");
-const TOKEN: &str = "github_pat_11README00000000000000_readmeTestOnlyNotARealToken0123456789abcdefghij";
+const TOKEN: &str =
+    "github_pat_11README00000000000000_readmeTestOnlyNotARealToken0123456789abcdefghij";
 const SIX: [&str; 6] = [
     "labs",
     "alta3-ansible",
@@ -74,7 +75,11 @@ fn block(name: &str) -> String {
         .into_iter()
         .filter(|b| b.marker.as_deref() == Some(name))
         .collect();
-    assert_eq!(found.len(), 1, "README.md needs one block marked readme-test: {name}");
+    assert_eq!(
+        found.len(),
+        1,
+        "README.md needs one block marked readme-test: {name}"
+    );
     found.into_iter().next().map(|b| b.body).unwrap_or_default()
 }
 
@@ -82,7 +87,10 @@ fn block(name: &str) -> String {
 fn every_shell_block_in_the_readme_is_run_by_a_test_or_says_why_not() {
     let all = blocks(README);
     assert!(all.len() >= 4, "README.md lost its examples");
-    for b in all.iter().filter(|b| ["sh", "bash", "shell", "console"].contains(&b.info.as_str())) {
+    for b in all
+        .iter()
+        .filter(|b| ["sh", "bash", "shell", "console"].contains(&b.info.as_str()))
+    {
         let marker = b.marker.as_deref().unwrap_or_else(|| {
             panic!(
                 "README.md line {}: a ```{} block needs <!-- readme-test: NAME --> on the line before it (and a test), or <!-- readme-test: skip (why) -->",
@@ -91,15 +99,28 @@ fn every_shell_block_in_the_readme_is_run_by_a_test_or_says_why_not() {
         });
         let known = ["quickstart", "installer"].contains(&marker)
             || (marker.starts_with("skip (") && marker.ends_with(')'));
-        assert!(known, "README.md line {}: unknown marker '{marker}'", b.line);
+        assert!(
+            known,
+            "README.md line {}: unknown marker '{marker}'",
+            b.line
+        );
     }
     let quick = block("quickstart");
-    for step in ["./install.sh", "new-token-url", " add ", " check ", "git clone "] {
+    for step in [
+        "./install.sh",
+        "new-token-url",
+        " add ",
+        " check ",
+        "git clone ",
+    ] {
         assert!(quick.contains(step), "the quickstart lost '{step}'");
     }
     let installer = block("installer");
     for repo in SIX {
-        assert!(installer.contains(repo), "the installer scenario lost {repo}");
+        assert!(
+            installer.contains(repo),
+            "the installer scenario lost {repo}"
+        );
     }
     assert!(installer.contains("\"$ALTA3_TOKEN\" | git credential-scoped add"));
 }
@@ -123,7 +144,13 @@ fn mirror(env: &Env, names: &[&str]) -> String {
     for name in names {
         let dest = root.join("alta3").join(name);
         git(
-            &["clone", "-q", "--bare", &work.to_string_lossy(), &dest.to_string_lossy()],
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                &work.to_string_lossy(),
+                &dest.to_string_lossy(),
+            ],
             env.tmp.path(),
         );
     }
@@ -156,8 +183,9 @@ fn assert_git_gets_the_token(env: &Env, repo: &str) {
     let out = fill(env, &format!("https://github.com/alta3/{repo}"));
     out.ok();
     assert!(
-        out.stdout
-            .contains(&format!("path=alta3/{repo}\nusername=x-access-token\npassword={TOKEN}\n")),
+        out.stdout.contains(&format!(
+            "path=alta3/{repo}\nusername=x-access-token\npassword={TOKEN}\n"
+        )),
         "{repo}: {}\n{}",
         out.stdout,
         out.stderr
@@ -168,11 +196,25 @@ fn assert_git_gets_the_token(env: &Env, repo: &str) {
 fn readme_quickstart_runs_as_written() {
     let env = Env::new();
     let mirror = mirror(&env, &["labs", "demo"]);
-    let out = run_block(&env, &block("quickstart"), &mirror, format!("{TOKEN}\n").as_bytes());
-    assert_eq!(out.status, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("https://github.com/settings/personal-access-tokens/new?"));
+    let out = run_block(
+        &env,
+        &block("quickstart"),
+        &mirror,
+        format!("{TOKEN}\n").as_bytes(),
+    );
+    assert_eq!(
+        out.status, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert!(out
+        .stdout
+        .contains("https://github.com/settings/personal-access-tokens/new?"));
     assert!(out.stdout.contains("added token 'alta3'"), "{}", out.stdout);
-    assert!(env.home.join("src/labs/.git").is_dir(), "the clone is there");
+    assert!(
+        env.home.join("src/labs/.git").is_dir(),
+        "the clone is there"
+    );
     for repo in ["labs", "demo"] {
         assert_git_gets_the_token(&env, repo);
     }
@@ -186,9 +228,16 @@ fn readme_installer_scenario_runs_as_written() {
     env.set("ALTA3_TOKEN_EXPIRES", "2027-04-15"); // 90 days after the fixed clock
     let mirror = mirror(&env, &SIX);
     let out = run_block(&env, &block("installer"), &mirror, b"");
-    assert_eq!(out.status, 0, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.status, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
     for repo in SIX {
-        assert!(env.home.join("alta3").join(repo).join(".git").is_dir(), "{repo} was cloned");
+        assert!(
+            env.home.join("alta3").join(repo).join(".git").is_dir(),
+            "{repo} was cloned"
+        );
         assert_git_gets_the_token(&env, repo);
     }
     assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN));

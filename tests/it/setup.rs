@@ -54,12 +54,23 @@ fn setup_adds_exactly_three_values_leaves_other_helpers_and_is_idempotent() {
     let first = env.run(&["setup"], b"");
     first.ok();
     assert!(
-        first.stdout.starts_with("set up git-credential-scoped for https://github.com in "),
+        first.stdout.contains("no longer 'cache' ("),
+        "the global helper no longer serves github.com: {}",
+        first.stdout
+    );
+    assert!(
+        first
+            .stdout
+            .starts_with("set up git-credential-scoped for https://github.com in "),
         "{}",
         first.stdout
     );
-    assert!(first.stdout.contains("+ credential.https://github.com.helper = scoped"));
-    assert!(first.stdout.contains("+ credential.https://github.com.useHttpPath = true"));
+    assert!(first
+        .stdout
+        .contains("+ credential.https://github.com.helper = scoped"));
+    assert!(first
+        .stdout
+        .contains("+ credential.https://github.com.useHttpPath = true"));
     assert_eq!(first.stderr, "", "no warnings: {}", first.stderr);
     assert_eq!(global_list(&env), format!("{LIST_BEFORE}{OURS}"));
     let after_first = read(&gitconfig(&env));
@@ -76,13 +87,23 @@ fn setup_adds_exactly_three_values_leaves_other_helpers_and_is_idempotent() {
 
     let gone = env.run(&["setup", "--uninstall"], b"");
     gone.ok();
-    assert!(gone.stdout.starts_with("removed git-credential-scoped for https://github.com"));
+    assert!(gone
+        .stdout
+        .starts_with("removed git-credential-scoped for https://github.com"));
     assert_eq!(global_list(&env), LIST_BEFORE);
-    assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE, "the file is as it was");
+    assert_eq!(
+        read(&gitconfig(&env)),
+        GLOBAL_BEFORE,
+        "the file is as it was"
+    );
 
     let again = env.run(&["setup", "--uninstall"], b"");
     again.ok();
-    assert!(again.stdout.starts_with("nothing to remove:"), "{}", again.stdout);
+    assert!(
+        again.stdout.starts_with("nothing to remove:"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE);
 }
 
@@ -92,8 +113,11 @@ fn after_setup_git_asks_the_helper_with_the_repository_path() {
     std::fs::write(gitconfig(&env), GLOBAL_BEFORE).unwrap();
     env.run(&["setup"], b"").ok();
     let token = "github_pat_11SETUPTEST0000000000_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV";
-    env.add(&["alta3", "--owner", "alta3", "--repo", "labs", "--no-expiry"], token)
-        .ok();
+    env.add(
+        &["alta3", "--owner", "alta3", "--repo", "labs", "--no-expiry"],
+        token,
+    )
+    .ok();
     // No -c overrides: only what setup wrote decides (the global `cache` is reset for github.com).
     let mut c = env.command("git");
     c.args(["credential", "fill"]);
@@ -115,12 +139,21 @@ fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
     let out = env.run(&["setup"], b"");
     out.ok();
     assert!(
-        out.stdout.contains("note: 'manager' listed before for https://github.com"),
+        out.stdout
+            .contains("git now asks git-credential-scoped only, no longer 'manager' ("),
         "{}",
         out.stdout
     );
     assert_eq!(
-        git_config(&env, &["--global", "--get-all", "credential.https://github.com.helper"]).stdout,
+        git_config(
+            &env,
+            &[
+                "--global",
+                "--get-all",
+                "credential.https://github.com.helper"
+            ]
+        )
+        .stdout,
         "manager\n\nscoped\n"
     );
     env.run(&["setup"], b"").ok();
@@ -137,7 +170,15 @@ fn uninstall_keeps_a_reset_the_user_wrote_and_setup_moves_a_stray_entry_to_the_e
     )
     .unwrap();
     let helpers = || {
-        git_config(&env, &["--global", "--get-all", "credential.https://github.com.helper"]).stdout
+        git_config(
+            &env,
+            &[
+                "--global",
+                "--get-all",
+                "credential.https://github.com.helper",
+            ],
+        )
+        .stdout
     };
     let out = env.run(&["setup"], b"");
     out.ok();
@@ -171,6 +212,35 @@ fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
          credential.https://ghe.example.com:8443.usehttppath true\n"
     );
     assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE);
+
+    // --uninstall without --local finds nothing in the global file, and says where it is.
+    let mut c = env.command(crate::support::BIN);
+    c.args(["setup", "--uninstall", "--host", "ghe.example.com:8443"])
+        .current_dir(&repo);
+    let out = run_with_stdin(c, b"");
+    out.ok();
+    assert!(
+        out.stdout.starts_with("nothing to remove:")
+            && out.stdout.contains("note: it is set up in .git/config"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn setup_warns_when_git_cannot_find_the_helper_on_path() {
+    let env = Env::new();
+    let mut c = env.command(crate::support::BIN);
+    c.env("PATH", "/usr/local/bin:/usr/bin:/bin").arg("setup");
+    let out = run_with_stdin(c, b"");
+    out.ok();
+    assert!(
+        out.stderr
+            .contains("warning: git-credential-scoped is not on PATH, so git cannot run it"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hint: add "), "{}", out.stderr);
 }
 
 #[test]
@@ -184,7 +254,7 @@ fn setup_warns_when_a_helper_read_later_would_also_get_the_tokens() {
     let out = env.run(&["setup"], b"");
     out.ok();
     assert!(
-        out.stderr.contains("warning: git also asks store")
+        out.stderr.contains("warning: git also asks 'store' (")
             && out.stderr.contains("git credential-scoped doctor"),
         "{}",
         out.stderr
@@ -204,7 +274,11 @@ fn setup_refuses_a_bad_host_a_missing_git_and_an_unwritable_config_with_exit_2()
     c.env("PATH", env.home.join("empty-path")).arg("setup");
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status, 2);
-    assert!(out.stderr.contains("git was not found on PATH"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("git was not found on PATH"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("hint: install git"), "{}", out.stderr);
 
     let mut c = env.command(crate::support::BIN);
@@ -212,7 +286,11 @@ fn setup_refuses_a_bad_host_a_missing_git_and_an_unwritable_config_with_exit_2()
         .arg("setup");
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("no/such/dir/gitconfig"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no/such/dir/gitconfig"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("hint:"), "{}", out.stderr);
 
     let out = env.run(&["setup", "--global", "--local"], b"");

@@ -1,0 +1,156 @@
+#!/bin/sh
+# The `get` benchmark of issue 8 (SPEC §9 "Speed"): builds the release binary and two spawn
+# floors, generates registries of 1, 100 and 1,000 tokens covering 10,000 repositories, and
+# times whole-process `get` side by side with git's own credential-store and the floors; then
+# the first call after a config change, `git credential fill` end to end, peak memory and
+# instruction counts. Prints a report and exits 0: a benchmark, not a test.
+#
+# Helpers in scripts/bench/: harness.py (timing and report), gen_registry.py (inputs),
+# floor.c and floor.rs (the spawn floors).
+
+set -eu
+
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+HERE="$ROOT/scripts/bench"
+
+usage() {
+	cat <<'USAGE'
+Usage: scripts/bench.sh [--quick] [--runs N] [--keep]
+
+Benchmarks `git-credential-scoped get` against git's credential-store and a trivial
+compiled program (the process-spawn floor), and prints a report. Builds with
+`cargo build --release --locked` (reusing target/). Everything else runs in a temporary
+directory with its own HOME, XDG dirs and the file secret store; nothing of the user's
+is read or written.
+
+  --quick    fewer runs (well under a minute once built)
+  --runs N   timed rounds of the side-by-side get table (default 400, --quick 100)
+  --keep     keep the temporary directory and print its path
+  -h         this help
+
+Needs cargo, gcc (or cc), python3 and git; uses rustc (the Rust floor), strace (what get
+opens), GNU time (peak memory) and valgrind (instruction counts) when present. As root
+with apt-get, installs the missing ones of time, strace and valgrind first.
+USAGE
+}
+
+quick=
+runs=
+keep=
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--quick) quick=t ;;
+		--runs)
+			[ $# -ge 2 ] || { echo "bench.sh: --runs needs a number" >&2; exit 2; }
+			runs=$2
+			shift
+			;;
+		--keep) keep=t ;;
+		-h | --help) usage; exit 0 ;;
+		*) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+case "$runs" in
+	'') ;;
+	0 | *[!0-9]*) echo "bench.sh: --runs needs a number from 1" >&2; exit 2 ;;
+esac
+
+if [ -n "$quick" ]; then
+	: "${runs:=100}"
+	warmup=10 fill_runs=40 cold_runs=3 rss_runs=1
+else
+	: "${runs:=400}"
+	warmup=30 fill_runs=200 cold_runs=10 rss_runs=3
+fi
+
+say() { printf '%s\n' "bench: $*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+for tool in cargo python3 git; do
+	have "$tool" || { say "needs $tool"; exit 2; }
+done
+CC=${CC:-}
+if [ -z "$CC" ]; then
+	if have gcc; then CC=gcc; elif have cc; then CC=cc; else say "needs gcc or cc"; exit 2; fi
+fi
+
+# Optional tools; as root, install the missing ones (Debian package names).
+gnu_time=
+[ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 && gnu_time=/usr/bin/time
+missing=
+[ -n "$gnu_time" ] || missing="$missing time"
+have strace || missing="$missing strace"
+have valgrind || missing="$missing valgrind"
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && have apt-get; then
+	say "installing:$missing"
+	# shellcheck disable=SC2086 # a list of package names
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; then
+		apt-get update -qq >/dev/null 2>&1 || true
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
+			say "could not install$missing; those sections are skipped"
+	fi
+	[ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 && gnu_time=/usr/bin/time
+fi
+strace_bin=$(command -v strace || true)
+valgrind_bin=$(command -v valgrind || true)
+
+start=$(date +%s)
+
+say "cargo build --release --locked"
+cd "$ROOT"
+t0=$(date +%s)
+cargo build --release --locked --quiet --bin git-credential-scoped
+build_s=$(($(date +%s) - t0))
+target=${CARGO_TARGET_DIR:-$ROOT/target}
+case "$target" in /*) ;; *) target="$ROOT/$target" ;; esac
+bin="$target/release/git-credential-scoped"
+[ -x "$bin" ] || { say "no binary at $bin"; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/gcs-bench.XXXXXX")
+work=$(CDPATH='' cd -- "$work" && pwd -P)
+cleanup() {
+	if [ -n "$keep" ]; then say "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "spawn floors"
+"$CC" -O2 -o "$work/floor-c" "$HERE/floor.c"
+floor_rs=
+if have rustc; then
+	if rustc -O -C strip=symbols --edition 2021 -o "$work/floor-rs" "$HERE/floor.rs" 2>/dev/null; then
+		floor_rs="$work/floor-rs"
+	else
+		say "rustc failed: no Rust floor"
+	fi
+fi
+
+# git finds the helper `scoped` as git-credential-scoped on PATH.
+mkdir -p "$work/bin"
+ln -s "$bin" "$work/bin/git-credential-scoped"
+
+say "registries and stores"
+gen() { python3 "$HERE/gen_registry.py" "$@"; }
+gen registry "$work/r1" --tokens 1 --repos-per-token 10000 --owners 1
+gen registry "$work/r100" --tokens 100 --repos-per-token 100 --owners 10
+gen registry "$work/r1000" --tokens 1000 --repos-per-token 10 --owners 100
+gen registry "$work/r1000-1secret" --tokens 1000 --repos-per-token 10 --owners 100 --secrets hit
+gen store "$work/store-1" --lines 1
+gen store "$work/store-10000" --lines 10000
+gen request "$work/request-miss" --host git.example.org --path team/project.git
+
+say "measuring"
+cat <<EOF
+git-credential-scoped get benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ)$([ -n "$quick" ] && printf ', --quick'))
+build: cargo build --release --locked, ${build_s}s; floors: $("$CC" --version | head -n 1)$([ -n "$floor_rs" ] && printf '; %s' "$(rustc --version)")
+EOF
+python3 "$HERE/harness.py" \
+	--work "$work" --bin "$bin" --git "$(command -v git)" \
+	--floor-c "$work/floor-c" --floor-rs "$floor_rs" \
+	--gnu-time "$gnu_time" --strace "$strace_bin" --valgrind "$valgrind_bin" \
+	--runs "$runs" --warmup "$warmup" --fill-runs "$fill_runs" \
+	--cold-runs "$cold_runs" --rss-runs "$rss_runs"
+echo
+echo "total $(($(date +%s) - start))s (build ${build_s}s)"
