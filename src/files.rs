@@ -18,10 +18,14 @@ pub enum FileError {
         path: PathBuf,
         source: io::Error,
     },
-    #[error("timed out after {secs} s waiting for the lock {path} (another git-credential-scoped is still writing)\nhint: if no other process is running, remove {path}")]
-    LockTimeout { path: PathBuf, secs: u64 },
+    // A lock dies with its holder (flock), so a timeout means a live process holds it:
+    // removing the lock file would only let two writers in at once.
+    #[error("timed out after {waited} waiting for the lock {path}: another git-credential-scoped process is still writing\nhint: wait for it to finish; `fuser -v {path}` shows which process holds the lock")]
+    LockTimeout { path: PathBuf, waited: String },
     #[error("{path} is writable by group or others; it decides where tokens are sent, so it is refused\nhint: run: chmod go-w {path}")]
     Insecure { path: PathBuf },
+    #[error("{path} holds secrets and is writable by group or others, so they may have been replaced; it is refused\nhint: check it, then run: chmod {mode:o} {path}")]
+    InsecureSecrets { path: PathBuf, mode: u32 },
     #[error("no home directory: set HOME (or XDG_CONFIG_HOME and XDG_DATA_HOME)")]
     NoHome,
 }
@@ -91,9 +95,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     ensure_dir(dir)?;
+    // A writer killed between creating its temp file and the rename leaves the temp file
+    // behind (for the secrets file, with secrets in it). The caller holds this file's lock,
+    // so any temp file of this name is such a leftover: remove it.
+    let prefix = format!(
+        ".{}.tmp-",
+        path.file_name().map_or("file".into(), |n| n.to_string_lossy())
+    );
+    remove_leftovers(dir, &prefix);
     // tempfile creates the file 0600 on Unix.
     let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(&prefix)
         .tempfile_in(dir)
         .map_err(io_err("create a temporary file in", dir))?;
     tmp.write_all(bytes).map_err(io_err("write", tmp.path()))?;
@@ -118,8 +130,31 @@ pub struct Lock {
     _file: File,
 }
 
+fn remove_leftovers(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// How long a writer waits for another before giving up with a clear error.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// [`LOCK_WAIT`], or `GIT_CREDENTIAL_SCOPED_LOCK_WAIT_MS` when set (read once; for tests
+/// that show the timeout without waiting ten seconds).
+pub fn lock_wait() -> Duration {
+    static WAIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *WAIT.get_or_init(|| {
+        std::env::var("GIT_CREDENTIAL_SCOPED_LOCK_WAIT_MS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .map_or(LOCK_WAIT, Duration::from_millis)
+    })
+}
 
 pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
     ensure_dir(dir)?;
@@ -132,6 +167,7 @@ pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
         .open(&path)
         .map_err(io_err("open the lock file", &path))?;
     let start = Instant::now();
+    let wait = lock_wait();
     let mut pause = Duration::from_millis(1);
     loop {
         match file.try_lock() {
@@ -139,15 +175,51 @@ pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
             Err(fs::TryLockError::WouldBlock) => {}
             Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
         }
-        if start.elapsed() >= LOCK_WAIT {
-            return Err(FileError::LockTimeout {
-                path,
-                secs: LOCK_WAIT.as_secs(),
-            });
+        if start.elapsed() >= wait {
+            let waited = match wait.as_millis() {
+                ms if ms % 1000 == 0 => format!("{} s", ms / 1000),
+                ms => format!("{ms} ms"),
+            };
+            return Err(FileError::LockTimeout { path, waited });
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
     }
+}
+
+/// A file holding secrets, and its directory, must be private (SPEC §6: 0600 and 0700).
+/// Writable by group or others: refused, since its secrets may have been replaced. Readable
+/// or searchable by them: repaired to 0600 / 0700, with one warning line on stderr (git shows
+/// it) saying the secrets may have been read.
+pub fn ensure_private(path: &Path) -> Result<(), FileError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        for (p, mode) in [(dir, 0o700), (Some(path), 0o600)] {
+            let Some(p) = p else { continue };
+            let Ok(meta) = fs::metadata(p) else { continue };
+            let old = meta.permissions().mode() & 0o7777;
+            if old & 0o022 != 0 {
+                return Err(FileError::InsecureSecrets {
+                    path: p.to_path_buf(),
+                    mode,
+                });
+            }
+            if old & 0o077 != 0 {
+                fs::set_permissions(p, fs::Permissions::from_mode(mode))
+                    .map_err(io_err("change the mode of", p))?;
+                let _ = writeln!(
+                    io::stderr(),
+                    "{}warning: {} was readable by group or others (mode {old:04o}); changed it to {mode:04o}. Consider the secrets in it exposed and rotate them",
+                    crate::messages::PREFIX,
+                    p.display()
+                );
+            }
+        }
+    }
+    let _ = path;
+    Ok(())
 }
 
 /// Refuses a file that group or others may write (it decides where tokens are sent).
@@ -198,9 +270,52 @@ mod tests {
         let leftovers: Vec<_> = fs::read_dir(file.parent().unwrap())
             .unwrap()
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn secret_files_readable_by_others_are_repaired_and_writable_ones_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let file = dir.join("secrets");
+        fs::create_dir(&dir).unwrap();
+        fs::write(&file, "").unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+        ensure_private(&file).unwrap();
+        assert_eq!((mode(&dir), mode(&file)), (0o700, 0o600));
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(matches!(
+            ensure_private(&file),
+            Err(FileError::InsecureSecrets { mode: 0o600, .. })
+        ));
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o770)).unwrap();
+        assert!(matches!(
+            ensure_private(&file),
+            Err(FileError::InsecureSecrets { mode: 0o700, .. })
+        ));
+        // A file that does not exist yet is not an error.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(ensure_private(&dir.join("none")).is_ok());
+    }
+
+    #[test]
+    fn a_killed_writers_temp_file_is_removed_by_the_next_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("state");
+        let leftover = tmp.path().join(".state.tmp-abc123");
+        let other = tmp.path().join(".secrets.tmp-abc123");
+        fs::write(&leftover, "half").unwrap();
+        fs::write(&other, "another family's, in progress").unwrap();
+        write_atomic(&file, b"new").unwrap();
+        assert!(!leftover.exists());
+        assert!(other.exists(), "temp files of other files are not touched");
     }
 
     #[cfg(unix)]

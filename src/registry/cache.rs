@@ -270,6 +270,9 @@ fn read(
 }
 
 fn text(f: &str) -> Option<Option<String>> {
+    if f != "-" && f != "%" && !f.contains('%') {
+        return Some(Some(f.to_string()));
+    }
     match decode(f).ok()? {
         Some(v) => String::from_utf8(v).ok().map(Some),
         None => Some(None),

@@ -288,12 +288,13 @@ fn repos(t: &dyn toml_edit::TableLike) -> Result<Repos, String> {
         .as_array()
         .ok_or("'repositories' must be a list of names or \"all\"")?;
     let mut list = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for v in arr.iter() {
         let r = v
             .as_str()
             .filter(|r| valid_name(r))
             .ok_or("'repositories' holds something that is not a repository name")?;
-        if !list.iter().any(|o: &String| o.eq_ignore_ascii_case(r)) {
+        if seen.insert(r.to_ascii_lowercase()) {
             list.push(r.to_string());
         }
     }

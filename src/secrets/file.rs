@@ -28,7 +28,7 @@ impl FileStore {
 
     fn load(&self) -> Result<Entries, SecretError> {
         let path = self.path();
-        files::check_not_world_writable(&path)?;
+        files::ensure_private(&path)?;
         let Some(mut bytes) = files::read_optional(&path)? else {
             return Ok(Entries(Vec::new()));
         };
@@ -83,12 +83,22 @@ fn parse(bytes: &[u8]) -> Result<Entries, usize> {
 
 impl SecretStore for FileStore {
     fn get(&self, key: &str) -> Result<Option<Secret>, SecretError> {
-        let entries = self.load()?;
-        Ok(entries
-            .0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, s)| s.duplicate()))
+        // One line is wanted: find it by its key without decoding the others.
+        let path = self.path();
+        files::ensure_private(&path)?;
+        let Some(bytes) = files::read_optional(&path)? else {
+            return Ok(None);
+        };
+        let bytes = Secret::new(bytes);
+        let prefix = format!("{} ", fields::encode(Some(key.as_bytes())));
+        for (n, line) in bytes.expose().split(|&b| b == b'\n').enumerate() {
+            let Some(value) = line.strip_prefix(prefix.as_bytes()) else { continue };
+            let damaged = || SecretError::Damaged { path: path.clone(), line: n + 1 };
+            let text = std::str::from_utf8(value).map_err(|_| damaged())?;
+            let value = fields::decode(text).ok().flatten().ok_or_else(damaged)?;
+            return Ok(Some(Secret::new(value)));
+        }
+        Ok(None)
     }
 
     fn set(&self, key: &str, secret: &Secret) -> Result<(), SecretError> {

@@ -1,0 +1,127 @@
+//! `add --verify` / `rotate --verify`: the questions `check --online` asks, put to a new
+//! secret before anything is saved, so a mistyped, revoked or too-narrow token is refused
+//! at the door instead of failing the next `git fetch`.
+
+use std::io::Write;
+
+use super::online::{no_contents_lines, not_found_lines};
+use crate::context::Context;
+use crate::github::{Client, ContentsAccess, Probe, RepoAccess, ServerExpiry};
+use crate::helper::{say, token_secret};
+use crate::registry::{Access, Expiry, Registry, Repos, Token};
+use crate::secret::Secret;
+
+/// `--verify` and `--force` for `add` and `rotate`.
+#[derive(clap::Args, Debug, Default)]
+pub struct VerifyArgs {
+    /// Ask the host before saving: take the expiry from the server, refuse a token it rejects or that cannot read the first repository
+    #[arg(long)]
+    pub verify: bool,
+    /// With --verify: save the token even if the server rejects it or cannot be reached
+    #[arg(long, requires = "verify")]
+    pub force: bool,
+}
+
+/// `add --verify` / `rotate --verify`: asks the host about a new secret before anything is
+/// saved. Fills `token.expires` from the server; refuses (unless `--force`) a token the
+/// server rejects or that cannot see and read the first repository. `secret` is `None` for
+/// tokens whose secret comes from the environment or a command.
+pub fn verify_new_token(
+    ctx: &Context,
+    reg: &Registry,
+    token: &mut Token,
+    secret: Option<&Secret>,
+    v: &VerifyArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if !v.verify {
+        return Ok(());
+    }
+    let fetched;
+    let secret = match secret {
+        Some(s) => s,
+        None => {
+            fetched = token_secret(ctx, token)?;
+            &fetched
+        }
+    };
+    let mut err = std::io::stderr();
+    let probe = match ask_new(reg, token, secret) {
+        Ok(p) => p,
+        Err(e) if v.force => {
+            let why = e.to_string();
+            let why = why.lines().next().unwrap_or("");
+            let what = format!("could not verify token '{}': {why}", token.name);
+            saving_anyway(&mut err, &what);
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(format!(
+                "{e}\nnothing was saved; to save without asking the server, leave out --verify"
+            )
+            .into())
+        }
+    };
+    take_expiry(token, &probe, &mut err);
+    let Some(problem) = verify_problem(token, &probe) else {
+        return Ok(());
+    };
+    if v.force {
+        saving_anyway(&mut err, problem.lines().next().unwrap_or(""));
+        return Ok(());
+    }
+    Err(format!("{problem}\nnothing was saved; to save it anyway, add --force").into())
+}
+
+/// The `--force` warning: what is wrong, and that the token is saved all the same.
+fn saving_anyway(err: &mut impl Write, what: &str) {
+    say(err, &format!("warning: {what}; saving it anyway (--force)"));
+}
+
+/// Fills `token.expires` from the server's answer, warning about a header it cannot read.
+fn take_expiry(token: &mut Token, probe: &Probe, err: &mut impl Write) {
+    match &probe.expiry {
+        Some(ServerExpiry::At(at)) => token.expires = Expiry::At(*at),
+        Some(ServerExpiry::Never) => token.expires = Expiry::Never,
+        Some(ServerExpiry::Unreadable(h)) => say(
+            err,
+            &format!("warning: the server's expiration header '{h}' could not be read"),
+        ),
+        None => {}
+    }
+}
+
+fn ask_new(
+    reg: &Registry,
+    token: &Token,
+    secret: &Secret,
+) -> Result<Probe, Box<dyn std::error::Error>> {
+    let decl = reg
+        .github_host(&token.host)
+        .ok_or_else(|| format!("{} is not a GitHub host", token.host))?;
+    let client = Client::new(&decl)?;
+    let username = token.username.as_deref().unwrap_or("x-access-token");
+    Ok(match &token.repos {
+        Repos::List(list) if !list.is_empty() => {
+            client.probe_repo(&token.name, username, secret, &token.owner, &list[0])?
+        }
+        _ => client.probe_token(&token.name, secret)?,
+    })
+}
+
+fn verify_problem(token: &Token, probe: &Probe) -> Option<String> {
+    let repo = match &token.repos {
+        Repos::List(list) => format!(
+            "{}/{}",
+            token.owner,
+            list.first().map_or("", String::as_str)
+        ),
+        Repos::All => token.owner.clone(),
+    };
+    match (&probe.repo, &probe.contents) {
+        (RepoAccess::Rejected, _) => Some(format!("the server rejected token '{}' (401 Bad credentials): it is revoked, expired or mistyped", token.name)),
+        (RepoAccess::NotFound { git_read }, _) => Some(not_found_lines(token, &repo, *git_read, &probe.api).join("\n")),
+        (RepoAccess::Unexpected(s), _) => Some(format!("the server answered HTTP {s} about {repo}; could not verify token '{}'", token.name)),
+        (_, Some(ContentsAccess::Missing { accepted })) if token.contents != Access::None => Some(no_contents_lines(token, &repo, accepted).join("\n")),
+        _ => None,
+    }
+}

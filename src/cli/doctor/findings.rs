@@ -1,0 +1,245 @@
+//! What `doctor` reports: a [`Finding`] names what is wrong, why it matters and the command
+//! that fixes it, at a [`Severity`] that decides the exit code. Also the findings about the
+//! registered tokens themselves: an undeclared host, expiry, a rejected mark, no contents
+//! permission, and tokens whose scopes overlap.
+
+use super::super::tokens::state_label;
+use crate::cli::json::Json;
+use crate::messages::renewal_link;
+use crate::registry::state::State;
+use crate::registry::{Expiry, Registry, Repos, Token};
+use crate::remote::Remote;
+use crate::scope::candidates;
+use crate::time::{format_date, relative};
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+pub struct Finding {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub host: Option<String>,
+    pub token: Option<String>,
+    pub what: String,
+    pub why: String,
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    pub fn new(severity: Severity, code: &'static str, what: String, why: &str) -> Finding {
+        Finding {
+            severity,
+            code,
+            host: None,
+            token: None,
+            what,
+            why: why.to_string(),
+            fix: None,
+        }
+    }
+
+    pub fn host(mut self, h: &str) -> Finding {
+        self.host = Some(h.to_string());
+        self
+    }
+
+    pub fn token(mut self, t: &str) -> Finding {
+        self.token = Some(t.to_string());
+        self
+    }
+
+    pub fn fix(mut self, f: String) -> Finding {
+        self.fix = Some(f);
+        self
+    }
+
+    pub fn json(&self) -> Json {
+        Json::Obj(vec![
+            ("severity", Json::str(self.severity.name())),
+            ("code", Json::str(self.code)),
+            ("host", Json::opt_str(self.host.clone())),
+            ("token", Json::opt_str(self.token.clone())),
+            ("what", Json::str(self.what.as_str())),
+            ("why", Json::str(self.why.as_str())),
+            ("fix", Json::opt_str(self.fix.clone())),
+        ])
+    }
+}
+
+/// A URL of a repository the token covers, for commands in fixes.
+fn sample_url(t: &Token) -> String {
+    let repo = match &t.repos {
+        Repos::List(l) => l.first().cloned().unwrap_or_else(|| "REPO".into()),
+        Repos::All => "REPO".into(),
+    };
+    format!("https://{}/{}/{repo}", t.host, t.owner)
+}
+
+pub fn token_findings(reg: &Registry, state: &State, now: i64, out: &mut Vec<Finding>) {
+    for t in &reg.tokens {
+        if reg.github_host(&t.host).is_none() {
+            out.push(host_undeclared(t));
+        }
+        let label = state_label(t, state, now, &reg.settings);
+        if let Some(finding) = state_finding(t, label, now) {
+            out.push(finding.token(&t.name));
+        }
+    }
+}
+
+fn host_undeclared(t: &Token) -> Finding {
+    Finding::new(
+        Severity::Error,
+        "host-undeclared",
+        format!(
+            "token '{}' is for {}, which is not a GitHub host in the config",
+            t.name, t.host
+        ),
+        "the token is never sent: git-credential-scoped treats the host as any other",
+    )
+    .token(&t.name)
+    .fix(format!(
+        "add to the config: [[host]] name = \"{}\" api = \"https://{}/api/v3\"",
+        t.host, t.host
+    ))
+}
+
+/// The finding for a token's state (`tokens`' label), if it calls for one.
+fn state_finding(t: &Token, label: &str, now: i64) -> Option<Finding> {
+    let n = &t.name;
+    let renew = format!(
+        "create a new token at {} then run: git credential-scoped rotate {n}",
+        renewal_link(t)
+    );
+    let finding = match label {
+        "expired" | "expiring" => expiry_finding(t, label, now).fix(renew),
+        "rejected" => Finding::new(
+            Severity::Error,
+            "token-rejected",
+            format!("token '{n}' was rejected by the server (401) and is marked so"),
+            "it is refused until re-tested, replaced or unmarked",
+        )
+        .fix(format!(
+            "git credential-scoped check --online {} (re-test), or {renew}",
+            sample_url(t)
+        )),
+        "no-contents" => Finding::new(
+            Severity::Error,
+            "token-no-contents",
+            format!("token '{n}' has no contents permission"),
+            "a token that cannot read contents can neither clone nor fetch; it is refused",
+        )
+        .fix(renew),
+        _ if t.expires == Expiry::Unknown => Finding::new(
+            Severity::Note,
+            "token-expiry-unknown",
+            format!("token '{n}' has no recorded expiry"),
+            "expiry cannot be warned about before git starts failing",
+        )
+        .fix(format!(
+            "git credential-scoped check --online {} (records the expiry the server reports)",
+            sample_url(t)
+        )),
+        _ => return None,
+    };
+    Some(finding)
+}
+
+/// `token-expired` or `token-expiring`, as `label` says.
+fn expiry_finding(t: &Token, label: &str, now: i64) -> Finding {
+    let n = &t.name;
+    let when = match t.expires {
+        Expiry::At(at) => format!("{} ({})", format_date(at), relative(at, now)),
+        _ => String::new(),
+    };
+    if label == "expired" {
+        Finding::new(
+            Severity::Error,
+            "token-expired",
+            format!("token '{n}' expired {when}"),
+            "git-credential-scoped refuses to send it, so git stops for its repositories",
+        )
+    } else {
+        Finding::new(
+            Severity::Warning,
+            "token-expiring",
+            format!("token '{n}' expires {when}"),
+            "git stops working for its repositories when it does",
+        )
+    }
+}
+
+/// Two tokens of one owner covering the same repositories: the narrower one wins, but two
+/// explicit lists (or two `all`) sharing repositories are usually a leftover.
+pub fn overlap_findings(reg: &Registry, state: &State, now: i64, out: &mut Vec<Finding>) {
+    let ts = &reg.tokens;
+    for (i, a) in ts.iter().enumerate() {
+        for b in &ts[i + 1..] {
+            if !a.host.eq_ignore_ascii_case(&b.host) || !a.owner.eq_ignore_ascii_case(&b.owner) {
+                continue;
+            }
+            let shared = shared_repos(a, b);
+            if !shared.is_empty() {
+                out.push(overlap_finding(reg, state, now, (a, b), &shared));
+            }
+        }
+    }
+}
+
+/// The repositories both tokens cover (of one owner).
+fn shared_repos(a: &Token, b: &Token) -> Vec<String> {
+    match (&a.repos, &b.repos) {
+        (Repos::All, Repos::All) => vec!["all repositories".into()],
+        (Repos::List(x), Repos::List(_)) => {
+            x.iter().filter(|r| b.repos.covers(r)).cloned().collect()
+        }
+        (Repos::List(x), Repos::All) | (Repos::All, Repos::List(x)) => x.clone(),
+    }
+}
+
+fn overlap_finding(
+    reg: &Registry,
+    state: &State,
+    now: i64,
+    (a, b): (&Token, &Token),
+    shared: &[String],
+) -> Finding {
+    let sample = shared[0].clone();
+    let remote = Remote {
+        host: a.host.clone(),
+        owner: a.owner.clone(),
+        repo: sample.clone(),
+    };
+    let winner = candidates(reg, &remote, None, state, now)
+        .first()
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    let layered = matches!(
+        (&a.repos, &b.repos),
+        (Repos::List(_), Repos::All) | (Repos::All, Repos::List(_))
+    );
+    let severity = if layered {
+        Severity::Note
+    } else {
+        Severity::Warning
+    };
+    Finding::new(severity, "overlapping-scopes",
+        format!("tokens '{}' and '{}' both cover {} of {} on {} (get sends '{winner}' for {}/{sample})", a.name, b.name, shared.join(", "), a.owner, a.host, a.owner),
+        "the narrowest valid token wins; a leftover token keeps working where you may not expect it")
+    .token(&a.name)
+    .fix(format!("if one is obsolete: git credential-scoped remove {}", if winner == a.name { &b.name } else { &a.name }))
+}

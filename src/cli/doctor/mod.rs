@@ -1,0 +1,156 @@
+//! `doctor`: what stands between `git clone` and the right token, each finding with why it
+//! matters and the exact command that fixes it.
+//!
+//! The git side is read with one `git config --show-scope --show-origin -z --get-regexp`
+//! (NOTES.md: a subprocess is cheaper than a config parser) and interpreted the way git's
+//! credential code does (gitcredentials(7) "CONFIGURATION"): every `credential.helper` and
+//! every `credential.<url>.helper` whose URL matches is applied in the order the files are
+//! read, an empty value resets the list gathered so far, and the last matching
+//! `useHttpPath` wins. After a successful request git hands the credential to `store` of
+//! every helper in the list, so any other helper keeps a copy of our tokens (write-back).
+//!
+//! The secret stores are checked without reading a secret: the keyring is only connected to,
+//! never unlocked (SPEC §6).
+//!
+//! This file gathers the findings and hands them to [`output`]; [`gitconfig`] and
+//! [`urlmatch`] read and interpret git's configuration, [`helpers`] judges the helper list
+//! of each host, [`stores`] the files and secret stores, and [`findings`] the tokens.
+
+mod findings;
+mod gitconfig;
+mod helpers;
+mod output;
+mod stores;
+mod urlmatch;
+
+use std::io::Write;
+
+use super::{CliResult, EXIT_OK, EXIT_PROBLEMS};
+use crate::context::Context;
+use crate::files::FileError;
+use crate::registry::{ConfigError, Registry, GITHUB};
+use findings::{overlap_findings, token_findings, Finding, Severity};
+use gitconfig::{host_view, read_git_config, HostView};
+use helpers::{helper_findings, path_findings};
+use output::Report;
+use stores::{permission_findings, store_reports};
+
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = JSON_HELP)]
+pub struct Args {
+    /// Print JSON (shape in --help)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub const JSON_HELP: &str = "\
+Exit codes: 0 nothing wrong (notes may remain), 1 an error or warning was found, 2 usage or
+environment error.
+
+--json prints one object (a stable shape; fields may be added, never renamed):
+  {\"ok\": true|false,
+   \"config\": \"/home/me/.config/git-credential-scoped/config.toml\",
+   \"hosts\": [{\"host\": \"github.com\",
+              \"helpers\": [{\"value\": \"scoped\", \"key\": \"credential.https://github.com.helper\",
+                           \"scope\": \"global\", \"origin\": \"file:/home/me/.gitconfig\",
+                           \"ours\": true, \"only_for\": null | \"URLs under /alta3\"}],
+              \"reset\": null | {\"key\": ..., \"scope\": ..., \"origin\": ...},
+              \"scoped_first\": true|false, \"use_http_path\": true|false,
+              \"write_back\": [\"store\"]}],
+   \"secret_stores\": [{\"store\": \"keyring\" | \"file\" | \"env\" | \"command\",
+                      \"tokens\": [\"alta3\"], \"reachable\": true|false|null}],
+   \"findings\": [{\"severity\": \"error\" | \"warning\" | \"note\", \"code\": \"helper-missing\" | ...,
+                 \"host\": \"github.com\" | null, \"token\": \"alta3\" | null,
+                 \"what\": \"...\", \"why\": \"...\", \"fix\": \"git credential-scoped setup\" | null}]}
+
+Codes: git-unavailable, helper-missing, helper-not-first, write-back, use-http-path-off,
+helper-not-on-path, config-invalid, config-permissions, data-permissions, keyring-unreachable,
+secret-env-unset, host-undeclared, token-expired, token-expiring, token-rejected,
+token-no-contents, token-expiry-unknown, overlapping-scopes.";
+
+pub fn run(ctx: &Context, a: Args) -> CliResult {
+    let mut findings = Vec::new();
+    let reg = load_registry(ctx, &mut findings);
+    let state = ctx.state().unwrap_or_default();
+    let views = git_views(&reg, &mut findings);
+    for v in &views {
+        helper_findings(v, &mut findings);
+    }
+    path_findings(&views, &mut findings);
+    permission_findings(ctx, &reg, &mut findings);
+    let stores = store_reports(&reg, &mut findings);
+    token_findings(&reg, &state, ctx.now, &mut findings);
+    overlap_findings(&reg, &state, ctx.now, &mut findings);
+    findings.sort_by_key(|f| f.severity);
+    let ok = findings.iter().all(|f| f.severity == Severity::Note);
+    let report = Report {
+        ctx,
+        views: &views,
+        stores: &stores,
+        findings: &findings,
+        ok,
+    };
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        writeln!(out, "{}", report.json().render())?;
+    } else {
+        report.print(&mut out)?;
+    }
+    Ok(if ok { EXIT_OK } else { EXIT_PROBLEMS })
+}
+
+/// The registry, or an empty one when the config does not load (reported as a finding).
+fn load_registry(ctx: &Context, findings: &mut Vec<Finding>) -> Registry {
+    match ctx.registry() {
+        Ok(r) => r,
+        // Reported with its fix by permission_findings.
+        Err(ConfigError::File(FileError::Insecure { .. })) => Registry::default(),
+        Err(e) => {
+            let what = e.to_string();
+            let mut f = Finding::new(
+                Severity::Error,
+                "config-invalid",
+                what.lines().next().unwrap_or("").to_string(),
+                "nothing in it is used until it loads: git gets no tokens",
+            );
+            f.fix = what
+                .lines()
+                .find_map(|l| l.strip_prefix("hint: "))
+                .map(str::to_string);
+            findings.push(f);
+            Registry::default()
+        }
+    }
+}
+
+/// The helper list of every host, or none when git cannot be run (reported as a finding).
+fn git_views(reg: &Registry, findings: &mut Vec<Finding>) -> Vec<HostView> {
+    match read_git_config() {
+        Ok(entries) => hosts(reg).iter().map(|h| host_view(&entries, h)).collect(),
+        Err(e) => {
+            findings.push(Finding::new(
+                Severity::Error,
+                "git-unavailable",
+                e,
+                "the git side cannot be checked",
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// github.com, then every host the config declares or a token is for, once each.
+fn hosts(reg: &Registry) -> Vec<String> {
+    let mut hosts = vec![GITHUB.to_string()];
+    let more = reg
+        .hosts
+        .iter()
+        .map(|h| &h.name)
+        .chain(reg.tokens.iter().map(|t| &t.host));
+    for h in more {
+        if !hosts.iter().any(|k| k.eq_ignore_ascii_case(h)) {
+            hosts.push(h.to_ascii_lowercase());
+        }
+    }
+    hosts
+}
