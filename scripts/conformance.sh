@@ -66,36 +66,8 @@ needs (a few minutes on 2 cores); later runs take seconds.
 EOF
 }
 
-msg() {
-	printf '%s: %s\n' "$PROG" "$*" >&2
-}
-
-die() {
-	msg "$@"
-	exit 1
-}
-
-is_root() {
-	test "$(id -u)" = 0
-}
-
-# missing_commands CMD...: prints those of the commands that are not on PATH.
-missing_commands() {
-	for _cmd in "$@"; do
-		command -v "$_cmd" >/dev/null 2>&1 || printf '%s\n' "$_cmd"
-	done
-}
-
-# apt_install PKG...: apt-get update && apt-get install -y PKG..., non-interactively.
-apt_install() {
-	is_root || die "installing packages needs root: apt-get install -y $*"
-	command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install by hand: $*"
-	msg "installing Debian packages: $*"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null ||
-		die "apt-get update failed"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" </dev/null ||
-		die "apt-get install failed: $*"
-}
+# shellcheck source=scripts/lib/common.sh
+. "$SCRIPT_DIR/lib/common.sh"
 
 # ---------------------------------------------------------------------------
 # Arguments

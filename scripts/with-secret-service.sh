@@ -14,35 +14,8 @@ PROG=with-secret-service
 SCRIPT_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 SCRIPT=$SCRIPT_DIR/$(basename -- "$0")
 
-msg() {
-	printf '%s: %s\n' "$PROG" "$*" >&2
-}
-
-die() {
-	msg "$@"
-	exit 1
-}
-
-is_root() {
-	test "$(id -u)" = 0
-}
-
-# missing_commands CMD...: prints those of the commands that are not on PATH.
-missing_commands() {
-	for _cmd in "$@"; do
-		command -v "$_cmd" >/dev/null 2>&1 || printf '%s\n' "$_cmd"
-	done
-}
-
-# apt_install PKG...: apt-get update && apt-get install -y PKG..., non-interactively.
-apt_install() {
-	command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install by hand: $*"
-	msg "installing Debian packages: $*"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null ||
-		die "apt-get update failed"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" </dev/null ||
-		die "apt-get install failed: $*"
-}
+# shellcheck source=scripts/lib/common.sh
+. "$SCRIPT_DIR/lib/common.sh"
 
 PACKAGES_NEEDED="gnome-keyring dbus dbus-x11"
 PACKAGES_INSTALL="gnome-keyring dbus dbus-x11 libsecret-tools"
