@@ -9,9 +9,13 @@
 //! stack overflow ends in a plain SIGSEGV rather than a message, and SIGPIPE keeps its
 //! default action, as in any C program. `process::exit` still flushes stdout.
 
-#![no_main]
+#![cfg_attr(not(test), no_main)]
 
+#[cfg(not(test))]
 #[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+pub extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
     std::process::exit(git_credential_scoped::cli::main())
 }
