@@ -6,8 +6,9 @@
 # crashes found per target and exits 1 if any target crashed. Not part of scripts/test.sh
 # (CI time); every crash it finds becomes a regression test in tests/it/hostile.rs.
 #
-# cargo fuzz needs nightly-only flags (-Zsanitizer, sancov passes). This machine has stable
-# Rust only, so the build runs with RUSTC_BOOTSTRAP=1, which lets stable rustc accept them.
+# cargo fuzz needs nightly-only flags (-Zsanitizer, sancov passes). The project's machines
+# are only sure to have the stable toolchain, so the build runs with RUSTC_BOOTSTRAP=1, which
+# lets stable rustc accept them (libFuzzer and AddressSanitizer both work that way).
 
 set -eu
 

@@ -100,7 +100,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     // so any temp file of this name is such a leftover: remove it.
     let prefix = format!(
         ".{}.tmp-",
-        path.file_name().map_or("file".into(), |n| n.to_string_lossy())
+        path.file_name()
+            .map_or("file".into(), |n| n.to_string_lossy())
     );
     remove_leftovers(dir, &prefix);
     // tempfile creates the file 0600 on Unix.

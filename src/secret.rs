@@ -67,6 +67,25 @@ impl Secret {
     }
 }
 
+/// Whether `text` holds something shaped like a GitHub token: a known prefix (fine-grained,
+/// classic, OAuth, user-to-server, server-to-server, refresh) followed by at least 16 token
+/// characters, anywhere in it (`--token=ghp_...` too). Used to refuse secrets where they do
+/// not belong: argv, and config values that would be printed.
+pub fn looks_like_token(text: &str) -> bool {
+    ["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+        .iter()
+        .any(|p| {
+            text.match_indices(p).any(|(i, _)| {
+                let rest = &text[i + p.len()..];
+                rest.len() >= 16
+                    && rest
+                        .bytes()
+                        .take(16)
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        })
+}
+
 pub fn fingerprint_of(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut out = String::from("sha256:");
@@ -115,6 +134,25 @@ mod tests {
     fn trimmed_drops_surrounding_whitespace_only() {
         assert_eq!(Secret::from_text("  a b\n").trimmed().expose(), b"a b");
         assert!(Secret::from_text(" \n").trimmed().is_empty());
+    }
+
+    #[test]
+    fn token_shapes_are_recognised_anywhere_in_a_text() {
+        for t in [
+            "github_pat_11ABCDEFGHIJKLMNOPQRST",
+            "--token=ghp_0123456789abcdefXYZ",
+            "https://x:gho_0123456789abcdef0@github.com/o/r",
+        ] {
+            assert!(looks_like_token(t), "{t}");
+        }
+        for t in [
+            "github_pat_",
+            "ghp_short",
+            "MY_TOKEN",
+            "ghp-0123456789abcdefXYZ",
+        ] {
+            assert!(!looks_like_token(t), "{t}");
+        }
     }
 
     #[test]

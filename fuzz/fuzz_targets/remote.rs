@@ -47,7 +47,12 @@ fn registry() -> Registry {
     blind.contents = Access::None;
     Registry {
         tokens: vec![
-            token("six", "github.com", "alta3", list(&["labs", "demo", "gutenberg"])),
+            token(
+                "six",
+                "github.com",
+                "alta3",
+                list(&["labs", "demo", "gutenberg"]),
+            ),
             token("all", "github.com", "alta3", Repos::All),
             bob,
             expired,
@@ -79,7 +84,12 @@ fn is_github(host: &str) -> bool {
 
 fn check_choice(reg: &Registry, q: &Query, c: &Choice) {
     let t = c.token;
-    assert!(t.host.eq_ignore_ascii_case(q.host), "{} for {:?}", t.name, q.host);
+    assert!(
+        t.host.eq_ignore_ascii_case(q.host),
+        "{} for {:?}",
+        t.name,
+        q.host
+    );
     let allow_http = reg.github_host(q.host).is_some_and(|h| h.allow_http);
     assert!(q.protocol == "https" || (q.protocol == "http" && allow_http));
     if let (Some(u), Some(tu)) = (q.username, t.username.as_deref()) {
@@ -92,7 +102,11 @@ fn check_choice(reg: &Registry, q: &Query, c: &Choice) {
     } else {
         assert!(t.default && q.path.is_none());
     }
-    let expected = t.username.as_deref().or(q.username).unwrap_or("x-access-token");
+    let expected = t
+        .username
+        .as_deref()
+        .or(q.username)
+        .unwrap_or("x-access-token");
     assert_eq!(c.username, expected);
 }
 

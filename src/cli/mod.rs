@@ -106,7 +106,7 @@ pub fn main() -> i32 {
     if args
         .iter()
         .skip(1)
-        .any(|a| looks_like_token(&a.to_string_lossy()))
+        .any(|a| crate::secret::looks_like_token(&a.to_string_lossy()))
     {
         report(&"refused: a token was given on the command line, where other users and shell history can see it; secrets are read only from a hidden prompt or stdin\nhint: consider that token exposed: revoke it on GitHub and create a new one");
         return EXIT_ERROR;
@@ -155,23 +155,6 @@ fn run_helper(config: Option<&std::path::Path>, action: Action) -> CliResult {
     let mut diag = std::io::stderr().lock();
     helper::run(action, &ctx, &mut input, &mut out, &mut diag)?;
     Ok(EXIT_OK)
-}
-
-/// GitHub's token prefixes (fine-grained, classic, OAuth, user-to-server, server-to-server,
-/// refresh), anywhere in an argument (`--token=ghp_...` too).
-fn looks_like_token(arg: &str) -> bool {
-    ["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
-        .iter()
-        .any(|p| {
-            arg.match_indices(p).any(|(i, _)| {
-                let rest = &arg[i + p.len()..];
-                rest.len() >= 16
-                    && rest
-                        .bytes()
-                        .take(16)
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            })
-        })
 }
 
 /// Prints an error: every line prefixed, so git shows where it comes from.

@@ -25,6 +25,10 @@ pub enum DecodeError {
     NoEquals(usize),
     #[error("refused the request: '{key}' holds a NUL, CR or control character")]
     ControlCharacter { key: String },
+    /// A line whose key does not look like an attribute name: the line is not repeated, it
+    /// could be anything (a pasted secret too).
+    #[error("refused line {0} of the request: it holds a NUL, CR or control character")]
+    ControlInLine(usize),
     #[error("refused the request: '{key}' is not valid UTF-8")]
     NotUtf8 { key: String },
     #[error("refused the request: '{key}' is given twice")]
@@ -78,9 +82,19 @@ pub fn decode(input: &mut impl BufRead) -> Result<Request, DecodeError> {
             .position(|&b| b == b'=')
             .ok_or(DecodeError::NoEquals(number))?;
         let (key, value) = (&line[..eq], &line[eq + 1..]);
-        if value.iter().any(|&b| b == 0 || b == b'\r') || key.iter().any(|&b| b < 0x20 || b == 0x7f)
-        {
-            return Err(DecodeError::ControlCharacter { key: escape(key) });
+        if key.iter().any(|&b| b < 0x20 || b == 0x7f) {
+            return Err(DecodeError::ControlInLine(number));
+        }
+        if value.iter().any(|&b| b == 0 || b == b'\r') {
+            let name_like = key.len() <= 24
+                && key
+                    .iter()
+                    .all(|b| b.is_ascii_lowercase() || b"_[]".contains(b));
+            return Err(if name_like {
+                DecodeError::ControlCharacter { key: escape(key) }
+            } else {
+                DecodeError::ControlInLine(number)
+            });
         }
         take_pair(&mut request, &mut seen, &mut url, key, value)?;
     }
@@ -150,16 +164,22 @@ fn take_pair(
     Ok(())
 }
 
-/// The values that decide where a secret goes: UTF-8, no control characters at all.
+/// The values that decide where a secret goes: UTF-8, no control characters at all — C0,
+/// DEL, and the C1 range U+0080–U+009F too (U+009B is a one-character terminal CSI).
 fn strict(key: &str, value: &[u8]) -> Result<String, DecodeError> {
-    if value.iter().any(|&b| b < 0x20 || b == 0x7f) {
-        return Err(DecodeError::ControlCharacter {
-            key: key.to_string(),
-        });
-    }
-    String::from_utf8(value.to_vec()).map_err(|_| DecodeError::NotUtf8 {
+    let control = || DecodeError::ControlCharacter {
         key: key.to_string(),
-    })
+    };
+    if value.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return Err(control());
+    }
+    let text = String::from_utf8(value.to_vec()).map_err(|_| DecodeError::NotUtf8 {
+        key: key.to_string(),
+    })?;
+    if text.chars().any(char::is_control) {
+        return Err(control());
+    }
+    Ok(text)
 }
 
 fn is_true(value: &[u8]) -> bool {
@@ -187,6 +207,11 @@ fn apply_url(request: &mut Request, url: &[u8]) -> Result<(), DecodeError> {
         )?;
     }
     if let Some(path) = path {
+        // The same check as path= (NUL, CR), and LF, which a path= line cannot hold either:
+        // a percent-escape must not carry what the line format refuses (git does the same).
+        if path.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n') {
+            return Err(DecodeError::ControlCharacter { key: "url".into() });
+        }
         match &request.path {
             Some(given) if *given != path => {
                 return Err(DecodeError::BadUrl(
@@ -283,6 +308,50 @@ mod tests {
         let r = parse(b"path=a\tb/\xff\xfe\n").unwrap();
         assert_eq!(r.path.unwrap(), b"a\tb/\xff\xfe");
         assert!(parse(b"path=a\0b\n").is_err());
+    }
+
+    #[test]
+    fn c1_controls_are_control_characters_too() {
+        for line in [
+            "host=a\u{9b}31m\n",
+            "username=u\u{85}\n",
+            "protocol=\u{80}\n",
+        ] {
+            assert!(
+                matches!(
+                    parse(line.as_bytes()),
+                    Err(DecodeError::ControlCharacter { .. })
+                ),
+                "{}",
+                escape(line.as_bytes())
+            );
+        }
+        // Other non-ASCII stays valid (a user name may be one).
+        assert_eq!(
+            parse("username=zoë\n".as_bytes())
+                .unwrap()
+                .username
+                .as_deref(),
+            Some("zoë")
+        );
+    }
+
+    #[test]
+    fn url_paths_may_not_smuggle_what_path_lines_cannot_hold() {
+        for url in ["a%00b", "a%0db", "a%0ahost=evil.test"] {
+            let line = format!("url=https://example.com/{url}\n");
+            assert!(
+                matches!(
+                    parse(line.as_bytes()),
+                    Err(DecodeError::ControlCharacter { .. })
+                ),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            parse(b"url=https://h/a%09b\n").unwrap().path.unwrap(),
+            b"a\tb"
+        );
     }
 
     #[test]

@@ -178,10 +178,10 @@ fn settings(t: &dyn toml_edit::TableLike) -> Result<Settings, String> {
 fn host(t: &dyn toml_edit::TableLike) -> Result<HostDecl, String> {
     let name = get_str(t, "name")?.ok_or("'name' is missing")?;
     if !valid_host(name) {
-        return Err(format!(
-            "'name' = \"{}\" is not a host name (with an optional :port)",
-            crate::protocol::escape(name.as_bytes())
-        ));
+        // Not repeated: a value that is no host name could be anything, a pasted token too.
+        return Err(
+            "'name' is not a host name (letters, digits, '-', '.', an optional :port)".into(),
+        );
     }
     let api = get_str(t, "api")?.map(str::to_string);
     if let Some(a) = &api {
@@ -346,6 +346,10 @@ fn source(t: &dyn toml_edit::TableLike) -> Result<SecretSource, String> {
         (Some(s), None, None) => StoreKind::parse(s)
             .map(SecretSource::Store)
             .ok_or_else(|| "'secret' must be \"keyring\" or \"file\"".to_string()),
+        // A token written where its variable's name belongs would be printed by `list`.
+        (None, Some(v), None) if crate::secret::looks_like_token(v) => Err(
+            "'secret_env' holds a token itself: it must name the environment variable that holds the token (remove the token from this file and consider it exposed)".into(),
+        ),
         (None, Some(v), None) if !v.is_empty() => Ok(SecretSource::Env(v.to_string())),
         (None, None, Some(c)) if !c.trim().is_empty() => Ok(SecretSource::Command(c.to_string())),
         (None, None, None) => Ok(SecretSource::Store(StoreKind::Keyring)),

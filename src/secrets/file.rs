@@ -92,8 +92,13 @@ impl SecretStore for FileStore {
         let bytes = Secret::new(bytes);
         let prefix = format!("{} ", fields::encode(Some(key.as_bytes())));
         for (n, line) in bytes.expose().split(|&b| b == b'\n').enumerate() {
-            let Some(value) = line.strip_prefix(prefix.as_bytes()) else { continue };
-            let damaged = || SecretError::Damaged { path: path.clone(), line: n + 1 };
+            let Some(value) = line.strip_prefix(prefix.as_bytes()) else {
+                continue;
+            };
+            let damaged = || SecretError::Damaged {
+                path: path.clone(),
+                line: n + 1,
+            };
             let text = std::str::from_utf8(value).map_err(|_| damaged())?;
             let value = fields::decode(text).ok().flatten().ok_or_else(damaged)?;
             return Ok(Some(Secret::new(value)));

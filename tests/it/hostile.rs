@@ -8,7 +8,8 @@
 
 use crate::support::{Env, Out, DAY, NOW};
 
-const CANARY: &str = "github_pat_11HOSTILE000000000000000_CANARYzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
+const CANARY: &str =
+    "github_pat_11HOSTILE000000000000000_CANARYzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
 const GENERIC: &str = "generic-HOSTILE-canary-password";
 
 /// An environment with the canary token (alta3/labs on github.com, 90 days left) and a
@@ -114,7 +115,10 @@ fn run_table(env: &Env, cases: &[(&str, Vec<u8>, Expect)]) {
 }
 
 fn still_armed(env: &Env) {
-    let out = env.run(&["get"], b"protocol=https\nhost=github.com\npath=alta3/labs.git\n\n");
+    let out = env.run(
+        &["get"],
+        b"protocol=https\nhost=github.com\npath=alta3/labs.git\n\n",
+    );
     check("token still served", &out, &Expect::Answers(token_answer()));
     let out = env.run(&["get"], b"protocol=https\nhost=example.com\n\n");
     check(
@@ -225,9 +229,14 @@ fn control_characters_in_routing_fields_void_the_request() {
 #[test]
 fn stderr_escapes_what_it_repeats() {
     let env = armed();
-    let out = env.run(&["get"], b"protocol=https\nhost=github.com\npa\x1b[2Jth=x\n\n");
+    // A key with a control character is not repeated at all (it is no attribute name and
+    // could be anything); the line number says where.
+    let out = env.run(
+        &["get"],
+        b"protocol=https\nhost=github.com\npa\x1b[2Jth=x\n\n",
+    );
     check("ESC key", &out, &Expect::Refused);
-    assert!(out.stderr.contains("pa\\x1b[2Jth"), "{}", out.stderr);
+    assert!(out.stderr.contains("line 3"), "{}", out.stderr);
     // A right-to-left override in the protocol of a GitHub host is named in the refusal,
     // escaped byte by byte.
     let out = env.run(
@@ -235,7 +244,11 @@ fn stderr_escapes_what_it_repeats() {
         "protocol=ht\u{202e}sptth\nhost=github.com\npath=alta3/labs\n\n".as_bytes(),
     );
     check("RLO protocol", &out, &Expect::Warned("https only"));
-    assert!(out.stderr.contains("ht\\xe2\\x80\\xaesptth"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("ht\\xe2\\x80\\xaesptth"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -248,7 +261,11 @@ fn line_ends_are_lf_with_an_optional_cr_and_a_lone_cr_is_data() {
             req("protocol=https\r\nhost=github.com\r\npath=alta3/labs\r\n\r\n"),
             Answers(token_answer()),
         ),
-        ("CRLF and EOF without blank line", req("protocol=https\r\nhost=example.com\r\n"), Answers(generic_answer())),
+        (
+            "CRLF and EOF without blank line",
+            req("protocol=https\r\nhost=example.com\r\n"),
+            Answers(generic_answer()),
+        ),
         (
             "lone CR injecting a path",
             req("protocol=https\nhost=github.com\rpath=alta3/labs\n\n"),
@@ -279,7 +296,11 @@ fn line_ends_are_lf_with_an_optional_cr_and_a_lone_cr_is_data() {
             req("protocol=https\nhost=github.com\npath=alta3/labs\n\nhost=evil.test\npath=x/y\n"),
             Answers(token_answer()),
         ),
-        ("a line without '='", req("protocol=https\nhost=example.com\ngarbage\n\n"), Refused),
+        (
+            "a line without '='",
+            req("protocol=https\nhost=example.com\ngarbage\n\n"),
+            Refused,
+        ),
         (
             "an empty key is an unknown key",
             req("=x\nprotocol=https\nhost=example.com\n\n"),
@@ -296,7 +317,11 @@ fn invalid_utf8_is_refused_where_it_routes_and_matches_nothing_in_path() {
     let cases = vec![
         (
             "host",
-            with("protocol=https\nhost=github.com", b"\xff", "\npath=alta3/labs\n\n"),
+            with(
+                "protocol=https\nhost=github.com",
+                b"\xff",
+                "\npath=alta3/labs\n\n",
+            ),
             Refused,
         ),
         (
@@ -306,13 +331,25 @@ fn invalid_utf8_is_refused_where_it_routes_and_matches_nothing_in_path() {
         ),
         (
             "truncated sequence in username",
-            with("protocol=https\nhost=example.com\nusername=u", b"\xc3", "\n\n"),
+            with(
+                "protocol=https\nhost=example.com\nusername=u",
+                b"\xc3",
+                "\n\n",
+            ),
             Refused,
         ),
-        ("protocol", with("protocol=http", b"\xe2\x80", "s\nhost=example.com\n\n"), Refused),
+        (
+            "protocol",
+            with("protocol=http", b"\xe2\x80", "s\nhost=example.com\n\n"),
+            Refused,
+        ),
         (
             "path of a GitHub host",
-            with("protocol=https\nhost=github.com\npath=alta3/", b"\xff\xfe", "\n\n"),
+            with(
+                "protocol=https\nhost=github.com\npath=alta3/",
+                b"\xff\xfe",
+                "\n\n",
+            ),
             Nothing,
         ),
         (
@@ -378,7 +415,11 @@ fn oversize_lines_and_requests_are_refused_whole_and_the_limit_is_exact() {
         ("70 KB password", long_password, Refused),
         ("2 MiB of short lines", many, Refused),
         ("just under 1 MiB", under, Answers(token_answer())),
-        ("2 MiB after the blank line", after_blank, Answers(token_answer())),
+        (
+            "2 MiB after the blank line",
+            after_blank,
+            Answers(token_answer()),
+        ),
     ];
     for (name, stdin, expect) in &cases {
         let out = env.run(&["get"], stdin);
@@ -574,9 +615,21 @@ fn missing_protocol_or_host_is_never_a_wildcard() {
     use Expect::*;
     let env = armed();
     let cases = vec![
-        ("no protocol", req("host=github.com\npath=alta3/labs\n\n"), Nothing),
-        ("no host", req("protocol=https\npath=alta3/labs\n\n"), Nothing),
-        ("empty host", req("protocol=https\nhost=\npath=alta3/labs\n\n"), Nothing),
+        (
+            "no protocol",
+            req("host=github.com\npath=alta3/labs\n\n"),
+            Nothing,
+        ),
+        (
+            "no host",
+            req("protocol=https\npath=alta3/labs\n\n"),
+            Nothing,
+        ),
+        (
+            "empty host",
+            req("protocol=https\nhost=\npath=alta3/labs\n\n"),
+            Nothing,
+        ),
         ("only a username", req("username=u\n\n"), Nothing),
         ("empty request", req("\n"), Nothing),
         ("no input at all", req(""), Nothing),
@@ -613,9 +666,9 @@ fn look_alike_hosts_get_nothing() {
         " github.com",
         "github.com ",
         "xn--gthub-n4a.com",
-        "gіthub.com",  // Cyrillic i
-        "github。com", // ideographic full stop
-        "ｇｉｔｈｕｂ.com", // fullwidth letters
+        "gіthub.com",         // Cyrillic i
+        "github。com",        // ideographic full stop
+        "ｇｉｔｈｕｂ.com",   // fullwidth letters
         "github.com\u{200b}", // zero-width space
         "example.com.evil.test",
         "example.com.",
@@ -673,7 +726,8 @@ fn plain_http_for_a_github_host_is_refused_with_a_message() {
 fn an_enormous_wwwauth_holding_host_is_only_opaque_data() {
     use Expect::*;
     let env = armed();
-    let header = "wwwauth[]=Basic realm=\"GitHub\" host=evil.test path=evil/x url=https://evil.test/";
+    let header =
+        "wwwauth[]=Basic realm=\"GitHub\" host=evil.test path=evil/x url=https://evil.test/";
     let mut huge = req("protocol=https\nhost=github.com\npath=alta3/labs\n");
     while huge.len() < 900_000 {
         let mut line = header.as_bytes().to_vec();
@@ -722,4 +776,34 @@ fn a_closed_stdout_is_an_error_not_a_panic() {
         assert!(!stderr.contains(CANARY), "{args:?}: {stderr}");
         assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
     }
+}
+
+/// Inputs the fuzz targets (scripts/fuzz.sh) found, kept verbatim.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let env = armed();
+    let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
+        // libFuzzer, target `decode`, crash-6d8cc850f1728dff37a0826e5c706a13fc0ec508: a
+        // percent-escaped CR (%0d) in the path of url= passed the CR check of path= lines.
+        (
+            "fuzz: %0d in the path of url=",
+            b"url=htpstps://:/w@Exam=examp5e.comhpassword_expi%0dry_utc=xample.comhost=:8443\n"
+                .to_vec(),
+            Expect::Refused,
+        ),
+        // libFuzzer, target `decode`, crash-bcf8737eb7956435165ae6fbc0d82750dd2425a4: a C1
+        // control character (U+0088) in the host of url= passed the check for control
+        // characters, which looked at C0 and DEL only.
+        (
+            "fuzz: U+0088 in the host of url=",
+            b"url=https://wpro\xc3\x93\xc2\x88\np:ro\xf4ocol=httet".to_vec(),
+            Expect::Refused,
+        ),
+        (
+            "the same as host=",
+            "protocol=https\nhost=\u{85}\n\n".as_bytes().to_vec(),
+            Expect::Refused,
+        ),
+    ];
+    run_table(&env, &cases);
 }
