@@ -131,28 +131,33 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         fingerprint: None,
     };
     let mut err = std::io::stderr();
-    if let SecretSource::Store(kind) = token.source {
-        let secret = read_secret(&format!("Token for {} (input hidden): ", token.name))?;
-        for w in shape_warnings(&secret) {
+    let mut secret = None;
+    if let SecretSource::Store(_) = token.source {
+        let s = read_secret(&format!("Token for {} (input hidden): ", token.name))?;
+        for w in shape_warnings(&s) {
             say(&mut err, &format!("warning: {w}"));
         }
-        super::check::verify_new_token(ctx, &reg, &mut token, Some(&secret), &a.verify)?;
-        token.fingerprint = Some(secret.fingerprint());
-        store_secret(ctx, kind, &token, &secret)?;
+        super::check::verify_new_token(ctx, &reg, &mut token, Some(&s), &a.verify)?;
+        token.fingerprint = Some(s.fingerprint());
+        secret = Some(s);
     } else {
         super::check::verify_new_token(ctx, &reg, &mut token, None, &a.verify)?;
     }
-    let saved = config::edit(&ctx.config_path, |doc, now| {
+    // The secret is stored under the config's lock, once the name is known to be free: a
+    // concurrent `add` of the same name can never overwrite the secret of the one that won.
+    config::edit(&ctx.config_path, |doc, now| {
         if now.token(&token.name).is_some() {
             return Err(config::ConfigError::Invalid {
                 path: ctx.config_path.clone(),
                 what: format!("a token named '{}' was added meanwhile", token.name),
             });
         }
+        if let (SecretSource::Store(kind), Some(s)) = (&token.source, &secret) {
+            store_secret(ctx, *kind, &token, s)?;
+        }
         config::put_token(doc, &token);
         Ok(())
-    });
-    saved?;
+    })?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

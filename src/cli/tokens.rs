@@ -176,22 +176,34 @@ pub fn rotate(ctx: &Context, a: RotateArgs) -> CliResult {
     };
     let mut err = std::io::stderr();
     token.expires = expires;
+    let mut secret = None;
     match token.source {
-        SecretSource::Store(kind) => {
-            let secret = read_secret(&format!("New token for {} (input hidden): ", token.name))?;
-            for w in shape_warnings(&secret) {
+        SecretSource::Store(_) => {
+            let s = read_secret(&format!("New token for {} (input hidden): ", token.name))?;
+            for w in shape_warnings(&s) {
                 say(&mut err, &format!("warning: {w}"));
             }
-            super::check::verify_new_token(ctx, &reg, &mut token, Some(&secret), &a.verify)?;
-            token.fingerprint = Some(secret.fingerprint());
-            store_secret(ctx, kind, &token, &secret)?;
+            super::check::verify_new_token(ctx, &reg, &mut token, Some(&s), &a.verify)?;
+            token.fingerprint = Some(s.fingerprint());
+            secret = Some(s);
         }
         _ => {
             say(&mut err, &format!("token '{}' reads its secret from {}; update it there (only the expiry and marks change here)", token.name, token.source.describe()));
             super::check::verify_new_token(ctx, &reg, &mut token, None, &a.verify)?;
         }
     }
-    config::edit(&ctx.config_path, |doc, _| {
+    // Secret and fingerprint change together under the config's lock, so two rotations of
+    // the same token at once cannot leave one's secret with the other's fingerprint.
+    config::edit(&ctx.config_path, |doc, now| {
+        if now.token(&token.name).is_none() {
+            return Err(config::ConfigError::Invalid {
+                path: ctx.config_path.clone(),
+                what: format!("token '{}' was removed meanwhile", token.name),
+            });
+        }
+        if let (SecretSource::Store(kind), Some(s)) = (&token.source, &secret) {
+            store_secret(ctx, *kind, &token, s)?;
+        }
         config::put_token(doc, &token);
         Ok(())
     })?;

@@ -27,6 +27,10 @@ pub enum ConfigError {
     Invalid { path: PathBuf, what: String },
     #[error("{path} has version {found}, written by a newer git-credential-scoped (this one reads version {VERSION})")]
     Version { path: PathBuf, found: i64 },
+    /// A secret written under the config's lock (so the secret and its fingerprint change
+    /// together) could not be stored.
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

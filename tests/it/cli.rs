@@ -261,3 +261,65 @@ fn a_damaged_config_is_reported_with_its_path_and_line() {
         out.stderr
     );
 }
+
+/// Runs `args` with each secret on stdin, all at once.
+fn race(env: &Env, args: &[&str], secrets: &[String]) -> Vec<crate::support::Out> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = secrets
+            .iter()
+            .map(|secret| s.spawn(move || env.run(args, format!("{secret}\n").as_bytes())))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn served_secret(env: &Env) -> String {
+    let out = env.run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("password="))
+        .unwrap()
+        .to_string();
+    line["password=".len()..].to_string()
+}
+
+fn recorded_fingerprint(env: &Env) -> String {
+    let json = env.run(&["show", "t", "--json"], b"").ok().stdout.clone();
+    let start = json.find("\"fingerprint\":\"").unwrap() + "\"fingerprint\":\"".len();
+    json[start..start + json[start..].find('"').unwrap()].to_string()
+}
+
+#[test]
+fn concurrent_adds_of_one_name_keep_the_winners_secret() {
+    let env = Env::new();
+    let secrets: Vec<String> = (0..8).map(|i| format!("github_pat_ADD{i}")).collect();
+    let outs = race(&env, &["add", "t", "--owner", "o", "--repo", "r"], &secrets);
+    assert_eq!(
+        outs.iter().filter(|o| o.status == 0).count(),
+        1,
+        "exactly one add wins"
+    );
+    let served = served_secret(&env);
+    assert!(secrets.contains(&served));
+    assert_eq!(
+        recorded_fingerprint(&env),
+        git_credential_scoped::secret::fingerprint_of(served.as_bytes())
+    );
+}
+
+#[test]
+fn concurrent_rotations_leave_secret_and_fingerprint_in_step() {
+    let env = Env::new();
+    env.add(&["t", "--owner", "o", "--repo", "r"], TOKEN).ok();
+    let secrets: Vec<String> = (0..8).map(|i| format!("github_pat_ROT{i}")).collect();
+    for out in race(&env, &["rotate", "t"], &secrets) {
+        out.ok();
+    }
+    let served = served_secret(&env);
+    assert!(secrets.contains(&served));
+    assert_eq!(
+        recorded_fingerprint(&env),
+        git_credential_scoped::secret::fingerprint_of(served.as_bytes())
+    );
+}
