@@ -16,7 +16,8 @@ usage() {
 	cat <<'EOF'
 Usage: ./install.sh [--prefix DIR] [--uninstall]
 
-Builds git-credential-scoped (cargo build --release --locked, reusing target/),
+Builds git-credential-scoped (scripts/build-release.sh: cargo build --release --locked,
+reusing target/, linked statically on Linux with glibc for a faster start),
 installs it, and makes git use it for https://github.com:
 
   DIR/git-credential-scoped                     the binary (default DIR: ~/.local/bin)
@@ -140,21 +141,13 @@ run_setup() {
 	esac
 }
 
-# The directory cargo builds into (honours CARGO_TARGET_DIR and .cargo/config.toml).
-target_dir() {
-	cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" </dev/null |
-		sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
-}
 
 install() {
 	have git || die "git is not installed; install it (Debian/Ubuntu: apt-get install git), then run ./install.sh again"
 	have cargo || die "cargo is not installed; install Rust 1.89+ (https://rustup.rs, or your distribution's rustc and cargo), then run ./install.sh again"
-	msg "building $BIN (cargo build --release --locked)"
-	(cd "$ROOT" && cargo build --release --locked --bin "$BIN" </dev/null) ||
+	msg "building $BIN (scripts/build-release.sh: cargo build --release --locked, static on Linux/glibc)"
+	built=$("$ROOT/scripts/build-release.sh" </dev/null) ||
 		die "the build failed (see above)"
-	target=$(target_dir)
-	[ -n "$target" ] || die "could not find cargo's target directory (cargo metadata printed none)"
-	built=$target/release/$BIN
 	[ -x "$built" ] || die "the build did not produce $built"
 
 	stage=$(mktemp -d)

@@ -19,7 +19,7 @@ Usage: scripts/bench.sh [--quick] [--runs N] [--keep]
 
 Benchmarks `git-credential-scoped get` against git's credential-store and a trivial
 compiled program (the process-spawn floor), and prints a report. Builds with
-`cargo build --release --locked` (reusing target/). Everything else runs in a temporary
+`scripts/build-release.sh` (the binary install.sh installs; reusing target/). Everything else runs in a temporary
 directory with its own HOME, XDG dirs and the file secret store; nothing of the user's
 is read or written.
 
@@ -98,14 +98,11 @@ valgrind_bin=$(command -v valgrind || true)
 
 start=$(date +%s)
 
-say "cargo build --release --locked"
+say "scripts/build-release.sh (the binary install.sh installs)"
 cd "$ROOT"
 t0=$(date +%s)
-cargo build --release --locked --quiet --bin git-credential-scoped
+bin=$("$ROOT/scripts/build-release.sh" 2>/dev/null)
 build_s=$(($(date +%s) - t0))
-target=${CARGO_TARGET_DIR:-$ROOT/target}
-case "$target" in /*) ;; *) target="$ROOT/$target" ;; esac
-bin="$target/release/git-credential-scoped"
 [ -x "$bin" ] || { say "no binary at $bin"; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gcs-bench.XXXXXX")
@@ -144,7 +141,7 @@ gen request "$work/request-miss" --host git.example.org --path team/project.git
 say "measuring"
 cat <<EOF
 git-credential-scoped get benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ)$([ -n "$quick" ] && printf ', --quick'))
-build: cargo build --release --locked, ${build_s}s; floors: $("$CC" --version | head -n 1)$([ -n "$floor_rs" ] && printf '; %s' "$(rustc --version)")
+build: scripts/build-release.sh, ${build_s}s, $bin; floors: $("$CC" --version | head -n 1)$([ -n "$floor_rs" ] && printf '; %s' "$(rustc --version)")
 EOF
 python3 "$HERE/harness.py" \
 	--work "$work" --bin "$bin" --git "$(command -v git)" \

@@ -58,8 +58,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 if [ -z "$quick" ]; then
 	# Before the tests: the install and README tests build the release binary too, and
 	# the conformance suite below uses it.
-	say "release build"
-	cargo build --release --locked
+	say "release build (scripts/build-release.sh, as install.sh builds it)"
+	release_bin=$(scripts/build-release.sh)
+	release_dir=$(dirname -- "$release_bin")
 fi
 say "cargo test (workspace)"
 cargo test --workspace --locked
@@ -68,7 +69,7 @@ if [ -n "$quick" ]; then
 	exit 0
 fi
 say "git's t0303 conformance suite, file store"
-scripts/conformance.sh --install --store file
+scripts/conformance.sh --install --store file --bin-dir "$release_dir"
 say "git's t0303 conformance suite, keyring store"
-scripts/conformance.sh --install --store keyring
+scripts/conformance.sh --install --store keyring --bin-dir "$release_dir"
 say "all passed in $(($(date +%s) - start)) s"

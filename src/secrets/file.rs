@@ -90,17 +90,27 @@ impl SecretStore for FileStore {
             return Ok(None);
         };
         let bytes = Secret::new(bytes);
+        let all = bytes.expose();
+        let line_of = |at: usize| all[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let damaged = |at: usize| SecretError::Damaged {
+            path: path.clone(),
+            line: line_of(at),
+        };
+        // The file is ASCII (values are percent-encoded): a substring search finds the line.
+        let text = std::str::from_utf8(all).map_err(|e| damaged(e.valid_up_to()))?;
         let prefix = format!("{} ", fields::encode(Some(key.as_bytes())));
-        for (n, line) in bytes.expose().split(|&b| b == b'\n').enumerate() {
-            let Some(value) = line.strip_prefix(prefix.as_bytes()) else {
-                continue;
-            };
-            let damaged = || SecretError::Damaged {
-                path: path.clone(),
-                line: n + 1,
-            };
-            let text = std::str::from_utf8(value).map_err(|_| damaged())?;
-            let value = fields::decode(text).ok().flatten().ok_or_else(damaged)?;
+        let start = if text.starts_with(&prefix) {
+            Some(0)
+        } else {
+            text.find(&format!("\n{prefix}")).map(|i| i + 1)
+        };
+        if let Some(start) = start {
+            let value = &text[start + prefix.len()..];
+            let value = value.split('\n').next().unwrap_or_default();
+            let value = fields::decode(value)
+                .ok()
+                .flatten()
+                .ok_or_else(|| damaged(start))?;
             return Ok(Some(Secret::new(value)));
         }
         Ok(None)

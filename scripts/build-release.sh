@@ -1,0 +1,51 @@
+#!/bin/sh
+# Builds the release binary the way it is shipped and prints its path on stdout (its only
+# line there; cargo's messages go to stderr). install.sh, test.sh and bench.sh all use it, so
+# what is tested and measured is what gets installed.
+#
+# On Linux with glibc, and when the static C library is installed (libc6-dev), the binary is
+# linked statically (`-C target-feature=+crt-static`): git starts the helper for every
+# authenticated request, and a static binary skips the dynamic loader's symbol resolution,
+# which is most of a dynamically linked Rust program's start-up (scripts/bench.sh measures
+# it). The price: the build for that target goes to target/TRIPLE/release, and glibc's name
+# lookups (used only by the online checks) need the same glibc at run time, which a binary
+# built on the machine that runs it has. GIT_CREDENTIAL_SCOPED_DYNAMIC=1 builds the ordinary
+# dynamically linked binary.
+
+set -eu
+
+ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+BIN=git-credential-scoped
+
+case "${1:-}" in
+	-h | --help)
+		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+esac
+
+target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" </dev/null |
+	sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+[ -n "$target_dir" ] || { echo "build-release: cargo metadata printed no target directory" >&2; exit 1; }
+
+host=$(rustc -vV | sed -n 's/^host: //p')
+static=
+case "$host" in
+	*-linux-gnu)
+		libc_a=$(${CC:-cc} -print-file-name=libc.a 2>/dev/null || true)
+		if [ "${GIT_CREDENTIAL_SCOPED_DYNAMIC:-}" != 1 ] && [ -f "$libc_a" ]; then
+			static=t
+		fi
+		;;
+esac
+
+cd "$ROOT"
+if [ -n "$static" ]; then
+	# --target keeps the flag away from build scripts and proc-macros, which must stay dynamic.
+	RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+		cargo build --release --locked --bin "$BIN" --target "$host" </dev/null >&2
+	echo "$target_dir/$host/release/$BIN"
+else
+	cargo build --release --locked --bin "$BIN" </dev/null >&2
+	echo "$target_dir/release/$BIN"
+fi
