@@ -196,7 +196,7 @@ fn read_file(path: &Path, header: &str, want: Want) -> Option<Registry> {
     let body_start = loop {
         let before = head.len();
         (&mut file).take(16 * 1024).read_to_end(&mut head).ok()?;
-        if let Some(i) = head.windows(5).position(|w| w == b"\n---\n") {
+        if let Some(i) = memchr::memmem::find(&head, b"\n---\n") {
             break i + 5;
         }
         if head.len() == before {

@@ -96,20 +96,20 @@ impl SecretStore for FileStore {
             path: path.clone(),
             line: line_of(at),
         };
-        // The file is ASCII (values are percent-encoded): a substring search finds the line.
-        let text = std::str::from_utf8(all).map_err(|e| damaged(e.valid_up_to()))?;
+        // One line is wanted: a (SIMD) substring search finds it without decoding, or even
+        // validating, the others.
         let prefix = format!("{} ", fields::encode(Some(key.as_bytes())));
-        let start = if text.starts_with(&prefix) {
+        let start = if all.starts_with(prefix.as_bytes()) {
             Some(0)
         } else {
-            text.find(&format!("\n{prefix}")).map(|i| i + 1)
+            memchr::memmem::find(all, format!("\n{prefix}").as_bytes()).map(|i| i + 1)
         };
         if let Some(start) = start {
-            let value = &text[start + prefix.len()..];
-            let value = value.split('\n').next().unwrap_or_default();
-            let value = fields::decode(value)
+            let rest = &all[start + prefix.len()..];
+            let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+            let value = std::str::from_utf8(line)
                 .ok()
-                .flatten()
+                .and_then(|text| fields::decode(text).ok().flatten())
                 .ok_or_else(|| damaged(start))?;
             return Ok(Some(Secret::new(value)));
         }
