@@ -1,6 +1,7 @@
 //! `check URL...` offline: each verdict, the exit codes, the JSON shape, agreement with what
 //! `get` does for the same URL, and that the keyring stays closed.
 
+use crate::support::assert_has;
 use crate::support::{Env, DAY, NOW};
 
 const ALTA3: &str =
@@ -139,34 +140,17 @@ fn expired_expiring_no_contents_and_no_write_verdicts() {
         "{}",
         expired.stdout
     );
-    assert!(
-        expired.stdout.contains("git credential-scoped rotate old"),
-        "{}",
-        expired.stdout
-    );
+    assert_has(&expired.stdout, "git credential-scoped rotate old");
     let soon = check("https://github.com/soonco/x", &[]);
     assert_eq!(soon.status, 0, "an expiring token is still sent");
-    assert!(
-        soon.stdout
-            .contains(r#""verdict":"expiring","serves":true"#),
-        "{}",
-        soon.stdout
-    );
-    assert!(soon.stdout.contains(r#""days_left":3"#), "{}", soon.stdout);
+    assert_has(&soon.stdout, r#""verdict":"expiring","serves":true"#);
+    assert_has(&soon.stdout, r#""days_left":3"#);
     let blind = check("https://github.com/nc/x", &[]);
     assert_eq!(blind.status, 1);
-    assert!(
-        blind.stdout.contains(r#""verdict":"no-contents""#),
-        "{}",
-        blind.stdout
-    );
+    assert_has(&blind.stdout, r#""verdict":"no-contents""#);
     let push = check("https://github.com/soonco/x", &["--write"]);
     assert_eq!(push.status, 1);
-    assert!(
-        push.stdout.contains(r#""verdict":"no-write""#),
-        "{}",
-        push.stdout
-    );
+    assert_has(&push.stdout, r#""verdict":"no-write""#);
     let human = env.run(&["check", "https://github.com/oldco/x"], b"");
     assert!(
         human.stdout.starts_with(
@@ -181,7 +165,7 @@ fn expired_expiring_no_contents_and_no_write_verdicts() {
     };
     let out = later.run(&["check", "https://github.com/soonco/x"], b"");
     assert!(out.stdout.starts_with("expiring  "), "{}", out.stdout);
-    assert!(out.stdout.contains("in 1 day"), "{}", out.stdout);
+    assert_has(&out.stdout, "in 1 day");
 }
 
 #[test]
@@ -194,18 +178,10 @@ fn a_rejected_token_is_refused_like_get_refuses_it() {
     .ok();
     let out = env.run(&["check", "--json", "https://github.com/alta3/demo"], b"");
     assert_eq!(out.status, 1);
-    assert!(
-        out.stdout.contains(r#""verdict":"rejected""#),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, r#""verdict":"rejected""#);
     let fill = env.fill("https://github.com/alta3/demo");
     assert_ne!(fill.status, 0);
-    assert!(
-        fill.stderr.contains("refused to send token 'alta3'"),
-        "{}",
-        fill.stderr
-    );
+    assert_has(&fill.stderr, "refused to send token 'alta3'");
 }
 
 #[test]
@@ -299,7 +275,7 @@ fn exit_codes_for_a_mix_and_for_usage_errors() {
     );
     let ssh = env.run(&["check", "git@github.com:alta3/labs.git"], b"");
     assert_eq!(ssh.status, 2);
-    assert!(ssh.stderr.contains("SSH remotes"), "{}", ssh.stderr);
+    assert_has(&ssh.stderr, "SSH remotes");
     let none = env.run(&["check"], b"");
     assert_eq!(none.status, 2);
     let help = env.run(&["check", "--help"], b"");
@@ -329,12 +305,7 @@ fn a_stored_credential_for_an_uncovered_repository_counts_as_served_like_get() {
     .ok();
     let out = env.run(&["check", "--json", "https://github.com/alta3/other"], b"");
     assert_eq!(out.status, 0, "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains(r#""verdict":"uncovered","serves":true"#),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, r#""verdict":"uncovered","serves":true"#);
     assert!(!out.stdout.contains("typed-at-a-prompt"));
 }
 
@@ -363,11 +334,7 @@ fn new_token_url_prints_the_link_and_the_repositories_to_tick() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("git credential-scoped add alta3 --owner alta3 --repo labs,demo --permission contents=read --expires-in 90d --verify"),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, "git credential-scoped add alta3 --owner alta3 --repo labs,demo --permission contents=read --expires-in 90d --verify");
     let json = env.run(
         &[
             "new-token-url",
@@ -392,5 +359,5 @@ fn new_token_url_prints_the_link_and_the_repositories_to_tick() {
         b"",
     );
     assert_eq!(bad.status, 2);
-    assert!(bad.stderr.contains("366"), "{}", bad.stderr);
+    assert_has(&bad.stderr, "366");
 }

@@ -1,5 +1,6 @@
 //! The management commands: add, list, show, remove, rotate, unreject.
 
+use crate::support::{assert_has, assert_lacks};
 use crate::support::{Env, DAY, NOW};
 
 const TOKEN: &str = "github_pat_11CLI000000000000000000_abcdefghijklmnopqrstuvwxyz";
@@ -22,28 +23,13 @@ fn add_prints_a_summary_with_the_defaults_it_applied() {
         TOKEN,
     );
     out.ok();
-    assert!(
-        out.stdout.contains("repositories: api, web"),
-        "{}",
-        out.stdout
+    assert_has(&out.stdout, "repositories: api, web");
+    assert_has(
+        &out.stdout,
+        "contents=read (the default: no --permission given)",
     );
-    assert!(
-        out.stdout
-            .contains("contents=read (the default: no --permission given)"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("expires:      2027-03-01 (in 45 days)"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout
-            .contains("secret:       file, fingerprint sha256:"),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, "expires:      2027-03-01 (in 45 days)");
+    assert_has(&out.stdout, "secret:       file, fingerprint sha256:");
     assert_eq!(out.stderr, "");
 }
 
@@ -94,7 +80,7 @@ fn add_refuses_bad_input_and_keeps_what_exists() {
     assert_eq!(std::fs::read(env.config_path()).unwrap(), before);
     let out = env.run(&["add", "v", "--owner", "o", "--repo", "r"], b"");
     assert_eq!(out.status, 2);
-    assert!(out.stderr.contains("no token given"), "{}", out.stderr);
+    assert_has(&out.stderr, "no token given");
 }
 
 #[test]
@@ -102,7 +88,7 @@ fn the_secret_is_never_taken_from_argv() {
     let env = Env::new();
     let out = env.run(&["add", "t", "--owner", "o", "--repo", "r", TOKEN], b"");
     assert_eq!(out.status, 2);
-    assert!(!out.stderr.contains(TOKEN), "{}", out.stderr);
+    assert_lacks(&out.stderr, TOKEN);
 }
 
 #[test]
@@ -226,7 +212,7 @@ fn show_names_the_renewal_link_and_unknown_names_fail() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("expiry unknown"), "{}", out.stdout);
+    assert_has(&out.stdout, "expiry unknown");
     assert_eq!(env.run(&["show", "nope"], b"").status, 2);
 }
 
@@ -254,12 +240,7 @@ fn a_damaged_config_is_reported_with_its_path_and_line() {
     env.write_config("version = 1\n[[token]\nname=\n");
     let out = env.run(&["list"], b"");
     assert_eq!(out.status, 2);
-    assert!(
-        out.stderr
-            .contains("config.toml is not valid TOML (line 2)"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "config.toml is not valid TOML (line 2)");
 }
 
 /// Runs `args` with each secret on stdin, all at once.

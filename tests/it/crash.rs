@@ -6,6 +6,7 @@
 //! Lock holders are this test binary itself, re-run with `GCS_TEST_HOLD_LOCK` set: it takes
 //! the lock through the library's own `files::lock` and sleeps until it is killed.
 
+use crate::support::assert_has;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -155,7 +156,7 @@ fn a_live_lock_holder_makes_writers_give_up_after_the_bounded_wait() {
             "{lock}: {}",
             out.stderr
         );
-        assert!(out.stderr.contains("hint: "), "{}", out.stderr);
+        assert_has(&out.stderr, "hint: ");
         assert!(!out.stderr.contains(TOKEN));
         holder.kill();
         // Nothing changed, and the next writer goes through.

@@ -1,6 +1,7 @@
 //! `doctor` against crafted git configurations in the hermetic HOME: each finding, its fix,
 //! the exit code, and the JSON shape.
 
+use crate::support::assert_has;
 use crate::support::{Env, Out, NOW};
 
 const SECRET: &str =
@@ -76,7 +77,7 @@ fn a_clean_setup_passes() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("  useHttpPath: on\n"), "{}", out.stdout);
+    assert_has(&out.stdout, "  useHttpPath: on\n");
     assert!(
         !out.stdout.contains("2. "),
         "the reset drops 'store'\n{}",
@@ -90,17 +91,11 @@ fn a_missing_helper_is_an_error_fixed_by_setup() {
     git(&env, &["credential.https://github.com.useHttpPath", "true"]);
     let out = doctor(&env);
     assert_eq!(out.status, 1);
-    assert!(
-        out.stdout
-            .contains("error: github.com: git does not ask git-credential-scoped for github.com\n"),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        "error: github.com: git does not ask git-credential-scoped for github.com\n",
     );
-    assert!(
-        out.stdout.contains("  fix: git credential-scoped setup\n"),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, "  fix: git credential-scoped setup\n");
     assert!(codes(&env).contains(r#""code":"helper-missing""#));
 }
 
@@ -121,15 +116,11 @@ fn another_helper_first_is_an_error_and_a_write_back() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("  2. scoped  "), "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains("error: github.com: helper 'store' (global, ")
-            && out
-                .stdout
-                .contains(") is asked before git-credential-scoped for github.com"),
-        "{}",
-        out.stdout
+    assert_has(&out.stdout, "  2. scoped  ");
+    assert_has(&out.stdout, "error: github.com: helper 'store' (global, ");
+    assert_has(
+        &out.stdout,
+        ") is asked before git-credential-scoped for github.com",
     );
     let json = codes(&env);
     assert!(json.contains(r#""code":"helper-not-first""#), "{json}");
@@ -174,18 +165,13 @@ fn use_http_path_off_is_an_error_with_the_exact_command() {
     git(&env, &["credential.useHttpPath", "false"]);
     let out = doctor(&env);
     assert_eq!(out.status, 1);
-    assert!(
-        out.stdout
-            .contains("error: github.com: credential.useHttpPath is off for github.com\n"),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        "error: github.com: credential.useHttpPath is off for github.com\n",
     );
-    assert!(
-        out.stdout.contains(
-            "  fix: git config --global credential.https://github.com.useHttpPath true\n"
-        ),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        "  fix: git config --global credential.https://github.com.useHttpPath true\n",
     );
     // git reads values in file order and the last one wins: the host's `yes` lands in the
     // earlier [credential "https://github.com"] section, so the later generic `false` still
@@ -289,18 +275,8 @@ fn an_unreachable_keyring_is_reported_without_reading_a_secret() {
     set_up(&env);
     let out = doctor(&env);
     assert_eq!(out.status, 1, "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains("secret store keyring, NOT reachable: 'kr'\n"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout
-            .contains("error: the OS keyring is not reachable"),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, "secret store keyring, NOT reachable: 'kr'\n");
+    assert_has(&out.stdout, "error: the OS keyring is not reachable");
     assert!(codes(&env).contains(r#""store":"keyring","tokens":["kr"],"reachable":false"#));
 }
 
@@ -311,12 +287,9 @@ fn an_unset_secret_env_is_a_warning() {
     set_up(&env);
     let out = doctor(&env);
     assert_eq!(out.status, 1);
-    assert!(
-        out.stdout.contains(
-            "warning: token 'ci' reads its secret from $CI_TOKEN, which is not set here\n"
-        ),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        "warning: token 'ci' reads its secret from $CI_TOKEN, which is not set here\n",
     );
     let mut with = Env::new().at(NOW);
     with.write_config("version = 1\n[[token]]\nname = \"ci\"\nowner = \"a\"\nrepositories = [\"x\"]\nexpires = \"never\"\nsecret_env = \"CI_TOKEN\"\n");
@@ -335,19 +308,13 @@ fn a_group_writable_config_is_an_error_with_chmod_as_the_fix() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
     let out = doctor(&env);
     assert_eq!(out.status, 1);
-    assert!(
-        out.stdout.contains(&format!(
-            "error: {} is writable by group or others\n",
-            path.display()
-        )),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        &format!("error: {} is writable by group or others\n", path.display()),
     );
-    assert!(
-        out.stdout
-            .contains(&format!("  fix: chmod go-w {}\n", path.display())),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        &format!("  fix: chmod go-w {}\n", path.display()),
     );
     assert_eq!(
         out.stdout.matches("is writable by group or others").count(),
@@ -373,7 +340,7 @@ fn a_config_that_does_not_parse_is_an_error_and_the_git_side_is_still_checked() 
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("  1. scoped  "), "{}", out.stdout);
+    assert_has(&out.stdout, "  1. scoped  ");
 }
 
 #[test]

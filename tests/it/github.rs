@@ -1,6 +1,7 @@
 //! GitHub hosts through real `git credential fill` with useHttpPath: the token whose scope
 //! covers the repository, warnings and refusals before anything is sent.
 
+use crate::support::{assert_has, assert_lacks};
 use crate::support::{Env, DAY, NOW};
 
 const INSTALLER: &str =
@@ -56,14 +57,10 @@ fn the_installer_token_serves_all_six_repositories_and_nothing_else() {
     let out = env.fill("https://github.com/alta3/other.git");
     assert_ne!(out.status, 0);
     assert!(!out.stdout.contains(INSTALLER));
-    assert!(out.stderr.contains("git-credential-scoped: no token covers alta3/other; tokens for alta3 cover: labs, alta3-ansible, enchilada, infrastructure, demo, gutenberg"), "{}", out.stderr);
+    assert_has(&out.stderr, "git-credential-scoped: no token covers alta3/other; tokens for alta3 cover: labs, alta3-ansible, enchilada, infrastructure, demo, gutenberg");
     // Another owner's repositories get nothing and no hint.
     let out = env.fill("https://github.com/acme/labs.git");
-    assert!(
-        !out.stderr.contains("git-credential-scoped"),
-        "{}",
-        out.stderr
-    );
+    assert_lacks(&out.stderr, "git-credential-scoped");
 }
 
 #[test]
@@ -88,21 +85,14 @@ fn an_expired_token_stops_git_at_once_without_a_prompt() {
     assert!(start.elapsed().as_secs() < 5);
     assert_ne!(out.status, 0);
     assert!(!out.stdout.contains(INSTALLER));
-    assert!(out.stderr.contains("git-credential-scoped: refused to send token 'alta3' for alta3/labs on github.com: it expired 2027-04-15 (1 day ago)"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains(
-            "hint: create a new token at https://github.com/settings/personal-access-tokens/new?"
-        ),
-        "{}",
-        out.stderr
+    assert_has(&out.stderr, "git-credential-scoped: refused to send token 'alta3' for alta3/labs on github.com: it expired 2027-04-15 (1 day ago)");
+    assert_has(
+        &out.stderr,
+        "hint: create a new token at https://github.com/settings/personal-access-tokens/new?",
     );
-    assert!(
-        out.stderr.contains("git credential-scoped rotate alta3"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("told us to quit"), "{}", out.stderr);
-    assert!(!out.stderr.contains("Username for"), "{}", out.stderr);
+    assert_has(&out.stderr, "git credential-scoped rotate alta3");
+    assert_has(&out.stderr, "told us to quit");
+    assert_lacks(&out.stderr, "Username for");
 }
 
 #[test]
@@ -136,7 +126,7 @@ fn on_expired_warn_sends_the_expired_token_with_a_warning() {
     };
     let out = later.fill("https://github.com/alta3/labs.git");
     assert!(out.ok().stdout.contains(INSTALLER));
-    assert!(out.stderr.contains("sending it anyway"), "{}", out.stderr);
+    assert_has(&out.stderr, "sending it anyway");
 }
 
 #[test]
@@ -158,11 +148,7 @@ fn a_token_without_contents_is_refused() {
     .ok();
     let out = env.fill("https://github.com/o/r.git");
     assert_ne!(out.status, 0);
-    assert!(
-        out.stderr.contains("it has no 'contents' permission"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "it has no 'contents' permission");
     assert!(!out.stdout.contains(INSTALLER));
 }
 
@@ -237,11 +223,7 @@ fn store_records_use_and_erase_marks_rejected_without_deleting() {
     );
     let out = env.fill("https://github.com/alta3/demo.git");
     assert_ne!(out.status, 0);
-    assert!(
-        out.stderr.contains("the server rejected it for alta3/labs"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "the server rejected it for alta3/labs");
     let list = env.run(&["list"], b"");
     assert!(list.ok().stdout.contains("rejected"), "{}", list.stdout);
     env.run(&["unreject", "alta3"], b"").ok();
@@ -303,11 +285,7 @@ fn plain_http_and_look_alike_hosts_never_get_a_token() {
         b"protocol=http\nhost=github.com\npath=alta3/labs.git\n\n",
     );
     assert_eq!(out.stdout, "");
-    assert!(
-        out.stderr.contains("takes tokens over https only"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "takes tokens over https only");
     for host in [
         "github.com.evil.test",
         "evil.test",
@@ -400,12 +378,7 @@ fn secret_env_and_secret_command_are_read_at_use_time() {
     .ok();
     let out = env.run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n");
     assert_eq!(out.stdout, "");
-    assert!(
-        out.stderr
-            .contains("environment variable MY_TOKEN is not set"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "environment variable MY_TOKEN is not set");
     env.set("MY_TOKEN", "github_pat_ENV");
     assert!(env
         .run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n")
@@ -430,10 +403,6 @@ fn a_world_writable_config_is_refused() {
     std::fs::set_permissions(env.config_path(), std::fs::Permissions::from_mode(0o666)).unwrap();
     let out = env.fill("https://github.com/alta3/labs.git");
     assert_ne!(out.status, 0);
-    assert!(
-        out.stderr.contains("is writable by group or others"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "is writable by group or others");
     assert!(!out.stdout.contains(INSTALLER));
 }

@@ -6,6 +6,7 @@
 //!
 //! Also the regression tests for what the fuzz targets (fuzz/, scripts/fuzz.sh) found.
 
+use crate::support::assert_has;
 use crate::support::{Env, Out, DAY, NOW};
 
 const CANARY: &str =
@@ -236,7 +237,7 @@ fn stderr_escapes_what_it_repeats() {
         b"protocol=https\nhost=github.com\npa\x1b[2Jth=x\n\n",
     );
     check("ESC key", &out, &Expect::Refused);
-    assert!(out.stderr.contains("line 3"), "{}", out.stderr);
+    assert_has(&out.stderr, "line 3");
     // A right-to-left override in the protocol of a GitHub host is named in the refusal,
     // escaped byte by byte.
     let out = env.run(
@@ -244,11 +245,7 @@ fn stderr_escapes_what_it_repeats() {
         "protocol=ht\u{202e}sptth\nhost=github.com\npath=alta3/labs\n\n".as_bytes(),
     );
     check("RLO protocol", &out, &Expect::Warned("https only"));
-    assert!(
-        out.stderr.contains("ht\\xe2\\x80\\xaesptth"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "ht\\xe2\\x80\\xaesptth");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! config by mistake), `Debug` of every type that holds a secret, secrets on argv, and the
 //! files on disk. A secret appears only in the protocol answer and in the secret store.
 
+use crate::support::assert_has;
 use std::fmt::Debug;
 
 use git_credential_scoped::protocol::{decode, Answer, Request};
@@ -126,7 +127,7 @@ fn every_command_and_format_is_clean() {
         b"protocol=https\nhost=github.com\npath=alta3/labs\n\n",
     );
     assert!(got.stdout.contains(CANARY));
-    assert!(got.stderr.contains("expires"), "{}", got.stderr);
+    assert_has(&got.stderr, "expires");
     assert!(leaks(&got.stderr).is_none(), "{}", got.stderr);
     // The rejected path: erase marks it, get refuses it, check says so, all clean.
     let erase = format!("protocol=https\nhost=github.com\npath=alta3/labs\npassword={CANARY}\n\n");
@@ -197,7 +198,7 @@ fn error_paths_are_clean() {
     }
     // The generic credential survived the erase with a wrong password.
     let got = env.run(&["get"], b"protocol=https\nhost=example.com\n\n");
-    assert!(got.stdout.contains(GENERIC), "{}", got.stdout);
+    assert_has(&got.stdout, GENERIC);
     assert_files_clean(&env);
 }
 

@@ -9,6 +9,7 @@
 //! workspace's own target dir: a from-scratch release build costs minutes on 2 cores, this
 //! way the dependencies are shared and the crate itself is rebuilt only when it changed.
 
+use crate::support::assert_has;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -232,16 +233,8 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
     let second = install_sh(&env, &["--prefix", &prefix_arg]);
     eprintln!("install.sh, second run: {:?}", started.elapsed());
     second.ok();
-    assert!(
-        second.stdout.contains("nothing to do:"),
-        "{}",
-        second.stdout
-    );
-    assert!(
-        second.stdout.contains("already set up"),
-        "{}",
-        second.stdout
-    );
+    assert_has(&second.stdout, "nothing to do:");
+    assert_has(&second.stdout, "already set up");
     assert!(
         !second.stdout.contains("installed /") && !second.stdout.contains("updated /"),
         "{}",
@@ -255,11 +248,9 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
 
     let gone = install_sh(&env, &["--prefix", &prefix_arg, "--uninstall"]);
     gone.ok();
-    assert!(
-        gone.stdout
-            .contains("removed git-credential-scoped for https://github.com"),
-        "{}",
-        gone.stdout
+    assert_has(
+        &gone.stdout,
+        "removed git-credential-scoped for https://github.com",
     );
     assert_eq!(git_global(&env, &["--list"]), "");
     assert!(!binary.exists() && !bash.exists());
@@ -270,7 +261,7 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
 
     let again = install_sh(&env, &["--prefix", &prefix_arg, "--uninstall"]);
     again.ok();
-    assert!(again.stdout.contains("nothing to do:"), "{}", again.stdout);
+    assert_has(&again.stdout, "nothing to do:");
 }
 
 #[test]
@@ -288,11 +279,7 @@ fn install_sh_help_usage_errors_and_missing_tools() {
     }
     let bad = install_sh(&env, &["--frobnicate"]);
     assert_eq!(bad.status, 2);
-    assert!(
-        bad.stderr.contains("unknown argument: --frobnicate"),
-        "{}",
-        bad.stderr
-    );
+    assert_has(&bad.stderr, "unknown argument: --frobnicate");
 
     // A PATH with the basics but neither cargo nor git.
     let tools = env.tmp.path().join("tools");
@@ -310,22 +297,14 @@ fn install_sh_help_usage_errors_and_missing_tools() {
     c.env("PATH", &tools);
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status, 1);
-    assert!(
-        out.stderr.contains("git is not installed"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "git is not installed");
 
     std::os::unix::fs::symlink(which("git").expect("git on PATH"), tools.join("git")).unwrap();
     let mut c = build_command(&env, &checkout().join("install.sh"), None);
     c.env("PATH", &tools);
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status, 1);
-    assert!(
-        out.stderr.contains("cargo is not installed"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "cargo is not installed");
     assert!(!env.home.join(".gitconfig").exists(), "nothing was set up");
 }
 

@@ -1,6 +1,7 @@
 //! The OS keyring path against a real Secret Service (gnome-keyring in a private D-Bus
 //! session), and what happens when none is reachable.
 
+use crate::support::assert_has;
 use crate::support::{Env, SecretService};
 
 fn keyring_env(ss: &SecretService) -> Env {
@@ -77,17 +78,8 @@ fn registered_tokens_are_read_from_the_keyring_only_once_chosen() {
     // ...and one that needs it says so plainly, naming the alternatives.
     let out = cut.run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n");
     assert_eq!(out.stdout, "");
-    assert!(
-        out.stderr.contains("the OS keyring is not reachable"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("GIT_CREDENTIAL_SCOPED_SECRET_STORE=file"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "the OS keyring is not reachable");
+    assert_has(&out.stderr, "GIT_CREDENTIAL_SCOPED_SECRET_STORE=file");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! The server is declared as a `[[host]]` with its `api`, and its CA reaches the helper the
 //! way it reaches git: through `GIT_SSL_CAINFO` (or `http.sslCAInfo`).
 
+use crate::support::{assert_has, assert_lacks};
 use gh_test_server::{Contents, TestServer, TokenSpec};
 
 use crate::support::{Env, Out, NOW};
@@ -87,22 +88,18 @@ fn token(label: &str, secret: &str, expiration: Option<&str>) -> TokenSpec {
 fn the_expiry_header_in_utc_form_is_recorded_in_the_config() {
     let w = World::start(vec![token("t", LIVE, Some("2027-03-01 12:00:00 UTC"))]);
     w.add("t", &["--repo", "labs"], LIVE).ok();
-    assert!(!w.config().contains("expires"), "{}", w.config());
+    assert_lacks(&w.config(), "expires");
     let out = w.check("labs");
     assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
-    assert!(
-        out.stdout.contains(
-            r#""verdict":"ok","serves":true,"expires":"2027-03-01T12:00:00Z","days_left":45"#
-        ),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        r#""verdict":"ok","serves":true,"expires":"2027-03-01T12:00:00Z","days_left":45"#,
     );
-    assert!(out.stdout.contains(r#""repository":"visible","status":null,"git_read":null,"contents":"readable","expires":"2027-03-01T12:00:00Z","expiry_recorded":true"#), "{}", out.stdout);
-    assert!(
-        w.config().contains("expires = \"2027-03-01T12:00:00Z\""),
-        "{}",
-        w.config()
+    assert_has(
+        &out.stdout,
+        r#""repository":"visible","status":null,"git_read":null,"contents":"readable","expires":"2027-03-01T12:00:00Z","expiry_recorded":true"#,
     );
+    assert_has(&w.config(), "expires = \"2027-03-01T12:00:00Z\"");
     let log = w.server.log();
     assert!(
         log.iter().any(|e| e.path == "/api/v3/repos/alta3/labs"
@@ -117,11 +114,7 @@ fn the_expiry_header_in_utc_form_is_recorded_in_the_config() {
     );
     // A second check finds nothing to change.
     let again = w.check("labs");
-    assert!(
-        again.stdout.contains(r#""expiry_recorded":false"#),
-        "{}",
-        again.stdout
-    );
+    assert_has(&again.stdout, r#""expiry_recorded":false"#);
 }
 
 #[test]
@@ -138,12 +131,8 @@ fn the_expiry_header_with_a_numeric_offset_names_the_same_instant() {
         "{}",
         human.stdout
     );
-    assert!(human.stdout.contains("online: repository visible, contents readable, server expiry 2027-03-01, expiry recorded in the config"), "{}", human.stdout);
-    assert!(
-        w.config().contains("expires = \"2027-03-01T12:00:00Z\""),
-        "{}",
-        w.config()
-    );
+    assert_has(&human.stdout, "online: repository visible, contents readable, server expiry 2027-03-01, expiry recorded in the config");
+    assert_has(&w.config(), "expires = \"2027-03-01T12:00:00Z\"");
 }
 
 #[test]
@@ -152,7 +141,7 @@ fn no_expiry_header_means_the_token_does_not_expire() {
     w.add("t", &["--repo", "labs"], LIVE).ok();
     let out = w.check("labs");
     assert_eq!(out.status, 0);
-    assert!(w.config().contains("expires = \"never\""), "{}", w.config());
+    assert_has(&w.config(), "expires = \"never\"");
 }
 
 #[test]
@@ -163,17 +152,10 @@ fn a_404_names_every_reason_and_fails() {
         .ok();
     let out = w.check("demo");
     assert_eq!(out.status, 1, "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains(r#""verdict":"not-found","serves":false"#),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout
-            .contains(r#""repository":"not-found","status":null,"git_read":404"#),
-        "{}",
-        out.stdout
+    assert_has(&out.stdout, r#""verdict":"not-found","serves":false"#);
+    assert_has(
+        &out.stdout,
+        r#""repository":"not-found","status":null,"git_read":404"#,
     );
     for reason in [
         "demo is not among the token's selected repositories",
@@ -199,11 +181,7 @@ fn pending_org_approval_is_a_404_too() {
     w.add("t", &["--repo", "labs", "--no-expiry"], LIVE).ok();
     let out = w.check("labs");
     assert_eq!(out.status, 1);
-    assert!(
-        out.stdout.contains(r#""verdict":"not-found""#),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, r#""verdict":"not-found""#);
 }
 
 #[test]
@@ -214,24 +192,14 @@ fn a_403_on_commits_means_no_contents_permission() {
     w.add("t", &["--repo", "labs", "--no-expiry"], LIVE).ok();
     let out = w.check("labs");
     assert_eq!(out.status, 1, "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains(r#""verdict":"no-contents","serves":false"#),
-        "{}",
-        out.stdout
+    assert_has(&out.stdout, r#""verdict":"no-contents","serves":false"#);
+    assert_has(
+        &out.stdout,
+        r#""repository":"visible","status":null,"git_read":null,"contents":"missing""#,
     );
-    assert!(
-        out.stdout.contains(
-            r#""repository":"visible","status":null,"git_read":null,"contents":"missing""#
-        ),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout
-            .contains("may not read the contents of alta3/labs (403; it needs contents=read)"),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        "may not read the contents of alta3/labs (403; it needs contents=read)",
     );
 }
 
@@ -242,12 +210,7 @@ fn a_401_marks_the_token_rejected_and_get_then_refuses_it() {
     w.server.revoke("t");
     let out = w.check("labs");
     assert_eq!(out.status, 1, "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains(r#""verdict":"rejected","serves":false"#),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, r#""verdict":"rejected","serves":false"#);
     assert!(
         out.stdout.contains(r#""repository":"rejected""#)
             && out.stdout.contains(r#""rejected_marked":true"#),
@@ -255,11 +218,7 @@ fn a_401_marks_the_token_rejected_and_get_then_refuses_it() {
         out.stdout
     );
     let list = w.env.run(&["list", "--json"], b"");
-    assert!(
-        list.stdout.contains(r#""state":"rejected""#),
-        "{}",
-        list.stdout
-    );
+    assert_has(&list.stdout, r#""state":"rejected""#);
     let get = w.env.run(
         &["get"],
         format!(
@@ -305,25 +264,19 @@ fn add_verify_refuses_a_revoked_token_and_saves_nothing() {
     let out = w.add("t", &["--repo", "labs", "--verify"], LIVE);
     w.assert_no_secret(&out);
     assert_eq!(out.status, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("git-credential-scoped: the server rejected token 't' (401 Bad credentials): it is revoked, expired or mistyped\n"), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("nothing was saved; to save it anyway, add --force"),
-        "{}",
-        out.stderr
+    assert_has(&out.stderr, "git-credential-scoped: the server rejected token 't' (401 Bad credentials): it is revoked, expired or mistyped\n");
+    assert_has(
+        &out.stderr,
+        "nothing was saved; to save it anyway, add --force",
     );
-    assert!(!w.config().contains("[[token]]"), "{}", w.config());
+    assert_lacks(&w.config(), "[[token]]");
     let secrets = w.env.data_dir().join("secrets");
     assert!(!std::fs::read_to_string(secrets)
         .unwrap_or_default()
         .contains("token/t"));
     let forced = w.add("t", &["--repo", "labs", "--verify", "--force"], LIVE);
     assert_eq!(forced.status, 0, "{}", forced.stderr);
-    assert!(
-        forced.stderr.contains("saving it anyway (--force)"),
-        "{}",
-        forced.stderr
-    );
+    assert_has(&forced.stderr, "saving it anyway (--force)");
     assert!(w.config().contains("name = \"t\""));
 }
 
@@ -341,11 +294,7 @@ fn add_verify_fills_the_expiry_and_refuses_a_repository_the_token_cannot_see() {
     );
     let out = w.add("t", &["--repo", "labs", "--verify"], LIVE);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("expires:      2027-03-01 (in 45 days)"),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, "expires:      2027-03-01 (in 45 days)");
     assert!(w.config().contains("expires = \"2027-03-01T12:00:00Z\""));
 }
 
@@ -360,11 +309,7 @@ fn rotate_verify_keeps_the_old_secret_when_the_new_one_is_rejected() {
         .run(&["rotate", "t", "--verify"], format!("{NEXT}\n").as_bytes());
     w.assert_no_secret(&out);
     assert_eq!(out.status, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("the server rejected token 't'"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "the server rejected token 't'");
     assert_eq!(w.config(), before);
     let get = w.env.run(
         &["get"],
@@ -384,16 +329,8 @@ fn git_config_http_ssl_ca_info_is_trusted_too() {
     w.env.extra.retain(|(k, _)| k != "GIT_SSL_CAINFO");
     let untrusted = w.check("labs");
     assert_eq!(untrusted.status, 1);
-    assert!(
-        untrusted.stdout.contains(r#""verdict":"unverified""#),
-        "{}",
-        untrusted.stdout
-    );
-    assert!(
-        untrusted.stdout.contains("could not reach"),
-        "{}",
-        untrusted.stdout
-    );
+    assert_has(&untrusted.stdout, r#""verdict":"unverified""#);
+    assert_has(&untrusted.stdout, "could not reach");
     let mut c = w.env.command("git");
     c.args(["config", "--global", "http.sslCAInfo"])
         .arg(w.server.ca_cert_path());
@@ -437,12 +374,9 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
     assert!(start.elapsed().as_secs() < 12);
     assert_eq!(out.status, 1);
     assert!(out.stdout.starts_with("unverified"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains(&format!(
-            "could not reach https://127.0.0.1:{port}/api/v3/repos/alta3/labs"
-        )),
-        "{}",
-        out.stdout
+    assert_has(
+        &out.stdout,
+        &format!("could not reach https://127.0.0.1:{port}/api/v3/repos/alta3/labs"),
     );
     let list = env.run(&["list", "--json"], b"");
     assert!(

@@ -4,6 +4,7 @@
 //! The config holds no secrets, so it may be readable by others; writable is refused (it
 //! decides where tokens are sent).
 
+use crate::support::assert_has;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -88,7 +89,7 @@ fn a_data_directory_open_to_others_is_repaired_with_one_warning() {
     let out = get_generic(&env);
     assert_eq!(out.ok().stdout, "username=u\npassword=pw\n");
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
-    assert!(out.stderr.contains("changed it to 0700"), "{}", out.stderr);
+    assert_has(&out.stderr, "changed it to 0700");
     assert_eq!(mode(&data), 0o700);
     assert_eq!(get_generic(&env).stderr, "");
 }

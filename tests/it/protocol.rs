@@ -1,6 +1,7 @@
 //! The wire format as git sees it, through the binary: exactly this stdin gives exactly this
 //! stdout and stderr.
 
+use crate::support::assert_has;
 use crate::support::Env;
 
 fn stored(env: &Env) {
@@ -84,11 +85,7 @@ fn oversized_lines_and_requests_are_refused_whole() {
     long.extend_from_slice(b"\n\n");
     let out = env.run(&["get"], &long);
     assert_eq!(out.stdout, "");
-    assert!(
-        out.stderr.contains("longer than 65535 bytes"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "longer than 65535 bytes");
     let mut big = b"protocol=https\nhost=example.com\n".to_vec();
     while big.len() < 2 << 20 {
         big.extend_from_slice(b"wwwauth[]=");
@@ -97,11 +94,7 @@ fn oversized_lines_and_requests_are_refused_whole() {
     }
     let out = env.run(&["get"], &big);
     assert_eq!(out.stdout, "");
-    assert!(
-        out.stderr.contains("larger than 1048576 bytes"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "larger than 1048576 bytes");
 }
 
 #[test]

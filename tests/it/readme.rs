@@ -9,6 +9,7 @@
 //! of those URLs from the installed helper is then asked of git itself with
 //! `git credential fill`, through the config `install.sh` wrote.
 
+use crate::support::assert_has;
 use std::path::{Path, PathBuf};
 
 use super::install::build_command;
@@ -210,7 +211,7 @@ fn readme_quickstart_runs_as_written() {
     assert!(out
         .stdout
         .contains("https://github.com/settings/personal-access-tokens/new?"));
-    assert!(out.stdout.contains("added token 'alta3'"), "{}", out.stdout);
+    assert_has(&out.stdout, "added token 'alta3'");
     assert!(
         env.home.join("src/labs/.git").is_dir(),
         "the clone is there"

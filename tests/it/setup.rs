@@ -2,6 +2,7 @@
 //! `--uninstall`, comparing the exact `git config --list` (and the file's bytes) before and
 //! after. Real git reads and writes the files; nothing here parses git's config format.
 
+use crate::support::assert_has;
 use std::path::Path;
 
 use crate::support::{run_with_stdin, Env, Out};
@@ -182,7 +183,7 @@ fn uninstall_keeps_a_reset_the_user_wrote_and_setup_moves_a_stray_entry_to_the_e
     };
     let out = env.run(&["setup"], b"");
     out.ok();
-    assert!(out.stdout.contains("(moved to the end)"), "{}", out.stdout);
+    assert_has(&out.stdout, "(moved to the end)");
     assert_eq!(helpers(), "\ncache\n\nscoped\n");
     env.run(&["setup", "--uninstall"], b"").ok();
     assert_eq!(helpers(), "\ncache\n", "the user's own reset stays");
@@ -201,7 +202,7 @@ fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
         .current_dir(&repo);
     let out = run_with_stdin(c, b"");
     out.ok();
-    assert!(out.stdout.contains(".git/config"), "{}", out.stdout);
+    assert_has(&out.stdout, ".git/config");
     let mut list = env.command("git");
     list.args(["config", "--local", "--get-regexp", "^credential\\."])
         .current_dir(&repo);
@@ -234,13 +235,11 @@ fn setup_warns_when_git_cannot_find_the_helper_on_path() {
     c.env("PATH", "/usr/local/bin:/usr/bin:/bin").arg("setup");
     let out = run_with_stdin(c, b"");
     out.ok();
-    assert!(
-        out.stderr
-            .contains("warning: git-credential-scoped is not on PATH, so git cannot run it"),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "warning: git-credential-scoped is not on PATH, so git cannot run it",
     );
-    assert!(out.stderr.contains("hint: add "), "{}", out.stderr);
+    assert_has(&out.stderr, "hint: add ");
 }
 
 #[test]
@@ -267,31 +266,23 @@ fn setup_refuses_a_bad_host_a_missing_git_and_an_unwritable_config_with_exit_2()
     for host in ["github.com/alta3", "evil host", "", "a\nb"] {
         let out = env.run(&["setup", "--host", host], b"");
         assert_eq!(out.status, 2, "{host:?}: {}", out.stderr);
-        assert!(out.stderr.contains("is not a host name"), "{}", out.stderr);
+        assert_has(&out.stderr, "is not a host name");
     }
 
     let mut c = env.command(crate::support::BIN);
     c.env("PATH", env.home.join("empty-path")).arg("setup");
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status, 2);
-    assert!(
-        out.stderr.contains("git was not found on PATH"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("hint: install git"), "{}", out.stderr);
+    assert_has(&out.stderr, "git was not found on PATH");
+    assert_has(&out.stderr, "hint: install git");
 
     let mut c = env.command(crate::support::BIN);
     c.env("GIT_CONFIG_GLOBAL", env.home.join("no/such/dir/gitconfig"))
         .arg("setup");
     let out = run_with_stdin(c, b"");
     assert_eq!(out.status, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("no/such/dir/gitconfig"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("hint:"), "{}", out.stderr);
+    assert_has(&out.stderr, "no/such/dir/gitconfig");
+    assert_has(&out.stderr, "hint:");
 
     let out = env.run(&["setup", "--global", "--local"], b"");
     assert_eq!(out.status, 2);

@@ -227,3 +227,18 @@ impl Drop for SecretService {
         let _ = Command::new("kill").arg(self.bus_pid.to_string()).status();
     }
 }
+
+/// Asserts that `text` contains `needle`, showing `text` when it does not.
+#[track_caller]
+pub fn assert_has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "expected {needle:?} in:\n{text}");
+}
+
+/// Asserts that `text` does not contain `needle`, showing `text` when it does.
+#[track_caller]
+pub fn assert_lacks(text: &str, needle: &str) {
+    assert!(
+        !text.contains(needle),
+        "did not expect {needle:?} in:\n{text}"
+    );
+}

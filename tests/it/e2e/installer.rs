@@ -4,6 +4,7 @@
 //! secret store, once with the secret in a real Secret Service (gnome-keyring on a private
 //! D-Bus session), where no file on disk may hold it.
 
+use crate::support::assert_has;
 use gh_test_server::{Contents, TokenSpec};
 
 use super::{labels, pat, received, served, World};
@@ -89,21 +90,14 @@ fn the_seventh_repository_is_not_covered(world: &World) {
     let before = world.server.log().len();
     let out = world.clone(&world.url("alta3", "other"), "other");
     assert_ne!(out.status, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains(
-            "git-credential-scoped: no token covers alta3/other; tokens for alta3 cover: labs, alta3-ansible, enchilada, infrastructure, demo, gutenberg\n"
-        ),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "git-credential-scoped: no token covers alta3/other; tokens for alta3 cover: labs, alta3-ansible, enchilada, infrastructure, demo, gutenberg\n");
     // git's own failure: with no credential and terminal prompts disabled it cannot go on.
-    assert!(
-        out.stderr.contains(&format!(
+    assert_has(
+        &out.stderr,
+        &format!(
             "fatal: could not read Username for '{}': terminal prompts disabled",
             world.url("alta3", "other")
-        )),
-        "{}",
-        out.stderr
+        ),
     );
     assert!(!world.dest("other").join("README.md").exists());
     // The token was never offered for a repository outside its scope.

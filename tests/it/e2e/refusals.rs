@@ -2,6 +2,7 @@
 //! stop at once (the helper answers `quit=1`) with the helper's explanation, and the server
 //! must never see the token — only git's first, anonymous request.
 
+use crate::support::{assert_has, assert_lacks};
 use std::time::Duration;
 
 use gh_test_server::{Contents, TokenSpec};
@@ -23,26 +24,19 @@ fn refused_before_sending(world: &World, label: &str, reason: &str, hint: &str) 
         "git-credential-scoped: refused to send token '{label}' for alta3/labs on {}: {reason}",
         world.server.host()
     );
-    assert!(out.stderr.contains(&what), "{}", out.stderr);
+    assert_has(&out.stderr, &what);
     let hint = format!(
         "git-credential-scoped: hint: {hint} https://{}/settings/personal-access-tokens/new?",
         world.server.host()
     );
-    assert!(out.stderr.contains(&hint), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains(&format!("git credential-scoped rotate {label}")),
-        "{}",
-        out.stderr
+    assert_has(&out.stderr, &hint);
+    assert_has(
+        &out.stderr,
+        &format!("git credential-scoped rotate {label}"),
     );
     // git stopped because the helper said so, not at a prompt.
-    assert!(
-        out.stderr
-            .contains("credential helper 'scoped' told us to quit"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.stderr.contains("Username for"), "{}", out.stderr);
+    assert_has(&out.stderr, "credential helper 'scoped' told us to quit");
+    assert_lacks(&out.stderr, "Username for");
     assert!(!world.dest("labs").join("README.md").exists());
 
     let log = world.server.log();

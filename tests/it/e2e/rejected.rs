@@ -3,6 +3,7 @@
 //! then on the helper refuses it before git sends anything, until `unreject` (the user says
 //! "try it again") or `rotate` (a new secret for the same scope) clears the mark.
 
+use crate::support::assert_has;
 use gh_test_server::{Contents, TokenSpec};
 
 use super::{labels, pat, received, served, World};
@@ -43,18 +44,13 @@ fn a_revoked_token_is_marked_rejected_refused_without_reaching_the_server_and_ro
     // 1. The server turns it away; git erases; the helper keeps it, marked.
     let out = world.clone(&labs, "labs-2");
     assert_ne!(out.status, 0);
-    assert!(
-        out.stderr
-            .contains(&format!("fatal: Authentication failed for '{labs}/'")),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        &format!("fatal: Authentication failed for '{labs}/'"),
     );
-    assert!(
-        out.stderr.contains(
-            "git-credential-scoped: the server rejected token 'ci' for alta3/labs; it is kept"
-        ),
-        "{}",
-        out.stderr
+    assert_has(
+        &out.stderr,
+        "git-credential-scoped: the server rejected token 'ci' for alta3/labs; it is kept",
     );
     assert!(
         received(&world.server.log(), "ci")
@@ -71,25 +67,12 @@ fn a_revoked_token_is_marked_rejected_refused_without_reaching_the_server_and_ro
     for (repo, name) in [("labs", "labs-3"), ("demo", "demo-3")] {
         let out = world.clone(&world.url("alta3", repo), name);
         assert_ne!(out.status, 0);
-        assert!(
-            out.stderr.contains(&format!(
+        assert_has(&out.stderr, &format!(
                 "git-credential-scoped: refused to send token 'ci' for alta3/{repo} on {}: the server rejected it for alta3/labs on ",
                 world.server.host()
-            )),
-            "{}",
-            out.stderr
-        );
-        assert!(
-            out.stderr.contains("git credential-scoped unreject ci"),
-            "{}",
-            out.stderr
-        );
-        assert!(
-            out.stderr
-                .contains("credential helper 'scoped' told us to quit"),
-            "{}",
-            out.stderr
-        );
+            ));
+        assert_has(&out.stderr, "git credential-scoped unreject ci");
+        assert_has(&out.stderr, "credential helper 'scoped' told us to quit");
     }
     let log = world.server.log();
     assert!(labels(&log[before..]).is_empty(), "{:?}", &log[before..]);
