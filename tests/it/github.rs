@@ -2,18 +2,10 @@
 //! covers the repository, warnings and refusals before anything is sent.
 
 use crate::support::{assert_has, assert_lacks};
-use crate::support::{Env, DAY, NOW};
+use crate::support::{Env, DAY, NOW, SIX};
 
 const INSTALLER: &str =
     "github_pat_11INSTALLER0000000000_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW";
-const SIX: [&str; 6] = [
-    "labs",
-    "alta3-ansible",
-    "enchilada",
-    "infrastructure",
-    "demo",
-    "gutenberg",
-];
 
 fn installer_env() -> Env {
     let env = Env::new().at(NOW);

@@ -13,19 +13,11 @@ use crate::support::assert_has;
 use std::path::{Path, PathBuf};
 
 use super::install::build_command;
-use crate::support::{run_with_stdin, Env, Out, NOW};
+use crate::support::{run_with_stdin, Env, Out, NOW, SIX};
 
 const README: &str = include_str!("../../README.md");
 const TOKEN: &str =
     "github_pat_11README00000000000000_readmeTestOnlyNotARealToken0123456789abcdefghij";
-const SIX: [&str; 6] = [
-    "labs",
-    "alta3-ansible",
-    "enchilada",
-    "infrastructure",
-    "demo",
-    "gutenberg",
-];
 
 struct Block {
     marker: Option<String>,

@@ -242,3 +242,13 @@ pub fn assert_lacks(text: &str, needle: &str) {
         "did not expect {needle:?} in:\n{text}"
     );
 }
+
+/// The installer scenario's six repositories of `alta3` (SPEC §1).
+pub const SIX: [&str; 6] = [
+    "labs",
+    "alta3-ansible",
+    "enchilada",
+    "infrastructure",
+    "demo",
+    "gutenberg",
+];

@@ -8,16 +8,7 @@ use crate::support::assert_has;
 use gh_test_server::{Contents, TokenSpec};
 
 use super::{labels, pat, received, served, World};
-use crate::support::{Env, Out, SecretService};
-
-const SIX: [&str; 6] = [
-    "labs",
-    "alta3-ansible",
-    "enchilada",
-    "infrastructure",
-    "demo",
-    "gutenberg",
-];
+use crate::support::{Env, Out, SecretService, SIX};
 
 /// The server knows the six repositories plus `alta3/other`; the token covers the six.
 fn installer_world(env: Env, secret: &str) -> World {
