@@ -1,8 +1,7 @@
 //! `check URL...` offline: each verdict, the exit codes, the JSON shape, agreement with what
 //! `get` does for the same URL, and that the keyring stays closed.
 
-use crate::support::assert_has;
-use crate::support::{Env, DAY, NOW};
+use crate::support::{assert_has, Env, DAY, NOW};
 
 const ALTA3: &str =
     "github_pat_11CHECK00000000000000_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW";

@@ -1,7 +1,6 @@
 //! The management commands: add, list, show, remove, rotate, unreject.
 
-use crate::support::{assert_has, assert_lacks};
-use crate::support::{Env, DAY, NOW};
+use crate::support::{assert_has, assert_lacks, Env, DAY, NOW};
 
 const TOKEN: &str = "github_pat_11CLI000000000000000000_abcdefghijklmnopqrstuvwxyz";
 

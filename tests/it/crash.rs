@@ -6,7 +6,7 @@
 //! Lock holders are this test binary itself, re-run with `GCS_TEST_HOLD_LOCK` set: it takes
 //! the lock through the library's own `files::lock` and sleeps until it is killed.
 
-use crate::support::assert_has;
+use crate::support::{assert_has, Env, Out, NOW};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 
 use git_credential_scoped::files;
 use git_credential_scoped::registry::{config, credentials};
-
-use crate::support::{Env, Out, NOW};
 
 const TOKEN: &str = "github_pat_11CRASH00000000000000000_abcdefghijklmnopqrstuvwxyz0123456789";
 

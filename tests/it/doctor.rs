@@ -1,8 +1,7 @@
 //! `doctor` against crafted git configurations in the hermetic HOME: each finding, its fix,
 //! the exit code, and the JSON shape.
 
-use crate::support::assert_has;
-use crate::support::{Env, Out, NOW};
+use crate::support::{assert_has, Env, Out, NOW};
 
 const SECRET: &str =
     "github_pat_11DOCTOR0000000000000_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW";

@@ -1,8 +1,7 @@
 //! GitHub hosts through real `git credential fill` with useHttpPath: the token whose scope
 //! covers the repository, warnings and refusals before anything is sent.
 
-use crate::support::{assert_has, assert_lacks};
-use crate::support::{Env, DAY, NOW, SIX};
+use crate::support::{assert_has, assert_lacks, Env, DAY, NOW, SIX};
 
 const INSTALLER: &str =
     "github_pat_11INSTALLER0000000000_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW";

@@ -6,8 +6,7 @@
 //!
 //! Also the regression tests for what the fuzz targets (fuzz/, scripts/fuzz.sh) found.
 
-use crate::support::assert_has;
-use crate::support::{Env, Out, DAY, NOW};
+use crate::support::{assert_has, Env, Out, DAY, NOW};
 
 const CANARY: &str =
     "github_pat_11HOSTILE000000000000000_CANARYzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";

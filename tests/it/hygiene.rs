@@ -4,13 +4,11 @@
 //! config by mistake), `Debug` of every type that holds a secret, secrets on argv, and the
 //! files on disk. A secret appears only in the protocol answer and in the secret store.
 
-use crate::support::assert_has;
+use crate::support::{assert_has, Env, Out, NOW};
 use std::fmt::Debug;
 
 use git_credential_scoped::protocol::{decode, Answer, Request};
 use git_credential_scoped::secret::Secret;
-
-use crate::support::{Env, Out, NOW};
 
 const CANARY: &str =
     "github_pat_11HYGIENE000000000000000_CANARYyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy";

@@ -9,12 +9,10 @@
 //! workspace's own target dir: a from-scratch release build costs minutes on 2 cores, this
 //! way the dependencies are shared and the crate itself is rebuilt only when it changed.
 
-use crate::support::assert_has;
+use crate::support::{assert_has, run_with_stdin, Env, Out};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-
-use crate::support::{run_with_stdin, Env, Out};
 
 const BIN_NAME: &str = "git-credential-scoped";
 

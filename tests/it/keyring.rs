@@ -1,8 +1,7 @@
 //! The OS keyring path against a real Secret Service (gnome-keyring in a private D-Bus
 //! session), and what happens when none is reachable.
 
-use crate::support::assert_has;
-use crate::support::{Env, SecretService};
+use crate::support::{assert_has, Env, SecretService};
 
 fn keyring_env(ss: &SecretService) -> Env {
     let mut env = Env::new();

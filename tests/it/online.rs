@@ -6,10 +6,8 @@
 //! The server is declared as a `[[host]]` with its `api`, and its CA reaches the helper the
 //! way it reaches git: through `GIT_SSL_CAINFO` (or `http.sslCAInfo`).
 
-use crate::support::{assert_has, assert_lacks};
+use crate::support::{assert_has, assert_lacks, Env, Out, NOW};
 use gh_test_server::{Contents, TestServer, TokenSpec};
-
-use crate::support::{Env, Out, NOW};
 
 const LIVE: &str =
     "github_pat_11ONLINE000000000000_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW";

@@ -4,12 +4,10 @@
 //! The config holds no secrets, so it may be readable by others; writable is refused (it
 //! decides where tokens are sent).
 
-use crate::support::assert_has;
+use crate::support::{assert_has, Env, Out, NOW};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-
-use crate::support::{Env, Out, NOW};
 
 const TOKEN: &str = "github_pat_11PERMS00000000000000000_abcdefghijklmnopqrstuvwxyz0123456789";
 

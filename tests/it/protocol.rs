@@ -1,8 +1,7 @@
 //! The wire format as git sees it, through the binary: exactly this stdin gives exactly this
 //! stdout and stderr.
 
-use crate::support::assert_has;
-use crate::support::Env;
+use crate::support::{assert_has, Env};
 
 fn stored(env: &Env) {
     env.run(

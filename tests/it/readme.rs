@@ -9,11 +9,10 @@
 //! of those URLs from the installed helper is then asked of git itself with
 //! `git credential fill`, through the config `install.sh` wrote.
 
-use crate::support::assert_has;
+use crate::support::{assert_has, run_with_stdin, Env, Out, NOW, SIX};
 use std::path::{Path, PathBuf};
 
 use super::install::build_command;
-use crate::support::{run_with_stdin, Env, Out, NOW, SIX};
 
 const README: &str = include_str!("../../README.md");
 const TOKEN: &str =

@@ -2,10 +2,8 @@
 //! `--uninstall`, comparing the exact `git config --list` (and the file's bytes) before and
 //! after. Real git reads and writes the files; nothing here parses git's config format.
 
-use crate::support::assert_has;
+use crate::support::{assert_has, run_with_stdin, Env, Out};
 use std::path::Path;
-
-use crate::support::{run_with_stdin, Env, Out};
 
 const GLOBAL_BEFORE: &str = "[user]
 \tname = Octo Cat

@@ -4,11 +4,10 @@
 //! secret store, once with the secret in a real Secret Service (gnome-keyring on a private
 //! D-Bus session), where no file on disk may hold it.
 
-use crate::support::assert_has;
+use crate::support::{assert_has, Env, Out, SecretService, SIX};
 use gh_test_server::{Contents, TokenSpec};
 
 use super::{labels, pat, received, served, World};
-use crate::support::{Env, Out, SecretService, SIX};
 
 /// The server knows the six repositories plus `alta3/other`; the token covers the six.
 fn installer_world(env: Env, secret: &str) -> World {

@@ -2,13 +2,12 @@
 //! stop at once (the helper answers `quit=1`) with the helper's explanation, and the server
 //! must never see the token — only git's first, anonymous request.
 
-use crate::support::{assert_has, assert_lacks};
+use crate::support::{assert_has, assert_lacks, Env};
 use std::time::Duration;
 
 use gh_test_server::{Contents, TokenSpec};
 
 use super::{labels, pat, World};
-use crate::support::Env;
 
 /// Clones `alta3/labs` with the only registered token `label`, which the helper must refuse
 /// with `reason`, followed by a hint starting with `hint` and the token-creation link.

@@ -3,11 +3,10 @@
 //! then on the helper refuses it before git sends anything, until `unreject` (the user says
 //! "try it again") or `rotate` (a new secret for the same scope) clears the mark.
 
-use crate::support::assert_has;
+use crate::support::{assert_has, Env};
 use gh_test_server::{Contents, TokenSpec};
 
 use super::{labels, pat, received, served, World};
-use crate::support::Env;
 
 #[test]
 fn a_revoked_token_is_marked_rejected_refused_without_reaching_the_server_and_rotated_back() {
