@@ -26,6 +26,8 @@ pub enum FileError {
     Insecure { path: PathBuf },
     #[error("{path} holds secrets and is writable by group or others, so they may have been replaced; it is refused\nhint: check it, then run: chmod {mode:o} {path}")]
     InsecureSecrets { path: PathBuf, mode: u32 },
+    #[error("{dir} is writable by group or others, who could replace {path} (which decides where tokens are sent); it is refused\nhint: run: chmod go-w {dir}")]
+    InsecureDir { dir: PathBuf, path: PathBuf },
     #[error("no home directory: set HOME (or XDG_CONFIG_HOME and XDG_DATA_HOME)")]
     NoHome,
 }
@@ -234,6 +236,21 @@ pub fn check_not_world_writable(path: &Path) -> Result<(), FileError> {
                     path: path.to_path_buf(),
                 });
             }
+            // Whoever may write the directory may rename another file over this one —
+            // unless the sticky bit (as on /tmp) keeps them to their own files.
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if let Ok(d) = fs::metadata(dir) {
+                let mode = d.permissions().mode();
+                if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+                    return Err(FileError::InsecureDir {
+                        dir: dir.to_path_buf(),
+                        path: path.to_path_buf(),
+                    });
+                }
+            }
         }
     }
     let _ = path;
@@ -317,6 +334,27 @@ mod tests {
         write_atomic(&file, b"new").unwrap();
         assert!(!leftover.exists());
         assert!(other.exists(), "temp files of other files are not touched");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_config_in_a_directory_others_may_write_is_refused_unless_sticky() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("shared");
+        fs::create_dir(&dir).unwrap();
+        let file = dir.join("config.toml");
+        fs::write(&file, "").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(matches!(
+            check_not_world_writable(&file),
+            Err(FileError::InsecureDir { .. })
+        ));
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o1777)).unwrap();
+        assert!(check_not_world_writable(&file).is_ok());
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_not_world_writable(&file).is_ok());
     }
 
     #[cfg(unix)]
