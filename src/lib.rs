@@ -6,8 +6,10 @@
 //! candidates → [`policy`] verdict → answer bytes; [`resolve`] is the pipeline that `get` and
 //! `check` share. Files and secret stores are at the edges ([`registry`], [`secrets`]).
 
+pub mod change;
 pub mod cli;
 pub mod context;
+pub mod diag;
 pub mod fields;
 pub mod files;
 pub mod generic;

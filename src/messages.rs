@@ -3,11 +3,10 @@
 //! pre-filled GitHub token-creation link. Never any part of a secret.
 
 use crate::policy::{Refusal, Verdict};
+use crate::protocol::escape;
 use crate::registry::{Access, Expiry, Repos, Token};
-use crate::resolve::Choice;
+use crate::remote::Remote;
 use crate::time::{self, format_date, relative, DAY};
-
-pub const PREFIX: &str = "git-credential-scoped: ";
 
 /// GitHub's pre-filled "new fine-grained token" link (SPEC §7).
 pub struct NewTokenLink<'a> {
@@ -80,22 +79,26 @@ pub fn renewal_link(token: &Token) -> String {
     .url()
 }
 
-fn target(c: &Choice) -> String {
-    match &c.remote {
+fn target(token: &Token, remote: Option<&Remote>) -> String {
+    match remote {
         Some(r) => format!("{} on {}", r.full_name(), r.host),
-        None => c.token.host.clone(),
+        None => token.host.clone(),
     }
 }
 
-/// Lines for a choice's verdict: nothing when it serves quietly.
-pub fn verdict_lines(c: &Choice, now: i64) -> Vec<String> {
-    let t = c.token;
-    if c.verdict == Verdict::Serve {
+/// Lines for a token's verdict: nothing when it serves quietly.
+pub fn verdict_lines(
+    t: &Token,
+    remote: Option<&Remote>,
+    verdict: &Verdict,
+    now: i64,
+) -> Vec<String> {
+    if *verdict == Verdict::Serve {
         return Vec::new();
     }
     let rotate = format!("git credential-scoped rotate {}", t.name);
     let link = renewal_link(t);
-    match &c.verdict {
+    match verdict {
         Verdict::Serve => vec![],
         Verdict::Expiring { at } => vec![format!(
             "token '{}' expires {} ({}); create its successor at {link} then run: {rotate}",
@@ -109,13 +112,23 @@ pub fn verdict_lines(c: &Choice, now: i64) -> Vec<String> {
             format_date(*at),
             relative(*at, now)
         )],
-        Verdict::Refuse(r) => refusal_lines(c, r, now, &rotate, &link),
+        Verdict::Refuse(r) => refusal_lines(t, remote, r, now, &rotate, &link),
     }
 }
 
-fn refusal_lines(c: &Choice, r: &Refusal, now: i64, rotate: &str, link: &str) -> Vec<String> {
-    let t = c.token;
-    let what = format!("refused to send token '{}' for {}", t.name, target(c));
+fn refusal_lines(
+    t: &Token,
+    remote: Option<&Remote>,
+    r: &Refusal,
+    now: i64,
+    rotate: &str,
+    link: &str,
+) -> Vec<String> {
+    let what = format!(
+        "refused to send token '{}' for {}",
+        t.name,
+        target(t, remote)
+    );
     match r {
         Refusal::Expired { at } => vec![
             format!("{what}: it expired {} ({})", format_date(*at), relative(*at, now)),
@@ -135,17 +148,56 @@ fn refusal_lines(c: &Choice, r: &Refusal, now: i64, rotate: &str, link: &str) ->
             let when = if days == 0 { time::format_datetime(rej.at) } else { format!("{} ({days} days ago)", format_date(rej.at)) };
             vec![
                 format!("{what}: the server rejected it{on} on {when} (revoked, expired or mistyped)"),
-                format!("hint: run `git credential-scoped check --online {}` to re-test it, `git credential-scoped rotate {}` to replace it, or `git credential-scoped unreject {}`", repo_url(c), t.name, t.name),
+                format!("hint: run `git credential-scoped check --online {}` to re-test it, `git credential-scoped rotate {}` to replace it, or `git credential-scoped unreject {}`", repo_url(t, remote), t.name, t.name),
             ]
         }
     }
 }
 
-fn repo_url(c: &Choice) -> String {
-    match &c.remote {
+fn repo_url(t: &Token, remote: Option<&Remote>) -> String {
+    match remote {
         Some(r) => format!("https://{}/{}", r.host, r.full_name()),
-        None => format!("https://{}/OWNER/REPO", c.token.host),
+        None => format!("https://{}/OWNER/REPO", t.host),
     }
+}
+
+/// Why a token is unfit, in a few words.
+fn defect_words(why: &Refusal, now: i64) -> String {
+    match why {
+        Refusal::Expired { at } => {
+            format!("it expired {} ({})", format_date(*at), relative(*at, now))
+        }
+        Refusal::NoContents => "it has no 'contents' permission".into(),
+        Refusal::NoWrite => "it cannot push".into(),
+        Refusal::Rejected(r) => format!("the server rejected it on {}", format_date(r.at)),
+    }
+}
+
+/// The line when a narrower token was passed over for a broader one.
+pub fn skipped_line(skipped: &Token, why: &Refusal, sent: &Token, now: i64) -> String {
+    format!(
+        "token '{}' covers this repository more narrowly but was passed over: {}; sending '{}' instead. Renew it at {} then run: git credential-scoped rotate {}",
+        skipped.name,
+        defect_words(why, now),
+        sent.name,
+        renewal_link(skipped),
+        skipped.name
+    )
+}
+
+/// The line when git reports that the server rejected a registered token.
+pub fn rejected_line(name: &str, repo: Option<&str>) -> String {
+    let on = repo.map(|f| format!(" for {f}")).unwrap_or_default();
+    format!("the server rejected token '{name}'{on}; it is kept, and refused until `git credential-scoped check --online`, `rotate {name}` or `unreject {name}`")
+}
+
+/// The line when a GitHub host is asked for over a protocol it does not take tokens over.
+pub fn insecure_protocol_line(host: &str, protocol: &str) -> String {
+    format!(
+        "refused: {} is a GitHub host and takes tokens over https only, not {}",
+        escape(host.as_bytes()),
+        escape(protocol.as_bytes())
+    )
 }
 
 /// The hint when no token covers the repository but the owner has tokens.

@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 
-use crate::policy::is_valid;
+use crate::policy::defect;
 use crate::registry::state::State;
 use crate::registry::{Expiry, Registry, Repos, Token};
 use crate::remote::Remote;
@@ -30,23 +30,27 @@ pub fn candidates<'r>(
         })
         .collect();
     found.sort_by_key(|t| {
-        let breadth = match &t.repos {
-            Repos::List(list) => (0, list.len()),
-            Repos::All => (1, 0),
-        };
         let expiry = match t.expires {
             Expiry::Never => i64::MAX,
             Expiry::Unknown => i64::MAX - 1,
             Expiry::At(at) => at,
         };
         (
-            !is_valid(t, state, now),
-            breadth,
+            defect(t, state, now).is_some(),
+            breadth(t),
             Reverse(expiry),
             t.name.clone(),
         )
     });
     found
+}
+
+/// How much a token covers, smaller first: an explicit list (by its length) before `all`.
+pub fn breadth(t: &Token) -> (u8, usize) {
+    match &t.repos {
+        Repos::List(list) => (0, list.len()),
+        Repos::All => (1, 0),
+    }
 }
 
 /// The repositories the host's tokens for `owner` cover, for the "no token covers" hint.

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::json::Json;
-use super::tokens::{expiry_text, state_label};
+use super::shared::{expiry_text, state_label};
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
 use crate::registry::state::State;

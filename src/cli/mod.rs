@@ -10,20 +10,22 @@ mod doctor;
 mod json;
 mod list;
 mod new_token_url;
+mod remove;
+mod rotate;
 mod secret_input;
 mod setup;
+mod shared;
 mod show;
-mod tokens;
+mod unreject;
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::context::Context;
 use crate::helper::{self, Action};
-use crate::messages::PREFIX;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_PROBLEMS: i32 = 1;
@@ -67,11 +69,11 @@ pub enum Command {
     /// Show one token in detail
     Show(show::Args),
     /// Remove a token and its stored secret
-    Remove(tokens::RemoveArgs),
+    Remove(remove::Args),
     /// Replace a token's secret, keeping its scope
-    Rotate(tokens::RotateArgs),
+    Rotate(rotate::Args),
     /// Clear the mark left when the server rejected a token
-    Unreject(tokens::UnrejectArgs),
+    Unreject(unreject::Args),
     /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host)
     Check(check::Args),
     /// Diagnose the git and registry set-up: helper chain, useHttpPath, write-back, secret stores, tokens
@@ -159,11 +161,7 @@ fn run_helper(config: Option<&std::path::Path>, action: Action) -> CliResult {
 
 /// Prints an error: every line prefixed, so git shows where it comes from.
 pub fn report(e: &dyn std::fmt::Display) {
-    let text = e.to_string();
-    let mut err = std::io::stderr().lock();
-    for line in text.lines() {
-        let _ = writeln!(err, "{PREFIX}{line}");
-    }
+    crate::diag::say(&mut std::io::stderr().lock(), &e.to_string());
 }
 
 pub type CliResult = Result<i32, Box<dyn std::error::Error>>;
@@ -184,9 +182,9 @@ fn run(cli: Cli) -> CliResult {
         Command::Add(a) => add::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
-        Command::Remove(a) => tokens::remove(&ctx, a),
-        Command::Rotate(a) => tokens::rotate(&ctx, a),
-        Command::Unreject(a) => tokens::unreject(&ctx, a),
+        Command::Remove(a) => remove::run(&ctx, a),
+        Command::Rotate(a) => rotate::run(&ctx, a),
+        Command::Unreject(a) => unreject::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::NewTokenUrl(a) => new_token_url::run(&ctx, a),

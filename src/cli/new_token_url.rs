@@ -9,7 +9,8 @@ use super::json::Json;
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
 use crate::messages::NewTokenLink;
-use crate::registry::{valid_name, valid_token_name, Access};
+use crate::registry::Access;
+use crate::remote::{valid_name, valid_token_name};
 use crate::time::{parse_duration_days, DAY};
 
 #[derive(clap::Args, Debug)]

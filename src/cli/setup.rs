@@ -78,7 +78,7 @@ impl Scope {
 
 pub fn run(a: Args) -> CliResult {
     let host = a.host.to_ascii_lowercase();
-    if !crate::registry::config::valid_host(&host) {
+    if !crate::remote::valid_host(&host) {
         return Err(SetupError::BadHost(crate::protocol::escape(a.host.as_bytes())).into());
     }
     let keys = Keys::new(&host);

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::list::token_json;
-use super::tokens::{state_label, summary};
+use super::shared::{state_label, summary};
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
 use crate::messages::renewal_link;

@@ -1,6 +1,9 @@
 //! A remote URL split the way git's `credential_from_url` splits it:
 //! `scheme://[user[:password]@]host[:port][/path]`, with percent-escapes decoded in the user
-//! name, host and path. Used for `url=` in a request and for the URLs given to `check`.
+//! name, host and path. The authority ends at the first `/`, `?` or `#` (as in git's
+//! `credential_from_url` and `url_normalize`), so an `@` after one of them is never read as
+//! the end of a user name: `https://evil.test#@github.com/` is a URL of `evil.test`.
+//! Used for `url=` in a request and for the URLs given to `check`.
 
 pub struct UrlParts {
     pub protocol: String,
@@ -22,8 +25,11 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
         return Err("has an invalid scheme".into());
     }
     let rest = &url[sep + 3..];
-    let slash = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(slash);
+    let end = rest
+        .iter()
+        .position(|b| b"/?#".contains(b))
+        .unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
     let (userinfo, hostport) = match authority.iter().rposition(|&b| b == b'@') {
         Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
         None => (None, authority),
@@ -46,10 +52,9 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
         }
         None => None,
     };
-    let path = match path.get(1..) {
-        Some(p) if !p.is_empty() => Some(percent_decode(p)),
-        _ => None,
-    };
+    // git trims the slashes before the path, and keeps a `?` or `#` that ended the host.
+    let start = path.iter().position(|&b| b != b'/').unwrap_or(path.len());
+    let path = (start < path.len()).then(|| percent_decode(&path[start..]));
     Ok(UrlParts {
         protocol: String::from_utf8_lossy(scheme).to_ascii_lowercase(),
         host,
@@ -107,6 +112,25 @@ mod tests {
         assert_eq!(u.path.unwrap(), b"a b");
         assert_eq!(percent_decode(b"%4"), b"%4");
         assert_eq!(percent_decode(b"%zz%41"), b"%zzA");
+    }
+
+    #[test]
+    fn the_host_ends_at_a_slash_question_mark_or_hash() {
+        // Issue 12 #1: git and curl read these as URLs of evil.test.
+        for url in [
+            &b"https://evil.test#@github.com/alta3/labs"[..],
+            b"https://evil.test?@github.com/alta3/labs",
+            b"https://evil.test/@github.com/alta3/labs",
+            b"https://u@evil.test#@github.com/alta3/labs",
+        ] {
+            let u = parse_url(url).unwrap();
+            assert_eq!(u.host, "evil.test", "{}", String::from_utf8_lossy(url));
+        }
+        let u = parse_url(b"https://evil.test#@github.com/alta3/labs").unwrap();
+        assert_eq!(u.path.unwrap(), b"#@github.com/alta3/labs");
+        assert!(u.username.is_none());
+        let u = parse_url(b"https://me@github.com//alta3/labs").unwrap();
+        assert_eq!(u.path.unwrap(), b"alta3/labs");
     }
 
     #[test]

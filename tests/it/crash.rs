@@ -187,9 +187,8 @@ fn a_store_killed_between_its_two_writes_leaves_the_old_credential() {
     let env = Env::new();
     store(&env, "old").ok();
     let data = env.data_dir();
-    let secrets = data.join("secrets");
-    let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
-    let before = lines(&secrets);
+    let count = || env.stored_secrets().len();
+    let before = count();
     // Hold the index lock: the writer stores the new secret, then waits for the index.
     let holder = Holder::start(&data, credentials::LOCK);
     let mut writer = spawn(
@@ -198,7 +197,7 @@ fn a_store_killed_between_its_two_writes_leaves_the_old_credential() {
         b"protocol=https\nhost=example.com\nusername=u\npassword=new\n\n",
     );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while lines(&secrets) == before {
+    while count() == before {
         assert!(
             Instant::now() < deadline,
             "the writer never wrote its secret"

@@ -28,6 +28,7 @@ impl World {
             server.create_repo("alta3", repo).unwrap();
         }
         let mut env = Env::new().at(NOW);
+        env.use_http_path();
         env.write_config(&format!(
             "version = 1\n[[host]]\nname = \"{}\"\napi = \"{}\"\n",
             server.host(),
@@ -124,12 +125,12 @@ fn the_expiry_header_with_a_numeric_offset_names_the_same_instant() {
     assert_eq!(human.status, 0, "{}", human.stdout);
     assert!(
         human
-            .stdout
+            .stderr
             .contains("recorded from the server: token 't' expires 2027-03-01, in 45 days"),
         "{}",
         human.stdout
     );
-    assert_has(&human.stdout, "online: repository visible, contents readable, server expiry 2027-03-01, expiry recorded in the config");
+    assert_has(&human.stderr, "git-credential-scoped: online: repository visible, contents readable, server expiry 2027-03-01, expiry recorded in the config");
     assert_has(&w.config(), "expires = \"2027-03-01T12:00:00Z\"");
 }
 
@@ -268,10 +269,11 @@ fn add_verify_refuses_a_revoked_token_and_saves_nothing() {
         "nothing was saved; to save it anyway, add --force",
     );
     assert_lacks(&w.config(), "[[token]]");
-    let secrets = w.env.data_dir().join("secrets");
-    assert!(!std::fs::read_to_string(secrets)
-        .unwrap_or_default()
-        .contains("token/t"));
+    assert!(!w
+        .env
+        .stored_secrets()
+        .iter()
+        .any(|(k, _)| k.starts_with("token/t")));
     let forced = w.add("t", &["--repo", "labs", "--verify", "--force"], LIVE);
     assert_eq!(forced.status, 0, "{}", forced.stderr);
     assert_has(&forced.stderr, "saving it anyway (--force)");
@@ -343,6 +345,7 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
         l.local_addr().unwrap().port()
     };
     let env = Env::new().at(NOW);
+    env.use_http_path();
     env.write_config(&format!(
         "version = 1\n[[host]]\nname = \"127.0.0.1:{port}\"\napi = \"https://127.0.0.1:{port}/api/v3\"\n"
     ));
@@ -373,7 +376,7 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
     assert_eq!(out.status, 1);
     assert!(out.stdout.starts_with("unverified"), "{}", out.stdout);
     assert_has(
-        &out.stdout,
+        &out.stderr,
         &format!("could not reach https://127.0.0.1:{port}/api/v3/repos/alta3/labs"),
     );
     let list = env.run(&["list", "--json"], b"");

@@ -26,7 +26,7 @@ use super::{CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::registry::credentials;
 use crate::registry::Registry;
-use decide::{decide, Outcome};
+use decide::{decide, Outcome, Verdict};
 use online::{ask, Probes};
 use target::{parse_target, Target};
 
@@ -81,7 +81,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let targets = a
         .urls
         .iter()
-        .map(|u| parse_target(u))
+        .map(|u| parse_target(u).map(Target::sent_by_git))
         .collect::<Result<Vec<_>, _>>()?;
     let mut reg = ctx.registry()?;
     let mut probes = Probes::default();
@@ -91,12 +91,20 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     }
     let ok = outcomes.iter().all(|o| o.serves);
     let mut out = std::io::stdout().lock();
-    report::write(&mut out, &outcomes, ok, a.json, ctx.now)?;
+    report::write(
+        &mut out,
+        &mut std::io::stderr(),
+        &outcomes,
+        ok,
+        a.json,
+        ctx.now,
+    )?;
     Ok(if ok { EXIT_OK } else { EXIT_PROBLEMS })
 }
 
 /// Decides one URL; with `--online`, asks the host about the chosen token, records what it
-/// says, and decides again until the chosen token is one already asked about.
+/// says, and decides again until the chosen token is one already asked about. A token that
+/// would be sent is then checked for what `get` needs: that its secret can be had.
 fn check_one(
     ctx: &Context,
     reg: &mut Registry,
@@ -105,21 +113,29 @@ fn check_one(
     a: &Args,
 ) -> Result<Outcome, Box<dyn std::error::Error>> {
     let index = credentials::load(&ctx.data_dir)?;
+    let mut o = decide(t, reg, &ctx.state()?, &index, ctx.now, a.write);
     for _ in 0..=reg.tokens.len() {
-        let state = ctx.state()?;
-        let mut o = decide(t, reg, &state, &index, ctx.now, a.write);
         let (Some(token), Some(repo), true) = (o.token.clone(), o.repository.clone(), a.online)
         else {
-            return Ok(o);
+            break;
         };
         let key = (token.name.clone(), repo.to_ascii_lowercase());
         if let Some(online) = probes.done.get(&key) {
             online.amend(&mut o, &token, ctx.now);
             o.online = Some(online.clone());
-            return Ok(o);
+            break;
         }
+        let state = ctx.state()?;
         let online = ask(ctx, reg, &state, &token, &repo);
         probes.done.insert(key, online);
+        o = decide(t, reg, &ctx.state()?, &index, ctx.now, a.write);
     }
-    Ok(decide(t, reg, &ctx.state()?, &index, ctx.now, a.write))
+    if let (true, Some(token)) = (o.serves, &o.token) {
+        if let Err(e) = ctx.stores.availability(token) {
+            o.verdict = Verdict::Unavailable;
+            o.serves = false;
+            o.messages.push(format!("get would fail: {e}"));
+        }
+    }
+    Ok(o)
 }

@@ -5,14 +5,14 @@
 
 use std::collections::HashMap;
 
+use crate::change;
 use crate::context::Context;
 use crate::github::{Client, ContentsAccess, Probe, RepoAccess, ServerExpiry};
-use crate::helper::token_secret;
 use crate::messages::renewal_link;
 use crate::registry::state::{self, Rejection, State};
-use crate::registry::{config, Expiry, Registry, Token};
+use crate::registry::{Expiry, Registry, Token};
 
-use super::decide::{expiry_words, Outcome};
+use super::decide::{expiry_words, Outcome, TokenVerdict, Verdict};
 
 /// The answers already had, by token name and lowercased repository.
 #[derive(Default)]
@@ -61,7 +61,7 @@ fn probe(
         .ok_or_else(|| format!("{} is no longer a GitHub host in the config", token.host))?;
     let client = Client::new(&decl)?;
     let api = client.api.clone();
-    let secret = token_secret(ctx, token)?;
+    let secret = ctx.stores.token_secret(token)?;
     let (owner, name) = repo.split_once('/').unwrap_or((repo, ""));
     let username = token.username.as_deref().unwrap_or("x-access-token");
     let probe = client.probe_repo(&token.name, username, &secret, owner, name)?;
@@ -97,12 +97,11 @@ fn record_expiry(
     let Some(e) = new_expiry.filter(|e| *e != token.expires) else {
         return Ok(false);
     };
-    let mut changed = token.clone();
-    changed.expires = e;
-    config::edit(&ctx.config_path, |doc, _| {
-        config::put_token(doc, &changed);
-        Ok(())
-    })?;
+    // Under the lock, against the registry as it is now: a token removed or rotated during
+    // the network call is left alone.
+    if !change::record_expiry(ctx, token, e)? {
+        return Ok(false);
+    }
     if let Some(t) = reg.tokens.iter_mut().find(|t| t.name == token.name) {
         t.expires = e;
     }
@@ -172,7 +171,7 @@ impl Online {
     /// see or read the repository does not pass.
     pub fn amend(&self, o: &mut Outcome, token: &Token, now: i64) {
         if let Some(e) = &self.error {
-            o.verdict = "unverified";
+            o.verdict = Verdict::Unverified;
             o.serves = false;
             o.messages.extend(e.lines().map(str::to_string));
             return;
@@ -201,19 +200,19 @@ fn judge(o: &mut Outcome, p: &Probe, token: &Token) {
     match (&p.repo, &p.contents) {
         (RepoAccess::NotFound { git_read }, _) => {
             if *git_read != Some(200) {
-                o.verdict = "not-found";
+                o.verdict = Verdict::NotFound;
                 o.serves = false;
             }
             o.messages
                 .extend(not_found_lines(token, &repo, *git_read, &p.api));
         }
         (RepoAccess::Unexpected(s), _) | (_, Some(ContentsAccess::Unexpected(s))) => {
-            o.verdict = "unverified";
+            o.verdict = Verdict::Unverified;
             o.serves = false;
             o.messages.push(format!("the server answered HTTP {s}; nothing could be verified (rate limit or server trouble?): try again later"));
         }
         (_, Some(ContentsAccess::Missing { accepted })) => {
-            o.verdict = "no-contents";
+            o.verdict = Verdict::Token(TokenVerdict::NoContents);
             o.serves = false;
             o.messages.extend(no_contents_lines(token, &repo, accepted));
         }

@@ -14,6 +14,7 @@ use crate::time::{self, format_date};
 /// Writes all outcomes, as one JSON object or as human lines.
 pub fn write(
     out: &mut impl Write,
+    diag: &mut impl Write,
     outcomes: &[Outcome],
     ok: bool,
     json: bool,
@@ -28,7 +29,7 @@ pub fn write(
         writeln!(out, "{}", doc.render())?;
     } else {
         for o in outcomes {
-            o.print(out)?;
+            o.print(out, diag)?;
         }
     }
     Ok(())
@@ -54,7 +55,7 @@ impl Outcome {
                 "token",
                 Json::opt_str(self.token.as_ref().map(|t| t.name.clone())),
             ),
-            ("verdict", Json::str(self.verdict)),
+            ("verdict", Json::str(self.verdict.name())),
             ("serves", Json::Bool(self.serves)),
             ("expires", expires),
             ("days_left", days_left),
@@ -66,19 +67,17 @@ impl Outcome {
         ])
     }
 
-    pub fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let status = match (self.serves, self.verdict) {
-            (true, "uncovered" | "not-github" | "no-path") => "ok",
-            (false, "expired" | "no-contents" | "no-write" | "rejected") => "refused",
-            (_, v) => v,
-        };
+    /// The status line on `out` (what scripts read); the reasons, hints and what the
+    /// server said on `diag`, one prefixed line each.
+    pub fn print(&self, out: &mut impl Write, diag: &mut impl Write) -> std::io::Result<()> {
+        let status = self.verdict.status(self.serves);
         let sep = if self.token.is_some() { " " } else { ":" };
         writeln!(out, "{status:<9} {}{sep} {}", self.url, self.head)?;
         for m in &self.messages {
-            writeln!(out, "          {m}")?;
+            crate::diag::say(diag, m);
         }
         if let Some(online) = &self.online {
-            writeln!(out, "          online: {}", online.summary())?;
+            crate::diag::say(diag, &format!("online: {}", online.summary()));
         }
         Ok(())
     }

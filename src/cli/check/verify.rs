@@ -6,8 +6,8 @@ use std::io::Write;
 
 use super::online::{no_contents_lines, not_found_lines};
 use crate::context::Context;
+use crate::diag::say;
 use crate::github::{Client, ContentsAccess, Probe, RepoAccess, ServerExpiry};
-use crate::helper::{say, token_secret};
 use crate::registry::{Access, Expiry, Registry, Repos, Token};
 use crate::secret::Secret;
 
@@ -40,7 +40,7 @@ pub fn verify_new_token(
     let secret = match secret {
         Some(s) => s,
         None => {
-            fetched = token_secret(ctx, token)?;
+            fetched = ctx.stores.token_secret(token)?;
             &fetched
         }
     };

@@ -3,7 +3,7 @@
 //! registered tokens themselves: an undeclared host, expiry, a rejected mark, no contents
 //! permission, and tokens whose scopes overlap.
 
-use super::super::tokens::state_label;
+use super::super::shared::state_label;
 use crate::cli::json::Json;
 use crate::messages::renewal_link;
 use crate::registry::state::State;

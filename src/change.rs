@@ -1,0 +1,193 @@
+//! Changes of several steps to registered tokens — a secret and the registry entry that
+//! points to it — applied whole or not at all, under the config's lock, in an order that
+//! never loses a secret (SPEC §9 "Integrity"):
+//!
+//! - a new secret is written (under a key of its own: name and fingerprint) before the
+//!   registry points to it, and deleted again if the registry cannot be written;
+//! - an old secret is deleted only after the registry stopped pointing to it;
+//! - every change re-reads the registry under the lock and changes only what it is about,
+//!   so a slow step before it (a prompt, a network call) never undoes another process's
+//!   change.
+
+use crate::context::Context;
+use crate::registry::config::ConfigError;
+use crate::registry::document::{put_token, remove_token};
+use crate::registry::state::{self, StateError};
+use crate::registry::{Expiry, SecretSource, Token};
+use crate::secret::Secret;
+use crate::secrets::SecretError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("removed token '{token}' from the registry, but its secret could not be deleted from the {store} store: {source}\nhint: the secret is no longer used; delete the entry '{key}' of service git-credential-scoped by hand (docs/GUIDE.md, \"Where secrets live\")")]
+    SecretLeft {
+        token: String,
+        store: &'static str,
+        key: String,
+        source: SecretError,
+    },
+}
+
+/// Registers `token`; `secret` goes to its store first (tokens whose secret comes from the
+/// environment or a command have none). Refused when the name is taken by then.
+pub fn add(ctx: &Context, token: &Token, secret: Option<&Secret>) -> Result<(), ChangeError> {
+    let lock = ctx.lock_config()?;
+    let stored = store_new(ctx, token, secret)?;
+    let result = ctx.edit_locked(&lock, |doc, now| {
+        if now.token(&token.name).is_some() {
+            return Err(ConfigError::Change(format!(
+                "a token named '{}' exists already (added meanwhile?)\nhint: use `git credential-scoped rotate {}` to replace its secret, or remove it first",
+                token.name, token.name
+            )));
+        }
+        put_token(doc, token);
+        Ok(())
+    });
+    undo_on_error(ctx, token, stored, result)
+}
+
+/// Replaces the secret (when given) and sets the expiry of the token named `name`, keeping
+/// everything else as the registry holds it now. Returns the token as written.
+pub fn rotate(
+    ctx: &Context,
+    name: &str,
+    secret: Option<&Secret>,
+    expires: impl FnOnce(&Token) -> Expiry,
+) -> Result<Token, ChangeError> {
+    let lock = ctx.lock_config()?;
+    let old =
+        ctx.registry()?.token(name).cloned().ok_or_else(|| {
+            ChangeError::Conflict(format!("token '{name}' was removed meanwhile"))
+        })?;
+    let mut new = old.clone();
+    new.expires = expires(&old);
+    if let (SecretSource::Store(_), Some(s)) = (&old.source, secret) {
+        new.fingerprint = Some(s.fingerprint());
+    }
+    let stored = store_new(
+        ctx,
+        &new,
+        secret.filter(|_| new.secret_key() != old.secret_key()),
+    )?;
+    let result =
+        ctx.edit_locked(&lock, |doc, now| {
+            match now.token(name) {
+                Some(t) if *t == old => {}
+                _ => return Err(ConfigError::Change(format!(
+                    "token '{name}' changed meanwhile; nothing was changed, run the command again"
+                ))),
+            }
+            put_token(doc, &new);
+            Ok(())
+        });
+    undo_on_error(ctx, &new, stored, result)?;
+    if secret.is_some() && new.secret_key() == old.secret_key() {
+        // The same key (the same secret typed again, or a token without a fingerprint):
+        // rewriting it in place is all there is.
+        store_new(ctx, &new, secret)?;
+    }
+    state::update(&ctx.data_dir, |s| s.entry(name).rejected = None)?;
+    if new.secret_key() != old.secret_key() {
+        // The registry no longer points to the old secret; a failure here leaves an unused
+        // copy behind, never a token without its secret.
+        let _ = delete_secret(ctx, &old, &new.secret_key());
+    }
+    Ok(new)
+}
+
+/// Removes the token named `name` and then its stored secret. Refused, with nothing
+/// changed, when the store holding the secret cannot be reached.
+pub fn remove(ctx: &Context, name: &str) -> Result<Token, ChangeError> {
+    let lock = ctx.lock_config()?;
+    let token = ctx.registry()?.token(name).cloned().ok_or_else(|| {
+        ChangeError::Conflict(format!(
+            "no token named '{}'\nhint: `git credential-scoped list` shows the names",
+            crate::protocol::escape(name.as_bytes())
+        ))
+    })?;
+    if let SecretSource::Store(kind) = token.source {
+        ctx.stores.open(kind).map_err(|e| {
+            ChangeError::Conflict(format!(
+                "{e}\nnothing was changed: token '{name}' stays registered until its secret can be deleted too"
+            ))
+        })?;
+    }
+    ctx.edit_locked(&lock, |doc, _| Ok(remove_token(doc, name)))?;
+    state::update(&ctx.data_dir, |s| s.forget(name))?;
+    delete_secret(ctx, &token, "")?;
+    Ok(token)
+}
+
+/// Records the expiry the server reported for `token` — if the registry still holds that
+/// token with that secret. Returns whether it was recorded.
+pub fn record_expiry(ctx: &Context, token: &Token, expires: Expiry) -> Result<bool, ChangeError> {
+    Ok(ctx.edit_config(|doc, now| {
+        let Some(current) = now.token(&token.name) else {
+            return Ok(false);
+        };
+        if current.fingerprint != token.fingerprint || current.expires == expires {
+            return Ok(false);
+        }
+        let mut changed = current.clone();
+        changed.expires = expires;
+        put_token(doc, &changed);
+        Ok(true)
+    })?)
+}
+
+/// Writes `secret` under the token's key; `true` when something was written.
+fn store_new(ctx: &Context, token: &Token, secret: Option<&Secret>) -> Result<bool, ChangeError> {
+    match (&token.source, secret) {
+        (SecretSource::Store(kind), Some(s)) => {
+            ctx.stores.open(*kind)?.set(&token.secret_key(), s)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// When the registry could not be changed, the secret written for it is taken back.
+fn undo_on_error<T>(
+    ctx: &Context,
+    token: &Token,
+    stored: bool,
+    result: Result<T, ConfigError>,
+) -> Result<T, ChangeError> {
+    if result.is_err() && stored {
+        if let SecretSource::Store(kind) = token.source {
+            if let Ok(store) = ctx.stores.open(kind) {
+                let _ = store.delete(&token.secret_key());
+            }
+        }
+    }
+    Ok(result?)
+}
+
+/// Deletes every key `token`'s secret may be kept under, except `keep`.
+fn delete_secret(ctx: &Context, token: &Token, keep: &str) -> Result<(), ChangeError> {
+    let SecretSource::Store(kind) = token.source else {
+        return Ok(());
+    };
+    let left = |key: String, source| ChangeError::SecretLeft {
+        token: token.name.clone(),
+        store: kind.name(),
+        key,
+        source,
+    };
+    let store = ctx
+        .stores
+        .open(kind)
+        .map_err(|e| left(token.secret_key(), e))?;
+    for key in token.secret_keys().into_iter().filter(|k| k != keep) {
+        store.delete(&key).map_err(|e| left(key.clone(), e))?;
+    }
+    Ok(())
+}
