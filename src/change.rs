@@ -77,17 +77,18 @@ pub fn rotate(
         &new,
         secret.filter(|_| new.secret_key() != old.secret_key()),
     )?;
-    let result =
-        ctx.edit_locked(&lock, |doc, now| {
-            match now.token(name) {
-                Some(t) if *t == old => {}
-                _ => return Err(ConfigError::Change(format!(
+    let result = ctx.edit_locked(&lock, |doc, now| {
+        match now.token(name) {
+            Some(t) if *t == old => {}
+            _ => {
+                return Err(ConfigError::Change(format!(
                     "token '{name}' changed meanwhile; nothing was changed, run the command again"
-                ))),
+                )))
             }
-            put_token(doc, &new);
-            Ok(())
-        });
+        }
+        put_token(doc, &new);
+        Ok(())
+    });
     undo_on_error(ctx, &new, stored, result)?;
     if secret.is_some() && new.secret_key() == old.secret_key() {
         // The same key (the same secret typed again, or a token without a fingerprint):

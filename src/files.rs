@@ -278,8 +278,34 @@ fn check_dir(path: &Path, rule: Rule) -> Result<(), FileError> {
     Ok(())
 }
 
+/// Test builds only: `GIT_CREDENTIAL_SCOPED_TEST_FAIL=NAME` makes every write or removal of
+/// a file called NAME fail, as a full disk would, so tests can show that a change of
+/// several steps leaves the old state whole. Release builds have no such hook.
+fn injected_failure(path: &Path, action: &'static str) -> Result<(), FileError> {
+    if cfg!(debug_assertions) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some() && std::env::var("GIT_CREDENTIAL_SCOPED_TEST_FAIL").ok() == name {
+            return Err(io_err(action, path)(io::Error::other(
+                "injected failure (test)",
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Removes a file; one that is not there is not an error.
+pub fn remove(path: &Path) -> Result<(), FileError> {
+    injected_failure(path, "remove")?;
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("remove", path)(e)),
+    }
+}
+
 /// Replaces `path` with `bytes` atomically, mode 0600. Call with the directory's lock held.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    injected_failure(path, "write")?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod fields;
 pub mod files;
 pub mod generic;
+pub mod gitconfig;
 pub mod github;
 pub mod helper;
 pub mod messages;

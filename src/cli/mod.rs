@@ -188,7 +188,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Check(a) => check::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::NewTokenUrl(a) => new_token_url::run(&ctx, a),
-        Command::Setup(a) => setup::run(a),
+        Command::Setup(a) => setup::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Get | Command::Store | Command::Erase | Command::Other(_) => Ok(EXIT_OK),

@@ -70,7 +70,7 @@ impl FileStore {
                 files::write_atomic(&self.file_of(&key), secret.expose())?;
             }
         }
-        std::fs::remove_file(&legacy).map_err(files::io_err("remove", &legacy))?;
+        files::remove(&legacy)?;
         Ok(())
     }
 }
@@ -140,12 +140,7 @@ impl SecretStore for FileStore {
         files::ensure_dir(&self.path())?;
         let _lock = files::lock(&self.dir, LOCK)?;
         self.migrate()?;
-        let path = self.file_of(key);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(files::io_err("remove", &path)(e).into()),
-        }
+        Ok(files::remove(&self.file_of(key))?)
     }
 }
 

@@ -14,6 +14,7 @@ mod github;
 mod hostile;
 mod hygiene;
 mod install;
+mod integrity;
 mod keyring;
 mod online;
 mod permissions;

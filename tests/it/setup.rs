@@ -2,8 +2,11 @@
 //! `--uninstall`, comparing the exact `git config --list` (and the file's bytes) before and
 //! after. Real git reads and writes the files; nothing here parses git's config format.
 
-use crate::support::{assert_has, run_with_stdin, Env, Out};
+use crate::support::{assert_has, assert_lacks, run_with_stdin, Env, Out, BIN};
 use std::path::Path;
+
+const TOKEN: &str =
+    "github_pat_11SETUPPATH000000000_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST";
 
 const GLOBAL_BEFORE: &str = "[user]
 \tname = Octo Cat
@@ -21,10 +24,15 @@ credential.https://gitlab.com.helper=store
 credential.https://github.com.username=octocat
 ";
 
-const OURS: &str = "credential.https://github.com.helper=
-credential.https://github.com.helper=scoped
+/// What setup adds: the reset, this program by absolute path, useHttpPath.
+fn ours() -> String {
+    format!(
+        "credential.https://github.com.helper=
+credential.https://github.com.helper={BIN}
 credential.https://github.com.usehttppath=true
-";
+"
+    )
+}
 
 fn gitconfig(env: &Env) -> std::path::PathBuf {
     env.home.join(".gitconfig")
@@ -66,12 +74,12 @@ fn setup_adds_exactly_three_values_leaves_other_helpers_and_is_idempotent() {
     );
     assert!(first
         .stdout
-        .contains("+ credential.https://github.com.helper = scoped"));
+        .contains(&format!("+ credential.https://github.com.helper = {BIN}")));
     assert!(first
         .stdout
         .contains("+ credential.https://github.com.useHttpPath = true"));
     assert_eq!(first.stderr, "", "no warnings: {}", first.stderr);
-    assert_eq!(global_list(&env), format!("{LIST_BEFORE}{OURS}"));
+    assert_eq!(global_list(&env), format!("{LIST_BEFORE}{}", ours()));
     let after_first = read(&gitconfig(&env));
 
     let second = env.run(&["setup", "--global"], b"");
@@ -153,7 +161,7 @@ fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
             ]
         )
         .stdout,
-        "manager\n\nscoped\n"
+        format!("manager\n\n{BIN}\n")
     );
     env.run(&["setup"], b"").ok();
     env.run(&["setup", "--uninstall"], b"").ok();
@@ -161,7 +169,7 @@ fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
 }
 
 #[test]
-fn uninstall_keeps_a_reset_the_user_wrote_and_setup_moves_a_stray_entry_to_the_end() {
+fn setup_moves_its_entries_after_a_helper_added_behind_them_and_uninstall_restores_the_rest() {
     let env = Env::new();
     std::fs::write(
         gitconfig(&env),
@@ -181,10 +189,13 @@ fn uninstall_keeps_a_reset_the_user_wrote_and_setup_moves_a_stray_entry_to_the_e
     };
     let out = env.run(&["setup"], b"");
     out.ok();
-    assert_has(&out.stdout, "(moved to the end)");
-    assert_eq!(helpers(), "\ncache\n\nscoped\n");
+    assert_has(
+        &out.stdout,
+        "- credential.https://github.com.helper = scoped",
+    );
+    assert_eq!(helpers(), format!("cache\n\n{BIN}\n"));
     env.run(&["setup", "--uninstall"], b"").ok();
-    assert_eq!(helpers(), "\ncache\n", "the user's own reset stays");
+    assert_eq!(helpers(), "cache\n", "the user's own helper stays");
 }
 
 #[test]
@@ -206,9 +217,11 @@ fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
         .current_dir(&repo);
     assert_eq!(
         run_with_stdin(list, b"").stdout,
-        "credential.https://ghe.example.com:8443.helper \n\
-         credential.https://ghe.example.com:8443.helper scoped\n\
-         credential.https://ghe.example.com:8443.usehttppath true\n"
+        format!(
+            "credential.https://ghe.example.com:8443.helper \n\
+             credential.https://ghe.example.com:8443.helper {BIN}\n\
+             credential.https://ghe.example.com:8443.usehttppath true\n"
+        )
     );
     assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE);
 
@@ -227,35 +240,123 @@ fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
 }
 
 #[test]
-fn setup_warns_when_git_cannot_find_the_helper_on_path() {
+fn git_runs_the_helper_by_its_path_even_when_it_is_not_on_path() {
+    // Issue 13: setup writes the absolute path (one git start-up less per request than
+    // `scoped`), so git finds the helper whatever PATH says.
     let env = Env::new();
-    let mut c = env.command(crate::support::BIN);
+    let mut c = env.command(BIN);
     c.env("PATH", "/usr/local/bin:/usr/bin:/bin").arg("setup");
     let out = run_with_stdin(c, b"");
     out.ok();
-    assert_has(
-        &out.stderr,
-        "warning: git-credential-scoped is not on PATH, so git cannot run it",
-    );
-    assert_has(&out.stderr, "hint: add ");
+    assert_eq!(out.stderr, "");
+    env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], TOKEN)
+        .ok();
+    let mut fill = env.command("git");
+    fill.env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .args(["credential", "fill"]);
+    let out = run_with_stdin(fill, b"url=https://github.com/o/r\n\n");
+    assert_has(&out.ok().stdout, &format!("password={TOKEN}"));
 }
 
 #[test]
-fn setup_warns_when_a_helper_read_later_would_also_get_the_tokens() {
+fn setup_moves_its_entries_after_a_helper_later_in_the_same_file() {
+    // Issue 17 #1: doctor's write-back fix was `setup`, which said "nothing to change".
     let env = Env::new();
     std::fs::write(
         gitconfig(&env),
         "[credential \"https://github.com\"]\n\tusername = octocat\n[credential]\n\thelper = store\n",
     )
     .unwrap();
+    env.run(&["setup"], b"").ok();
+    std::fs::write(
+        gitconfig(&env),
+        format!("{}[credential]\n\thelper = cache\n", read(&gitconfig(&env))),
+    )
+    .unwrap();
+    const WRITE_BACK: &str =
+        "git also hands every token that worked for github.com to helper 'cache'";
+    let doctor = env.run(&["doctor"], b"");
+    assert_has(&doctor.stdout, WRITE_BACK);
+    assert_has(&doctor.stdout, "fix: git credential-scoped setup\n");
     let out = env.run(&["setup"], b"");
+    out.ok();
+    assert_eq!(out.stderr, "", "nothing is read after it now");
+    assert_has(
+        &out.stdout,
+        "moved [credential \"https://github.com\"] to the end of the file",
+    );
+    assert_eq!(
+        git_config(
+            &env,
+            &["--global", "credential.https://github.com.username"]
+        )
+        .stdout,
+        "octocat\n"
+    );
+    let doctor = env.run(&["doctor"], b"");
+    assert_lacks(&doctor.stdout, WRITE_BACK);
+    assert_eq!(
+        env.run(&["setup"], b"").stdout.lines().count(),
+        1,
+        "then nothing to change"
+    );
+}
+
+#[test]
+fn setup_says_which_setup_fixes_a_helper_read_from_a_later_file() {
+    let env = Env::new();
+    let repo = env.home.join("repo");
+    let mut init = env.command("git");
+    init.args(["init", "-q"]).arg(&repo);
+    run_with_stdin(init, b"").ok();
+    let mut local = env.command("git");
+    local
+        .args(["config", "--local", "credential.helper", "store"])
+        .current_dir(&repo);
+    run_with_stdin(local, b"").ok();
+    let mut c = env.command(BIN);
+    c.arg("setup").current_dir(&repo);
+    let out = run_with_stdin(c, b"");
     out.ok();
     assert!(
         out.stderr.contains("warning: git also asks 'store' (")
-            && out.stderr.contains("git credential-scoped doctor"),
+            && out
+                .stderr
+                .contains("hint: run: git credential-scoped setup --local"),
         "{}",
         out.stderr
     );
+    let mut fix = env.command(BIN);
+    fix.args(["setup", "--local"]).current_dir(&repo);
+    let out = run_with_stdin(fix, b"");
+    out.ok();
+    assert_eq!(out.stderr, "");
+    let mut doctor = env.command(BIN);
+    doctor.arg("doctor").current_dir(&repo);
+    assert_lacks(
+        &run_with_stdin(doctor, b"").stdout,
+        "git also hands every token that worked for github.com to helper 'store'",
+    );
+}
+
+#[test]
+fn uninstall_keeps_a_use_http_path_that_was_there_before_setup() {
+    // Issue 17 #11: it removed a value setup had not written.
+    let env = Env::new();
+    std::fs::write(
+        gitconfig(&env),
+        "[credential \"https://github.com\"]\n\tuseHttpPath = true\n",
+    )
+    .unwrap();
+    let before = read(&gitconfig(&env));
+    env.run(&["setup"], b"").ok();
+    let out = env.run(&["setup", "--uninstall"], b"");
+    out.ok();
+    assert_has(
+        &out.stdout,
+        "kept credential.https://github.com.useHttpPath = true",
+    );
+    assert_eq!(read(&gitconfig(&env)), before);
 }
 
 #[test]

@@ -17,20 +17,18 @@
 //! of each host, [`stores`] the files and secret stores, and [`findings`] the tokens.
 
 mod findings;
-mod gitconfig;
 mod helpers;
 mod output;
 mod stores;
-mod urlmatch;
 
 use std::io::Write;
 
 use super::{CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::files::FileError;
+use crate::gitconfig::{host_view, read_git_config, HostView};
 use crate::registry::{ConfigError, Registry, GITHUB};
 use findings::{overlap_findings, token_findings, Finding, Severity};
-use gitconfig::{host_view, read_git_config, HostView};
 use helpers::{helper_findings, path_findings};
 use output::Report;
 use stores::{permission_findings, store_reports};
@@ -126,12 +124,15 @@ fn load_registry(ctx: &Context, findings: &mut Vec<Finding>) -> Registry {
 /// The helper list of every host, or none when git cannot be run (reported as a finding).
 fn git_views(reg: &Registry, findings: &mut Vec<Finding>) -> Vec<HostView> {
     match read_git_config() {
-        Ok(entries) => hosts(reg).iter().map(|h| host_view(&entries, h)).collect(),
+        Ok(entries) => hosts(reg)
+            .iter()
+            .map(|h| host_view(&entries, "https", h))
+            .collect(),
         Err(e) => {
             findings.push(Finding::new(
                 Severity::Error,
                 "git-unavailable",
-                e,
+                e.to_string(),
                 "the git side cannot be checked",
             ));
             Vec::new()

@@ -5,10 +5,10 @@
 use std::io::Write;
 
 use super::findings::{Finding, Severity};
-use super::gitconfig::{helper_value, Entry, Helper, HostView};
 use super::stores::{quoted, StoreReport};
 use crate::cli::json::Json;
 use crate::context::Context;
+use crate::gitconfig::{helper_value, Entry, Helper, HostView};
 
 pub struct Report<'a> {
     pub ctx: &'a Context,
@@ -96,7 +96,13 @@ fn host_json(v: &HostView) -> Json {
         ),
         (
             "reset",
-            v.reset.as_ref().map_or(Json::Null, Entry::place_json),
+            v.reset.as_ref().map_or(Json::Null, |e: &Entry| {
+                Json::Obj(vec![
+                    ("key", Json::str(e.key.as_str())),
+                    ("scope", Json::str(e.scope.as_str())),
+                    ("origin", Json::str(e.origin.as_str())),
+                ])
+            }),
         ),
         (
             "scoped_first",
