@@ -31,14 +31,15 @@ target/) and the gh-test-server example bench_server. Everything else runs in a 
 directory with its own HOME, XDG dirs, git config and the file secret store; nothing of the
 user's is read or written.
 
-  --quick    fewer runs, first calls stopped after 20 s (about 2 minutes once built)
+  --quick    fewer runs; a first call stops after 20 s, not 180 s (about a minute once built)
   --runs N   timed rounds of the side-by-side get table (default 400, --quick 100)
   --keep     keep the temporary directory and print its path
   -h         this help
 
-Needs cargo, gcc (or cc), python3 and git; uses rustc (the Rust floor), strace (what get and store
-opens), GNU time (peak memory) and valgrind (instruction counts) when present. As root
-with apt-get, installs the missing ones of time, strace and valgrind first.
+Needs cargo, gcc (or cc), python3 and git; uses rustc (the Rust floor), strace (what get
+and store open), GNU time (peak memory) and valgrind (instruction counts) when present. As
+root with apt-get, installs the missing ones of time, strace and valgrind first. The work
+directory takes about 100 MB (the 100,000-token registry).
 USAGE
 }
 
