@@ -58,41 +58,39 @@ PERMISSIONS = (("contents", "write"), ("metadata", "read"), ("pull_requests", "w
 # EVERYTHING this script knows about how git-credential-scoped keeps a stored secret. When
 # the binary changes one of these, update this block (and only it):
 #   fingerprint         src/secret.rs fingerprint_of: "sha256:" + first 8 bytes of SHA-256, hex
-#   secret key          src/registry/mod.rs Token::secret_key: "token/NAME"
-#   file store          src/secrets/file.rs: DATA_DIR/secrets, mode 0600, a comment line, then
-#                       one "KEY VALUE" line per secret, both encoded as src/fields.rs encode
+#   secret key          src/registry/mod.rs Token::secret_key: "token/NAME/FINGERPRINT"
+#   file store          src/secrets/file.rs: DATA_DIR/secrets.d/ (0700), one 0600 file per
+#                       secret holding its bytes, named by the key with every byte but
+#                       letters, digits, '.', '_', '-' written %XX
 # scripts/bench.sh registers its 1-token registry through the binary's own `add`
 # (--via-add) and compares the result with these functions first, so a change shows up as
 # one clear message instead of wrong answers later.
 
-FILE_STORE_NAME = "secrets"
-FILE_STORE_HEADER = "# git-credential-scoped file secret store (plaintext, keep private)\n"
+FILE_STORE_DIR = "secrets.d"
 
 
 def fingerprint(secret):
     return "sha256:" + hashlib.sha256(secret.encode()).digest()[:8].hex()
 
 
-def secret_key(token_name):
-    return "token/" + token_name
+def secret_key(token_name, secret):
+    return "token/%s/%s" % (token_name, fingerprint(secret))
 
 
-def field_encode(text):
-    """src/fields.rs encode: printable ASCII except '%' (and a lone '-') kept, else %XX."""
-    raw = text.encode()
-    if not raw:
-        return "%"
+def file_name(key):
+    """src/secrets/file.rs file_name: letters, digits, '.', '_', '-' kept, else %XX."""
     out = []
-    for b in raw:
-        if 0x20 < b < 0x7F and b != 0x25 and not (b == 0x2D and len(raw) == 1):
+    for b in key.encode():
+        if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "._-"):
             out.append(chr(b))
         else:
             out.append("%%%02X" % b)
     return "".join(out)
 
 
-def file_store_line(token_name, secret):
-    return "%s %s\n" % (field_encode(secret_key(token_name)), field_encode(secret))
+def file_store_entry(token_name, secret):
+    """(file name, content) of the secret's file in DATA_DIR/secrets.d."""
+    return file_name(secret_key(token_name, secret)), secret
 
 
 # ================================================================== end of binary_formats
@@ -158,12 +156,10 @@ def add_via_binary(binary, env, name, owner, repos, secret):
                  % (binary, name, r.returncode, r.stderr.decode(errors="replace").strip()))
 
 
-def check_formats(config_path, secrets_path, made):
+def check_formats(config_path, secrets_dir, made):
     """Compares what `add` stored with binary_formats; exits with a pointer on a difference."""
     with open(config_path) as f:
         config = f.read()
-    with open(secrets_path) as f:
-        stored = f.read()
     problems = []
     for name, secret in made:
         m = re.search(r'(?ms)^name\s*=\s*"%s"\s*$(.*?)(?=^\[\[|\Z)' % re.escape(name), config)
@@ -173,11 +169,13 @@ def check_formats(config_path, secrets_path, made):
         elif fp.group(1) != fingerprint(secret):
             problems.append("fingerprint of %s: the binary wrote %s, fingerprint() gives %s"
                             % (name, fp.group(1), fingerprint(secret)))
-        if file_store_line(name, secret) not in stored.splitlines(True):
-            problems.append("the file store holds no line '%s <secret>' for %s (file_store_line())"
-                            % (field_encode(secret_key(name)), name))
-    if not stored.startswith(FILE_STORE_HEADER):
-        problems.append("the file store does not start with FILE_STORE_HEADER")
+        fname, content = file_store_entry(name, secret)
+        try:
+            with open(os.path.join(secrets_dir, fname)) as f:
+                if f.read() != content:
+                    problems.append("the file store's %s does not hold the secret of %s" % (fname, name))
+        except OSError:
+            problems.append("the file store holds no file %s for %s (file_store_entry())" % (fname, name))
     if problems:
         sys.exit("gen_registry.py: the binary's stored-secret format is not what this script "
                  "writes; update the binary_formats block in scripts/bench/gen_registry.py:\n  "
@@ -204,7 +202,7 @@ def registry(a):
     conf_dir = os.path.join(home, ".config", "git-credential-scoped")
     data_dir = os.path.join(home, ".local", "share", "git-credential-scoped")
     config_path = os.path.join(conf_dir, "config.toml")
-    secrets_path = os.path.join(data_dir, FILE_STORE_NAME)
+    secrets_dir = os.path.join(data_dir, FILE_STORE_DIR)
     os.makedirs(conf_dir, mode=0o700, exist_ok=True)
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
     os.chmod(data_dir, 0o700)
@@ -214,7 +212,7 @@ def registry(a):
         "# git-credential-scoped registry: tokens and GitHub hosts. No secrets here.\n",
         "version = 1\n",
     ]
-    secrets = [FILE_STORE_HEADER]
+    secrets = []
     stored = 0
     made = []
     repos = 0
@@ -235,15 +233,18 @@ def registry(a):
         else:
             source = 'secret = "file"\nfingerprint = "%s"\n' % fingerprint(secret)
             if a.secrets == "all" or i == a.tokens - 1:
-                secrets.append(file_store_line(name, secret))
+                secrets.append(file_store_entry(name, secret))
                 stored += 1
         out.append(token_table(name, owner, names, source))
     if a.via_add:
-        check_formats(config_path, secrets_path, made)
+        check_formats(config_path, secrets_dir, made)
     else:
         write(config_path, "".join(out), 0o644)
         if a.secrets != "env":
-            write(secrets_path, "".join(secrets), 0o600)
+            os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
+            os.chmod(secrets_dir, 0o700)
+            for fname, content in secrets:
+                write(os.path.join(secrets_dir, fname), content, 0o600)
     last = a.tokens - 1
     last_name = "tok-%0*d" % (tw, last)
     path = "%s/%s.git" % ("owner-%02d" % (last % a.owners), names[-1])

@@ -35,7 +35,7 @@ DEVNULL = os.devnull
 # The installer scenario's six repositories (tests/it/support.rs SIX).
 SIX = ["labs", "alta3-ansible", "enchilada", "infrastructure", "demo", "gutenberg"]
 CLONE_OWNER = "alta3"
-FILE_STORE = "secrets"  # the file store's name in the data dir (gen_registry.py binary_formats)
+FILE_STORE = "secrets.d"  # the file store's directory in the data dir (gen_registry.py binary_formats)
 CLONE_SECRET = "github_pat_11BENCHCLONE0000000000_" + "0123456789" * 5 + "abcdefghi"
 
 
@@ -476,7 +476,7 @@ def main():
     fill_cmds = [
         Cmd("fill-store", "fill -> credential-store (1 line)", fill, hit_req,
             dict(store_env, GIT_CONFIG_GLOBAL=store_cfg), password(store1 + ".expect")),
-        Cmd("fill-setup", "fill -> scoped, as `setup` wrote it", fill, hit_req,
+        Cmd("fill-setup", "fill -> helper as `setup` wrote it", fill, hit_req,
             dict(big_env, GIT_CONFIG_GLOBAL=forms["setup"]), password(os.path.join(reg(big), "expect-hit"))),
         Cmd("fill-scoped", "fill -> helper = scoped", fill, hit_req,
             dict(big_env, GIT_CONFIG_GLOBAL=forms["scoped"]), password(os.path.join(reg(big), "expect-hit"))),
@@ -630,7 +630,7 @@ def main():
             for p, st, _ in opened:
                 print("    open  %-70s %s" % (p, st))
             print("    calls %s" % ", ".join("%s=%d" % kv for kv in sorted(calls.items())))
-            sec = [p for p, _, _ in opened if p.endswith("/secrets")]
+            sec = [p for p, _, _ in opened if "/%s/" % FILE_STORE in p or p.endswith("/secrets")]
             cfg = [p for p, _, _ in opened if p.endswith("/config.toml")]
             if c is miss:
                 print("    => secret store %s" % ("OPENED (%s)" % sec[0] if sec else "not opened"))
@@ -668,7 +668,7 @@ def main():
             if c.key.startswith("put-"):
                 extra = "; config.toml %s, secrets %s" % (
                     "OPENED" if "config.toml" in names else "not opened",
-                    "OPENED" if FILE_STORE in names else "not opened")
+                    "OPENED" if any("/%s/" % FILE_STORE in p for p, _, _ in opened) else "not opened")
             line = "%s: opens %s%s; %d fsync, %d fdatasync, %d rename => %s" % (
                 c.label, ", ".join(names) or "nothing", extra, calls.get("fsync", 0), calls.get("fdatasync", 0),
                 renames, "fsync on the hot path (%d)" % syncs if syncs else "no fsync on the hot path")
