@@ -8,18 +8,42 @@ use crate::registry::{Access, Expiry, Repos, Token};
 use crate::remote::Remote;
 use crate::time::{self, format_date, relative, DAY};
 
-/// GitHub's pre-filled "new fine-grained token" link (SPEC §7).
+/// GitHub's pre-filled "new fine-grained token" link (SPEC §7), and the `add` command that
+/// registers the token once it exists: the one builder behind `new-token-url`, the renewal
+/// links of warnings and refusals, and `check`'s hint for an uncovered repository.
 pub struct NewTokenLink<'a> {
     pub host: &'a str,
     pub owner: &'a str,
-    pub name: &'a str,
-    pub description: Option<&'a str>,
+    /// The repositories to select; `None` for all of the owner's.
+    pub repos: Option<&'a [String]>,
+    /// The token's name on GitHub (at most 40 characters are sent).
+    pub name: String,
     /// 1–366 days, or `None` for "no expiration".
     pub expires_in_days: Option<i64>,
     pub contents: Access,
+    /// Other permissions to request, like `metadata=read`.
+    pub others: &'a [(String, Access)],
 }
 
-impl NewTokenLink<'_> {
+impl<'a> NewTokenLink<'a> {
+    /// A link for `repos` of `owner` (all when `None`): named after the owner (and the one
+    /// repository), 90 days, contents=read.
+    pub fn new(host: &'a str, owner: &'a str, repos: Option<&'a [String]>) -> NewTokenLink<'a> {
+        let name = match repos {
+            Some([one]) => format!("{owner}-{one}"),
+            _ => owner.to_string(),
+        };
+        NewTokenLink {
+            host,
+            owner,
+            repos,
+            name,
+            expires_in_days: Some(90),
+            contents: Access::Read,
+            others: &[],
+        }
+    }
+
     pub fn url(&self) -> String {
         let web = if self.host.eq_ignore_ascii_case("api.github.com") {
             "github.com"
@@ -27,56 +51,89 @@ impl NewTokenLink<'_> {
             self.host
         };
         let name: String = self.name.chars().take(40).collect();
+        let description = match self.repos {
+            None => format!("git-credential-scoped: all {} repositories", self.owner),
+            Some(list) => format!("git-credential-scoped: {}", list.join(", ")),
+        };
         let mut url = format!(
-            "https://{web}/settings/personal-access-tokens/new?name={}",
-            query(&name)
+            "https://{web}/settings/personal-access-tokens/new?name={}&description={}&target_name={}",
+            query(&name),
+            query(&description),
+            query(self.owner)
         );
-        if let Some(d) = self.description {
-            url.push_str(&format!("&description={}", query(d)));
-        }
-        url.push_str(&format!("&target_name={}", query(self.owner)));
         match self.expires_in_days {
             Some(d) => url.push_str(&format!("&expires_in={}", d.clamp(1, 366))),
             None => url.push_str("&expires_in=none"),
         }
-        if self.contents != Access::None {
-            url.push_str(&format!("&contents={}", self.contents.name()));
+        let asked = std::iter::once(("contents", self.contents))
+            .chain(self.others.iter().map(|(k, v)| (k.as_str(), *v)));
+        for (k, v) in asked.filter(|(_, v)| *v != Access::None) {
+            url.push_str(&format!("&{k}={}", v.name()));
         }
         url
     }
+
+    /// The command that registers the token the link creates (its secret from stdin or a
+    /// hidden prompt), named like the link's token where that is a usable name.
+    pub fn add_command(&self) -> String {
+        let local: String = self
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let local = if crate::remote::valid_token_name(&local) {
+            local
+        } else {
+            self.owner.to_string()
+        };
+        let mut cmd = format!("git credential-scoped add {local} --owner {}", self.owner);
+        match self.repos {
+            None => cmd.push_str(" --all-repos"),
+            Some(list) => cmd.push_str(&format!(" --repo {}", list.join(","))),
+        }
+        if self.host != crate::registry::GITHUB {
+            cmd.push_str(&format!(" --host {}", self.host));
+        }
+        cmd.push_str(&format!(" --permission contents={}", self.contents.name()));
+        match self.expires_in_days {
+            Some(d) => cmd.push_str(&format!(" --expires-in {d}d")),
+            None => cmd.push_str(" --no-expiry"),
+        }
+        cmd.push_str(" --verify");
+        cmd
+    }
 }
 
+/// A query-string value: everything but letters, digits and `-_.~` percent-encoded.
 fn query(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, KEEP).to_string()
 }
 
 /// The creation link for a replacement of `token`.
 pub fn renewal_link(token: &Token) -> String {
-    let days = match token.expires {
+    let repos = match &token.repos {
+        Repos::All => None,
+        Repos::List(list) => Some(list.as_slice()),
+    };
+    let mut link = NewTokenLink::new(&token.host, &token.owner, repos);
+    link.name = token.name.clone();
+    link.expires_in_days = match token.expires {
         Expiry::Never => None,
         _ => Some(90),
     };
-    let description = match &token.repos {
-        Repos::All => format!("git-credential-scoped: all {} repositories", token.owner),
-        Repos::List(list) => format!("git-credential-scoped: {}", list.join(", ")),
-    };
-    NewTokenLink {
-        host: &token.host,
-        owner: &token.owner,
-        name: &token.name,
-        description: Some(&description),
-        expires_in_days: days,
-        contents: token.contents.max(Access::Read),
-    }
-    .url()
+    link.contents = token.contents.max(Access::Read);
+    link.url()
 }
 
 fn target(token: &Token, remote: Option<&Remote>) -> String {
@@ -84,6 +141,16 @@ fn target(token: &Token, remote: Option<&Remote>) -> String {
         Some(r) => format!("{} on {}", r.full_name(), r.host),
         None => token.host.clone(),
     }
+}
+
+/// The command that records a replacement secret for `token`, with the expiry the renewal
+/// link asks GitHub for (so the expiry is known, not recorded as unknown).
+pub fn rotate_command(token: &Token) -> String {
+    let expiry = match token.expires {
+        Expiry::Never => "--no-expiry",
+        _ => "--expires-in 90d",
+    };
+    format!("git credential-scoped rotate {} {expiry}", token.name)
 }
 
 /// Lines for a token's verdict: nothing when it serves quietly.
@@ -96,7 +163,7 @@ pub fn verdict_lines(
     if *verdict == Verdict::Serve {
         return Vec::new();
     }
-    let rotate = format!("git credential-scoped rotate {}", t.name);
+    let rotate = rotate_command(t);
     let link = renewal_link(t);
     match verdict {
         Verdict::Serve => vec![],
@@ -176,12 +243,12 @@ fn defect_words(why: &Refusal, now: i64) -> String {
 /// The line when a narrower token was passed over for a broader one.
 pub fn skipped_line(skipped: &Token, why: &Refusal, sent: &Token, now: i64) -> String {
     format!(
-        "token '{}' covers this repository more narrowly but was passed over: {}; sending '{}' instead. Renew it at {} then run: git credential-scoped rotate {}",
+        "token '{}' covers this repository more narrowly but was passed over: {}; sending '{}' instead. Renew it at {} then run: {}",
         skipped.name,
         defect_words(why, now),
         sent.name,
         renewal_link(skipped),
-        skipped.name
+        rotate_command(skipped)
     )
 }
 
@@ -219,18 +286,17 @@ mod tests {
 
     #[test]
     fn link_is_prefilled_and_escaped() {
-        let url = NewTokenLink {
-            host: "github.com",
-            owner: "alta3",
-            name: "a name that is much longer than forty characters in total",
-            description: Some("labs, demo"),
-            expires_in_days: Some(900),
-            contents: Access::Read,
-        }
-        .url();
+        let repos = ["labs".to_string(), "demo".to_string()];
+        let mut link = NewTokenLink::new("github.com", "alta3", Some(&repos));
+        link.name = "a name that is much longer than forty characters in total".into();
+        link.expires_in_days = Some(900);
         assert_eq!(
-            url,
-            "https://github.com/settings/personal-access-tokens/new?name=a%20name%20that%20is%20much%20longer%20than%20forty%20ch&description=labs%2C%20demo&target_name=alta3&expires_in=366&contents=read"
+            link.url(),
+            "https://github.com/settings/personal-access-tokens/new?name=a%20name%20that%20is%20much%20longer%20than%20forty%20ch&description=git-credential-scoped%3A%20labs%2C%20demo&target_name=alta3&expires_in=366&contents=read"
+        );
+        assert_eq!(
+            link.add_command(),
+            "git credential-scoped add a-name-that-is-much-longer-than-forty-characters-in-total --owner alta3 --repo labs,demo --permission contents=read --expires-in 900d --verify"
         );
     }
 }

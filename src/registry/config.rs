@@ -187,8 +187,120 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Registry, ConfigError> {
         line: line_of(bytes, e.valid_up_to()),
         what: "the file is not UTF-8".into(),
     })?;
+    let pieces = split(text);
+    if pieces.len() > 1 {
+        if let Some(reg) = in_parallel(path, text, &pieces)? {
+            return Ok(reg);
+        }
+    }
     let doc: FileDoc = toml::from_str(text).map_err(|e| serde_error(path, text, &e))?;
-    Reader { path, text }.registry(doc)
+    let part = Reader {
+        path,
+        text,
+        base: 0,
+    }
+    .part(doc)?;
+    merge(path, text, vec![part])
+}
+
+/// Below this size one thread parses the whole file.
+const SPLIT_ABOVE: usize = 512 * 1024;
+
+/// Where a large config may be cut for parsing in parallel: before lines that are exactly
+/// `[[token]]`, about evenly, one piece per core (at most four). A cut is sound only where
+/// everything before it is complete TOML — not inside a multi-line string or array; a
+/// piece that does not parse on its own therefore sends the whole file to the one-thread
+/// parse, which also gives the exact error.
+fn split(text: &str) -> Vec<usize> {
+    let cores = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if text.len() < SPLIT_ABOVE || cores < 2 {
+        return vec![0];
+    }
+    let mut cuts = vec![0];
+    for i in 1..cores {
+        let from = text.len() * i / cores;
+        let Some(at) = memchr::memmem::find(&text.as_bytes()[from..], b"\n[[token]]\n") else {
+            break;
+        };
+        let cut = from + at + 1;
+        if cut > *cuts.last().unwrap_or(&0) {
+            cuts.push(cut);
+        }
+    }
+    cuts
+}
+
+/// Parses the pieces on threads of their own; `None` when a piece does not parse alone or
+/// two pieces set what the file may set once (the one-thread parse then says why).
+fn in_parallel(path: &Path, text: &str, cuts: &[usize]) -> Result<Option<Registry>, ConfigError> {
+    let ends = cuts.iter().skip(1).copied().chain([text.len()]);
+    let pieces: Vec<(usize, &str)> = cuts
+        .iter()
+        .zip(ends)
+        .map(|(&a, b)| (a, &text[a..b]))
+        .collect();
+    let parts: Vec<Option<Result<Part, ConfigError>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|&(base, piece)| {
+                s.spawn(move || {
+                    let doc: FileDoc = toml::from_str(piece).ok()?;
+                    Some(Reader { path, text, base }.part(doc))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let mut done = Vec::with_capacity(parts.len());
+    for p in parts {
+        match p {
+            None => return Ok(None),
+            Some(p) => done.push(p?),
+        }
+    }
+    let once = |f: fn(&Part) -> bool| done.iter().filter(|p| f(p)).count() > 1;
+    if once(|p| p.version) || once(|p| p.settings.is_some()) {
+        return Ok(None);
+    }
+    merge(path, text, done).map(Some)
+}
+
+/// What one piece of the file holds, checked.
+struct Part {
+    version: bool,
+    settings: Option<Settings>,
+    hosts: Vec<HostDecl>,
+    tokens: Vec<(Token, usize)>,
+}
+
+/// The registry from the pieces, in file order; token names must be unique across them.
+fn merge(path: &Path, text: &str, parts: Vec<Part>) -> Result<Registry, ConfigError> {
+    let mut reg = Registry::default();
+    let total = parts.iter().map(|p| p.tokens.len()).sum();
+    let mut names = HashSet::with_capacity(total);
+    reg.tokens.reserve(total);
+    for p in parts {
+        if let Some(s) = p.settings {
+            reg.settings = s;
+        }
+        reg.hosts.extend(p.hosts);
+        for (token, at) in p.tokens {
+            if !names.insert(token.name.clone()) {
+                return Err(ConfigError::Invalid {
+                    path: path.into(),
+                    line: line_of(text.as_bytes(), at),
+                    what: format!("token name '{}' is used twice", token.name),
+                });
+            }
+            reg.tokens.push(token);
+        }
+    }
+    Ok(reg)
 }
 
 /// The 1-based line of byte `offset`.
@@ -285,22 +397,24 @@ fn clean(message: &str) -> String {
     crate::protocol::escape(shown.join("`").as_bytes())
 }
 
-/// Turns the parsed shape into the registry, checking every value.
+/// Turns a parsed piece of the file (starting at byte `base` of `text`) into checked
+/// values; errors name the line in the whole file.
 struct Reader<'a> {
     path: &'a Path,
     text: &'a str,
+    base: usize,
 }
 
 impl Reader<'_> {
     fn invalid(&self, offset: usize, what: String) -> ConfigError {
         ConfigError::Invalid {
             path: self.path.into(),
-            line: line_of(self.text.as_bytes(), offset),
+            line: line_of(self.text.as_bytes(), self.base + offset),
             what,
         }
     }
 
-    fn registry(&self, doc: FileDoc) -> Result<Registry, ConfigError> {
+    fn part(&self, doc: FileDoc) -> Result<Part, ConfigError> {
         if let Some(v) = &doc.version {
             match *v.get_ref() {
                 VERSION => {}
@@ -315,29 +429,37 @@ impl Reader<'_> {
                 }
             }
         }
-        let mut reg = Registry::default();
-        if let Some(s) = doc.settings {
-            let at = s.span().start;
-            reg.settings = settings(s.into_inner())
-                .map_err(|e| self.invalid(at, format!("[settings]: {e}")))?;
-        }
+        let settings = match doc.settings {
+            Some(s) => {
+                let at = s.span().start;
+                Some(
+                    settings(s.into_inner())
+                        .map_err(|e| self.invalid(at, format!("[settings]: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        let mut hosts = Vec::with_capacity(doc.host.len());
         for h in doc.host {
             let at = h.span().start;
-            reg.hosts.push(
+            hosts.push(
                 host(h.into_inner()).map_err(|e| self.invalid(at, format!("[[host]]: {e}")))?,
             );
         }
-        let mut names = HashSet::with_capacity(doc.token.len());
-        reg.tokens.reserve(doc.token.len());
+        let mut tokens = Vec::with_capacity(doc.token.len());
         for t in doc.token {
             let at = t.span().start;
-            let token = token(t.into_inner()).map_err(|e| self.invalid(at, e))?;
-            if !names.insert(token.name.clone()) {
-                return Err(self.invalid(at, format!("token name '{}' is used twice", token.name)));
-            }
-            reg.tokens.push(token);
+            tokens.push((
+                token(t.into_inner()).map_err(|e| self.invalid(at, e))?,
+                self.base + at,
+            ));
         }
-        Ok(reg)
+        Ok(Part {
+            version: doc.version.is_some(),
+            settings,
+            hosts,
+            tokens,
+        })
     }
 }
 
@@ -658,6 +780,71 @@ default = true
             let e = parse(&text).unwrap_err().to_string();
             assert!(!e.contains("CANARY"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_large_file_parsed_in_pieces_reads_exactly_like_a_whole() {
+        let mut text = String::from("version = 1\n[settings]\nwarn_days = 3\n");
+        for i in 0..8000 {
+            text.push_str(&format!("[[token]]\nname = \"t{i}\"\nowner = \"o{}\"\nrepositories = [\"a{i}\", \"b{i}\"]\nexpires = \"2027-01-01\"\n", i % 7));
+            if i == 3000 {
+                text.push_str("[[host]]\nname = \"ghe.test\"\n");
+            }
+        }
+        assert!(
+            split(&text).len() > 1
+                || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
+        );
+        let doc: FileDoc = toml::from_str(&text).unwrap();
+        let whole = merge(
+            Path::new("c"),
+            &text,
+            vec![Reader {
+                path: Path::new("c"),
+                text: &text,
+                base: 0,
+            }
+            .part(doc)
+            .unwrap()],
+        )
+        .unwrap();
+        let pieces = parse(&text).unwrap();
+        assert_eq!(pieces, whole);
+        assert_eq!(
+            (
+                pieces.tokens.len(),
+                pieces.hosts.len(),
+                pieces.settings.warn_days
+            ),
+            (8000, 1, 3)
+        );
+        // An error in a later piece names its line in the whole file; a duplicate name
+        // across pieces is found; a setting defined twice across pieces is TOML's error.
+        let bad = text.replace("name = \"t7500\"\n", "name = \"t7500\"\nexpire = 1\n");
+        let line = bad[..bad.find("expire = 1").unwrap()].matches('\n').count() + 1;
+        assert!(parse(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains(&format!("line {line}: unknown key 'expire'")));
+        let twice = text.replace("name = \"t7900\"", "name = \"t1\"");
+        assert!(parse(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("token name 't1' is used twice"));
+        let settings_twice = format!("{text}[settings]\nwarn_days = 4\n");
+        assert!(parse(&settings_twice).is_err());
+        // A cut where `[[token]]` starts a line inside a multi-line string is no cut: the
+        // piece before it does not parse alone, and the one-thread parse reads the string.
+        let quoted = "version = 1\n[[token]]\nname = \"q\"\nowner = \"o\"\nrepositories = \"all\"\nsecret_command = \"\"\"\n[[token]]\nname = \"x\"\n\"\"\"\n";
+        let cut = quoted.find("[[token]]\nname = \"x\"").unwrap();
+        assert!(in_parallel(Path::new("c"), quoted, &[0, cut])
+            .unwrap()
+            .is_none());
+        let reg = parse(quoted).unwrap();
+        assert_eq!(reg.tokens.len(), 1);
+        assert!(
+            matches!(&reg.tokens[0].source, SecretSource::Command(c) if c.contains("[[token]]"))
+        );
     }
 
     #[test]

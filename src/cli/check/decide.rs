@@ -8,123 +8,13 @@ use crate::policy::Verdict as Policy;
 use crate::protocol::escape;
 use crate::registry::credentials::Stored;
 use crate::registry::state::State;
-use crate::registry::{Access, Expiry, Registry, Token};
+use crate::registry::{Access, Registry};
 use crate::remote::Remote;
 use crate::resolve::{resolve, Answer, Choice, Decision, Query, Route};
-use crate::time::{format_date, relative};
+use crate::time::format_date;
 
-use super::online::Online;
+use super::outcome::{expiry_words, Outcome, TokenVerdict, Verdict};
 use super::target::Target;
-
-/// The verdicts of `check`, one word each in its output and JSON. No `_` arm anywhere:
-/// a new verdict cannot be printed before its words are decided here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Token(TokenVerdict),
-    NotFound,
-    Unverified,
-    Unavailable,
-    Uncovered,
-    NotGitHub,
-    InsecureProtocol,
-    NoPath,
-}
-
-/// What the policy said about the chosen token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenVerdict {
-    Ok,
-    Expiring,
-    Expired,
-    NoContents,
-    NoWrite,
-    Rejected,
-}
-
-impl TokenVerdict {
-    fn of(v: &Policy) -> TokenVerdict {
-        use crate::policy::Refusal;
-        match v {
-            Policy::Serve => TokenVerdict::Ok,
-            Policy::Expiring { .. } => TokenVerdict::Expiring,
-            Policy::ExpiredAllowed { .. } | Policy::Refuse(Refusal::Expired { .. }) => {
-                TokenVerdict::Expired
-            }
-            Policy::Refuse(Refusal::NoContents) => TokenVerdict::NoContents,
-            Policy::Refuse(Refusal::NoWrite) => TokenVerdict::NoWrite,
-            Policy::Refuse(Refusal::Rejected(_)) => TokenVerdict::Rejected,
-        }
-    }
-}
-
-impl Verdict {
-    /// The word in `--json`'s `verdict`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Token(TokenVerdict::Ok) => "ok",
-            Verdict::Token(TokenVerdict::Expiring) => "expiring",
-            Verdict::Token(TokenVerdict::Expired) => "expired",
-            Verdict::Token(TokenVerdict::NoContents) => "no-contents",
-            Verdict::Token(TokenVerdict::NoWrite) => "no-write",
-            Verdict::Token(TokenVerdict::Rejected) => "rejected",
-            Verdict::NotFound => "not-found",
-            Verdict::Unverified => "unverified",
-            Verdict::Unavailable => "unavailable",
-            Verdict::Uncovered => "uncovered",
-            Verdict::NotGitHub => "not-github",
-            Verdict::InsecureProtocol => "insecure-protocol",
-            Verdict::NoPath => "no-path",
-        }
-    }
-
-    /// The first word of the human line.
-    pub fn status(self, serves: bool) -> &'static str {
-        match (self, serves) {
-            (
-                Verdict::Token(TokenVerdict::Ok)
-                | Verdict::Uncovered
-                | Verdict::NotGitHub
-                | Verdict::NoPath,
-                true,
-            ) => "ok",
-            (Verdict::Token(TokenVerdict::Expiring), _) => "expiring",
-            (Verdict::Token(TokenVerdict::Expired), true) => "expired",
-            (Verdict::Token(_), _) => "refused",
-            (Verdict::NotFound, _) => "not-found",
-            (Verdict::Unverified, _) => "unverified",
-            (Verdict::Unavailable, _) => "unavailable",
-            (Verdict::Uncovered, false) => "uncovered",
-            (Verdict::NotGitHub, false) => "not-github",
-            (Verdict::InsecureProtocol, _) => "insecure",
-            (Verdict::NoPath, false) => "no-path",
-        }
-    }
-}
-
-/// What `check` says about one URL.
-pub struct Outcome {
-    pub url: String,
-    pub host: String,
-    pub repository: Option<String>,
-    pub token: Option<Token>,
-    pub verdict: Verdict,
-    pub serves: bool,
-    /// The rest of the first human line.
-    pub head: String,
-    pub messages: Vec<String>,
-    pub online: Option<Online>,
-}
-
-pub fn expiry_words(e: Expiry, now: i64) -> String {
-    match e {
-        Expiry::Never => "never expires".into(),
-        Expiry::Unknown => "expiry unknown".into(),
-        Expiry::At(at) if at <= now => {
-            format!("expired {} ({})", format_date(at), relative(at, now))
-        }
-        Expiry::At(at) => format!("expires {}, {}", format_date(at), relative(at, now)),
-    }
-}
 
 fn choice_head(c: &Choice, now: i64) -> String {
     use crate::policy::Refusal;
@@ -152,30 +42,17 @@ fn choice_head(c: &Choice, now: i64) -> String {
 }
 
 /// The creation link and `add` command for a repository no token covers.
-fn new_token_hint(remote: &Remote, need_write: bool, owner_has_tokens: bool) -> String {
-    let description = format!("git-credential-scoped: {}", remote.repo);
-    let link = NewTokenLink {
-        host: &remote.host,
-        owner: &remote.owner,
-        name: &format!("{}-{}", remote.owner, remote.repo),
-        description: Some(&description),
-        expires_in_days: Some(90),
-        contents: if need_write {
-            Access::Write
-        } else {
-            Access::Read
-        },
+fn new_token_hint(remote: &Remote, need_write: bool) -> String {
+    let repos = [remote.repo.clone()];
+    let mut link = NewTokenLink::new(&remote.host, &remote.owner, Some(&repos));
+    if need_write {
+        link.contents = Access::Write;
     }
-    .url();
-    let host = if remote.host == crate::registry::GITHUB {
-        String::new()
-    } else {
-        format!(" --host {}", remote.host)
-    };
-    let _ = owner_has_tokens;
     format!(
-        "hint: create a token for {} at {link} then run: git credential-scoped add {}-{} --owner {} --repo {}{host} --expires-in 90d --verify",
-        remote.full_name(), remote.owner, remote.repo, remote.owner, remote.repo
+        "hint: create a token for {} at {} then run: {}",
+        remote.full_name(),
+        link.url(),
+        link.add_command()
     )
 }
 
@@ -290,8 +167,7 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
                 ),
             };
             if !stored {
-                o.messages
-                    .push(new_token_hint(remote, need_write, owner_covers.is_some()));
+                o.messages.push(new_token_hint(remote, need_write));
             }
         }
     }

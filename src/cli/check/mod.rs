@@ -16,6 +16,7 @@
 
 mod decide;
 mod online;
+mod outcome;
 mod report;
 mod target;
 mod verify;
@@ -26,8 +27,9 @@ use super::{CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::registry::credentials;
 use crate::registry::Registry;
-use decide::{decide, Outcome, Verdict};
+use decide::decide;
 use online::{ask, Probes};
+use outcome::{Outcome, Verdict};
 use target::{parse_target, Target};
 
 /// The `--json` shape, shown by `check --help`; keep it in step with [`Outcome::json`].

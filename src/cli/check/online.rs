@@ -7,29 +7,17 @@ use std::collections::HashMap;
 
 use crate::change;
 use crate::context::Context;
-use crate::github::{Client, ContentsAccess, Probe, RepoAccess, ServerExpiry};
+use crate::github::{Client, Probe, Problem, ServerExpiry};
 use crate::messages::renewal_link;
 use crate::registry::state::{self, Rejection, State};
 use crate::registry::{Expiry, Registry, Token};
 
-use super::decide::{expiry_words, Outcome, TokenVerdict, Verdict};
+use super::outcome::{expiry_words, Online, Outcome, TokenVerdict, Verdict};
 
 /// The answers already had, by token name and lowercased repository.
 #[derive(Default)]
 pub struct Probes {
     pub done: HashMap<(String, String), Online>,
-}
-
-/// What `--online` learned about one token and repository.
-#[derive(Clone, Debug, Default)]
-pub struct Online {
-    pub token: String,
-    pub api: String,
-    pub probe: Option<Probe>,
-    pub error: Option<String>,
-    pub expiry_recorded: bool,
-    pub rejected_marked: bool,
-    pub rejected_cleared: bool,
 }
 
 /// Asks the host and records the answer in the config and the state file.
@@ -142,14 +130,14 @@ fn tokens_page(host: &str) -> String {
 }
 
 /// The lines explaining a 404 for `repo` (SPEC §7: say all the reasons).
-pub fn not_found_lines(token: &Token, repo: &str, git_read: Option<u16>, api: &str) -> Vec<String> {
+fn not_found_lines(token: &Token, repo: &str, git_can_read: bool, api: &str) -> Vec<String> {
     let owner = repo.split('/').next().unwrap_or(repo);
     let mut lines = vec![format!(
         "the server cannot show {repo} to token '{}' (404): {} is not among the token's selected repositories, or the token belongs to another owner than {owner}, or an owner of {owner} has not approved the token yet, or there is no such repository",
         token.name,
         repo.split('/').nth(1).unwrap_or(repo),
     )];
-    if git_read == Some(200) {
+    if git_can_read {
         lines.push(format!("note: git itself can read {repo} with this token, so the API at {api} may be the wrong one; check `api` of this host in the config"));
     }
     lines.push(format!(
@@ -159,7 +147,7 @@ pub fn not_found_lines(token: &Token, repo: &str, git_read: Option<u16>, api: &s
     lines
 }
 
-pub fn no_contents_lines(token: &Token, repo: &str, accepted: &str) -> Vec<String> {
+fn no_contents_lines(token: &Token, repo: &str, accepted: &str) -> Vec<String> {
     vec![
         format!("the server says token '{}' may not read the contents of {repo} (403; it needs {accepted}), so git can neither clone nor fetch", token.name),
         format!("hint: create a token with contents=read at {} then run: git credential-scoped rotate {}", renewal_link(token), token.name),
@@ -197,25 +185,35 @@ impl Online {
 /// repository, or about which nothing could be verified.
 fn judge(o: &mut Outcome, p: &Probe, token: &Token) {
     let repo = o.repository.clone().unwrap_or_default();
-    match (&p.repo, &p.contents) {
-        (RepoAccess::NotFound { git_read }, _) => {
-            if *git_read != Some(200) {
-                o.verdict = Verdict::NotFound;
-                o.serves = false;
-            }
-            o.messages
-                .extend(not_found_lines(token, &repo, *git_read, &p.api));
-        }
-        (RepoAccess::Unexpected(s), _) | (_, Some(ContentsAccess::Unexpected(s))) => {
-            o.verdict = Verdict::Unverified;
-            o.serves = false;
-            o.messages.push(format!("the server answered HTTP {s}; nothing could be verified (rate limit or server trouble?): try again later"));
-        }
-        (_, Some(ContentsAccess::Missing { accepted })) => {
-            o.verdict = Verdict::Token(TokenVerdict::NoContents);
-            o.serves = false;
-            o.messages.extend(no_contents_lines(token, &repo, accepted));
-        }
-        _ => {}
+    let Some(problem) = p.problem() else {
+        return;
+    };
+    o.messages
+        .extend(problem_lines(token, &repo, &problem, &p.api));
+    let verdict = match problem {
+        Problem::NotFound { git_can_read: true } | Problem::Rejected => return,
+        Problem::NotFound {
+            git_can_read: false,
+        } => Verdict::NotFound,
+        Problem::Unexpected(_) => Verdict::Unverified,
+        Problem::NoContents { .. } => Verdict::Token(TokenVerdict::NoContents),
+    };
+    o.verdict = verdict;
+    o.serves = false;
+}
+
+/// The words for a problem the server reported about `repo` (`owner/repo`) for `token`.
+pub fn problem_lines(token: &Token, repo: &str, problem: &Problem, api: &str) -> Vec<String> {
+    match problem {
+        Problem::Rejected => vec![format!(
+            "the server rejected token '{}' (401 Bad credentials): it is revoked, expired or mistyped",
+            token.name
+        )],
+        Problem::NotFound { git_can_read } => not_found_lines(token, repo, *git_can_read, api),
+        Problem::Unexpected(s) => vec![format!(
+            "the server answered HTTP {s} about {repo}; nothing could be verified for token '{}' (rate limit or server trouble?): try again later",
+            token.name
+        )],
+        Problem::NoContents { accepted } => no_contents_lines(token, repo, accepted),
     }
 }

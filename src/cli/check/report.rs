@@ -4,8 +4,7 @@
 
 use std::io::Write;
 
-use super::decide::Outcome;
-use super::online::Online;
+use super::outcome::{Online, Outcome};
 use crate::cli::json::Json;
 use crate::github::{ContentsAccess, Probe, RepoAccess, ServerExpiry};
 use crate::registry::Expiry;

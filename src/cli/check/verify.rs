@@ -4,10 +4,10 @@
 
 use std::io::Write;
 
-use super::online::{no_contents_lines, not_found_lines};
+use super::online::problem_lines;
 use crate::context::Context;
 use crate::diag::say;
-use crate::github::{Client, ContentsAccess, Probe, RepoAccess, ServerExpiry};
+use crate::github::{Client, Probe, Problem, ServerExpiry};
 use crate::registry::{Access, Expiry, Registry, Repos, Token};
 use crate::secret::Secret;
 
@@ -117,11 +117,9 @@ fn verify_problem(token: &Token, probe: &Probe) -> Option<String> {
         ),
         Repos::All => token.owner.clone(),
     };
-    match (&probe.repo, &probe.contents) {
-        (RepoAccess::Rejected, _) => Some(format!("the server rejected token '{}' (401 Bad credentials): it is revoked, expired or mistyped", token.name)),
-        (RepoAccess::NotFound { git_read }, _) => Some(not_found_lines(token, &repo, *git_read, &probe.api).join("\n")),
-        (RepoAccess::Unexpected(s), _) => Some(format!("the server answered HTTP {s} about {repo}; could not verify token '{}'", token.name)),
-        (_, Some(ContentsAccess::Missing { accepted })) if token.contents != Access::None => Some(no_contents_lines(token, &repo, accepted).join("\n")),
-        _ => None,
-    }
+    // A token registered without contents is not refused for lacking them.
+    let problem = probe
+        .problem()
+        .filter(|p| !(matches!(p, Problem::NoContents { .. }) && token.contents == Access::None))?;
+    Some(problem_lines(token, &repo, &problem, &probe.api).join("\n"))
 }
