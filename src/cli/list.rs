@@ -3,7 +3,8 @@
 
 use std::io::Write;
 
-use super::json::Json;
+use serde::Serialize;
+
 use super::shared::{expiry_text, state_label};
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
@@ -23,16 +24,17 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let state = ctx.state()?;
     let mut out = std::io::stdout().lock();
     if a.json {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            tokens: Vec<TokenDoc<'a>>,
+        }
         let tokens = reg
             .tokens
             .iter()
             .map(|t| token_json(t, &state, ctx.now, &reg.settings))
             .collect();
-        writeln!(
-            out,
-            "{}",
-            Json::Obj(vec![("tokens", Json::Arr(tokens))]).render()
-        )?;
+        serde_json::to_writer(&mut out, &Doc { tokens })?;
+        writeln!(out)?;
         return Ok(EXIT_OK);
     }
     if reg.tokens.is_empty() {
@@ -79,56 +81,89 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     Ok(EXIT_OK)
 }
 
-/// The documented JSON shape of one token (also used by `show --json`).
-pub fn token_json(t: &Token, state: &State, now: i64, settings: &Settings) -> Json {
-    let repos = match &t.repos {
-        Repos::All => Json::str("all"),
-        Repos::List(l) => Json::Arr(l.iter().map(|r| Json::str(r.as_str())).collect()),
+/// The documented JSON shape of one token (also used by `show --json`); fields in order.
+#[derive(Serialize)]
+pub struct TokenDoc<'a> {
+    name: &'a str,
+    host: &'a str,
+    owner: &'a str,
+    repositories: Repositories<'a>,
+    permissions: Vec<Permission<'a>>,
+    expires: Option<String>,
+    days_left: Option<i64>,
+    state: &'static str,
+    username: Option<&'a str>,
+    secret_source: String,
+    default: bool,
+    fingerprint: Option<&'a str>,
+    last_used: Option<String>,
+    rejected: Option<Rejected<'a>>,
+}
+
+/// `"all"` or a list of names.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Repositories<'a> {
+    All(&'static str),
+    List(&'a [String]),
+}
+
+#[derive(Serialize)]
+struct Permission<'a> {
+    name: &'a str,
+    access: &'static str,
+}
+
+#[derive(Serialize)]
+struct Rejected<'a> {
+    at: String,
+    repository: Option<&'a str>,
+}
+
+pub fn token_json<'a>(
+    t: &'a Token,
+    state: &'a State,
+    now: i64,
+    settings: &Settings,
+) -> TokenDoc<'a> {
+    let repositories = match &t.repos {
+        Repos::All => Repositories::All("all"),
+        Repos::List(l) => Repositories::List(l),
     };
-    let mut perms = vec![Json::Obj(vec![
-        ("name", Json::str("contents")),
-        ("access", Json::str(t.contents.name())),
-    ])];
-    for (k, v) in &t.other_permissions {
-        perms.push(Json::Obj(vec![
-            ("name", Json::str(k.as_str())),
-            ("access", Json::str(v.name())),
-        ]));
-    }
+    let mut permissions = vec![Permission {
+        name: "contents",
+        access: t.contents.name(),
+    }];
+    permissions.extend(t.other_permissions.iter().map(|(k, v)| Permission {
+        name: k,
+        access: v.name(),
+    }));
     let (expires, days_left) = match t.expires {
-        Expiry::Never => (Json::str("never"), Json::Null),
-        Expiry::Unknown => (Json::Null, Json::Null),
+        Expiry::Never => (Some("never".to_string()), None),
+        Expiry::Unknown => (None, None),
         Expiry::At(at) => (
-            Json::str(time::format_datetime(at)),
-            Json::Num((at - now).div_euclid(time::DAY)),
+            Some(time::format_datetime(at)),
+            Some((at - now).div_euclid(time::DAY)),
         ),
     };
     let st = state.get(&t.name);
-    let rejected = st
-        .and_then(|s| s.rejected.as_ref())
-        .map_or(Json::Null, |r| {
-            Json::Obj(vec![
-                ("at", Json::str(time::format_datetime(r.at))),
-                ("repository", Json::opt_str(r.repo.clone())),
-            ])
-        });
-    Json::Obj(vec![
-        ("name", Json::str(t.name.as_str())),
-        ("host", Json::str(t.host.as_str())),
-        ("owner", Json::str(t.owner.as_str())),
-        ("repositories", repos),
-        ("permissions", Json::Arr(perms)),
-        ("expires", expires),
-        ("days_left", days_left),
-        ("state", Json::str(state_label(t, state, now, settings))),
-        ("username", Json::opt_str(t.username.clone())),
-        ("secret_source", Json::str(t.source.describe())),
-        ("default", Json::Bool(t.default)),
-        ("fingerprint", Json::opt_str(t.fingerprint.clone())),
-        (
-            "last_used",
-            Json::opt_str(st.and_then(|s| s.last_used).map(time::format_datetime)),
-        ),
-        ("rejected", rejected),
-    ])
+    TokenDoc {
+        name: &t.name,
+        host: &t.host,
+        owner: &t.owner,
+        repositories,
+        permissions,
+        expires,
+        days_left,
+        state: state_label(t, state, now, settings),
+        username: t.username.as_deref(),
+        secret_source: t.source.describe(),
+        default: t.default,
+        fingerprint: t.fingerprint.as_deref(),
+        last_used: st.and_then(|s| s.last_used).map(time::format_datetime),
+        rejected: st.and_then(|s| s.rejected.as_ref()).map(|r| Rejected {
+            at: time::format_datetime(r.at),
+            repository: r.repo.as_deref(),
+        }),
+    }
 }

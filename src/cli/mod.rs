@@ -7,7 +7,6 @@ mod add;
 mod check;
 mod completions;
 mod doctor;
-mod json;
 mod list;
 mod new_token_url;
 mod remove;

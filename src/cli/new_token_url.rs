@@ -5,7 +5,6 @@
 use std::io::Write;
 
 use super::add::parse_permissions;
-use super::json::Json;
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
 use crate::messages::NewTokenLink;
@@ -86,20 +85,35 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let (url, add, name) = (link.url(), link.add_command(), link.name.clone());
     let mut out = std::io::stdout().lock();
     if a.json {
-        let repos = if a.repos.is_empty() {
-            Json::str("all")
-        } else {
-            Json::Arr(a.repos.iter().map(|r| Json::str(r.as_str())).collect())
+        #[derive(serde::Serialize)]
+        #[serde(untagged)]
+        enum Value<'a> {
+            Text(&'a str),
+            Names(&'a [String]),
+            Days(i64),
+        }
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            url: &'a str,
+            owner: &'a str,
+            repositories: Value<'a>,
+            name: String,
+            expires_in: Value<'a>,
+            add_command: &'a str,
+        }
+        let doc = Doc {
+            url: &url,
+            owner: &a.owner,
+            repositories: match a.repos.as_slice() {
+                [] => Value::Text("all"),
+                list => Value::Names(list),
+            },
+            name: name.chars().take(40).collect(),
+            expires_in: expires.map_or(Value::Text("none"), Value::Days),
+            add_command: &add,
         };
-        let doc = Json::Obj(vec![
-            ("url", Json::str(url)),
-            ("owner", Json::str(a.owner.as_str())),
-            ("repositories", repos),
-            ("name", Json::str(name.chars().take(40).collect::<String>())),
-            ("expires_in", expires.map_or(Json::str("none"), Json::Num)),
-            ("add_command", Json::str(add)),
-        ]);
-        writeln!(out, "{}", doc.render())?;
+        serde_json::to_writer(&mut out, &doc)?;
+        writeln!(out)?;
         return Ok(EXIT_OK);
     }
     writeln!(out, "{url}")?;

@@ -30,11 +30,8 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     };
     let mut out = std::io::stdout().lock();
     if a.json {
-        writeln!(
-            out,
-            "{}",
-            token_json(t, &state, ctx.now, &reg.settings).render()
-        )?;
+        serde_json::to_writer(&mut out, &token_json(t, &state, ctx.now, &reg.settings))?;
+        writeln!(out)?;
         return Ok(EXIT_OK);
     }
     writeln!(

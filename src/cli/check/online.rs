@@ -26,6 +26,10 @@ pub fn ask(ctx: &Context, reg: &mut Registry, state: &State, token: &Token, repo
         token: token.name.clone(),
         ..Online::default()
     };
+    // The API base is known before anything is asked (and shown even when it cannot be reached).
+    if let Some(decl) = reg.github_host(&token.host) {
+        online.api = crate::github::api_base(&decl);
+    }
     let result = probe(ctx, reg, token, repo).and_then(|(api, probe)| {
         online.api = api;
         record(ctx, reg, state, token, repo, &probe, &mut online)?;

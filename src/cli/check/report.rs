@@ -4,11 +4,48 @@
 
 use std::io::Write;
 
+use serde::Serialize;
+
 use super::outcome::{Online, Outcome};
-use crate::cli::json::Json;
 use crate::github::{ContentsAccess, Probe, RepoAccess, ServerExpiry};
 use crate::registry::Expiry;
 use crate::time::{self, format_date};
+
+/// `check --json`: the documented shape (super::JSON_HELP); fields in this order.
+#[derive(Serialize)]
+struct Doc<'a> {
+    ok: bool,
+    results: Vec<ResultDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct ResultDoc<'a> {
+    url: &'a str,
+    host: &'a str,
+    repository: Option<&'a str>,
+    token: Option<&'a str>,
+    verdict: &'static str,
+    serves: bool,
+    expires: Option<String>,
+    days_left: Option<i64>,
+    messages: &'a [String],
+    online: Option<OnlineDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct OnlineDoc<'a> {
+    token: &'a str,
+    api: &'a str,
+    repository: &'static str,
+    status: Option<u16>,
+    git_read: Option<u16>,
+    contents: Option<&'static str>,
+    expires: Option<String>,
+    expiry_recorded: bool,
+    rejected_marked: bool,
+    rejected_cleared: bool,
+    error: Option<&'a str>,
+}
 
 /// Writes all outcomes, as one JSON object or as human lines.
 pub fn write(
@@ -20,12 +57,12 @@ pub fn write(
     now: i64,
 ) -> std::io::Result<()> {
     if json {
-        let results = outcomes.iter().map(|o| o.json(now)).collect();
-        let doc = Json::Obj(vec![
-            ("ok", Json::Bool(ok)),
-            ("results", Json::Arr(results)),
-        ]);
-        writeln!(out, "{}", doc.render())?;
+        let doc = Doc {
+            ok,
+            results: outcomes.iter().map(|o| o.json(now)).collect(),
+        };
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)?;
     } else {
         for o in outcomes {
             o.print(out, diag)?;
@@ -36,34 +73,27 @@ pub fn write(
 
 impl Outcome {
     /// One entry of `results`; keep it in step with [`super::JSON_HELP`].
-    pub fn json(&self, now: i64) -> Json {
+    fn json(&self, now: i64) -> ResultDoc<'_> {
         let (expires, days_left) = match self.token.as_ref().map(|t| t.expires) {
-            Some(Expiry::Never) => (Json::str("never"), Json::Null),
+            Some(Expiry::Never) => (Some("never".to_string()), None),
             Some(Expiry::At(at)) => (
-                Json::str(time::format_datetime(at)),
-                Json::Num((at - now).div_euclid(time::DAY)),
+                Some(time::format_datetime(at)),
+                Some((at - now).div_euclid(time::DAY)),
             ),
-            _ => (Json::Null, Json::Null),
+            _ => (None, None),
         };
-        let messages = self.messages.iter().map(|m| Json::str(m.as_str()));
-        Json::Obj(vec![
-            ("url", Json::str(self.url.as_str())),
-            ("host", Json::str(self.host.as_str())),
-            ("repository", Json::opt_str(self.repository.clone())),
-            (
-                "token",
-                Json::opt_str(self.token.as_ref().map(|t| t.name.clone())),
-            ),
-            ("verdict", Json::str(self.verdict.name())),
-            ("serves", Json::Bool(self.serves)),
-            ("expires", expires),
-            ("days_left", days_left),
-            ("messages", Json::Arr(messages.collect())),
-            (
-                "online",
-                self.online.as_ref().map_or(Json::Null, Online::json),
-            ),
-        ])
+        ResultDoc {
+            url: &self.url,
+            host: &self.host,
+            repository: self.repository.as_deref(),
+            token: self.token.as_ref().map(|t| t.name.as_str()),
+            verdict: self.verdict.name(),
+            serves: self.serves,
+            expires,
+            days_left,
+            messages: &self.messages,
+            online: self.online.as_ref().map(Online::json),
+        }
     }
 
     /// The status line on `out` (what scripts read); the reasons, hints and what the
@@ -104,25 +134,37 @@ impl Online {
         parts.join(", ")
     }
 
-    fn json(&self) -> Json {
+    fn json(&self) -> OnlineDoc<'_> {
         let p = self.probe.as_ref();
-        let (repository, status, git_read) = repo_json(p.map(|p| &p.repo));
-        Json::Obj(vec![
-            ("token", Json::str(self.token.as_str())),
-            ("api", Json::str(self.api.as_str())),
-            ("repository", Json::str(repository)),
-            ("status", status),
-            ("git_read", git_read),
-            (
-                "contents",
-                contents_json(p.and_then(|p| p.contents.as_ref())),
-            ),
-            ("expires", expires_json(p.and_then(|p| p.expiry.as_ref()))),
-            ("expiry_recorded", Json::Bool(self.expiry_recorded)),
-            ("rejected_marked", Json::Bool(self.rejected_marked)),
-            ("rejected_cleared", Json::Bool(self.rejected_cleared)),
-            ("error", Json::opt_str(self.error.clone())),
-        ])
+        let (repository, status, git_read) = match p.map(|p| &p.repo) {
+            Some(RepoAccess::Visible) => ("visible", None, None),
+            Some(RepoAccess::NotFound { git_read }) => ("not-found", None, *git_read),
+            Some(RepoAccess::Rejected) => ("rejected", None, None),
+            Some(RepoAccess::Unexpected(s)) => ("unexpected", Some(*s), None),
+            None => ("unexpected", None, None),
+        };
+        OnlineDoc {
+            token: &self.token,
+            api: &self.api,
+            repository,
+            status,
+            git_read,
+            contents: p.and_then(|p| p.contents.as_ref()).map(|c| match c {
+                ContentsAccess::Readable => "readable",
+                ContentsAccess::Empty => "empty",
+                ContentsAccess::Missing { .. } => "missing",
+                ContentsAccess::Unexpected(_) => "unexpected",
+            }),
+            expires: p.and_then(|p| p.expiry.as_ref()).and_then(|e| match e {
+                ServerExpiry::At(at) => Some(time::format_datetime(*at)),
+                ServerExpiry::Never => Some("never".into()),
+                ServerExpiry::Unreadable(_) => None,
+            }),
+            expiry_recorded: self.expiry_recorded,
+            rejected_marked: self.rejected_marked,
+            rejected_cleared: self.rejected_cleared,
+            error: self.error.as_deref(),
+        }
     }
 }
 
@@ -147,37 +189,4 @@ fn probe_words(p: &Probe) -> Vec<String> {
         _ => {}
     }
     parts
-}
-
-/// `repository`, `status` and `git_read` of the `online` object.
-fn repo_json(repo: Option<&RepoAccess>) -> (&'static str, Json, Json) {
-    match repo {
-        Some(RepoAccess::Visible) => ("visible", Json::Null, Json::Null),
-        Some(RepoAccess::NotFound { git_read }) => (
-            "not-found",
-            Json::Null,
-            git_read.map_or(Json::Null, |s| Json::Num(s.into())),
-        ),
-        Some(RepoAccess::Rejected) => ("rejected", Json::Null, Json::Null),
-        Some(RepoAccess::Unexpected(s)) => ("unexpected", Json::Num((*s).into()), Json::Null),
-        None => ("unexpected", Json::Null, Json::Null),
-    }
-}
-
-fn contents_json(contents: Option<&ContentsAccess>) -> Json {
-    match contents {
-        Some(ContentsAccess::Readable) => Json::str("readable"),
-        Some(ContentsAccess::Empty) => Json::str("empty"),
-        Some(ContentsAccess::Missing { .. }) => Json::str("missing"),
-        Some(ContentsAccess::Unexpected(_)) => Json::str("unexpected"),
-        None => Json::Null,
-    }
-}
-
-fn expires_json(expiry: Option<&ServerExpiry>) -> Json {
-    match expiry {
-        Some(ServerExpiry::At(at)) => Json::str(time::format_datetime(*at)),
-        Some(ServerExpiry::Never) => Json::str("never"),
-        _ => Json::Null,
-    }
 }

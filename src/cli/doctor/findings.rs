@@ -3,16 +3,16 @@
 //! registered tokens themselves: an undeclared host, expiry, a rejected mark, no contents
 //! permission, and tokens whose scopes overlap.
 
-use super::super::shared::state_label;
-use crate::cli::json::Json;
 use crate::messages::renewal_link;
+use crate::policy::{judge, Refusal, Verdict};
 use crate::registry::state::State;
 use crate::registry::{Expiry, Registry, Repos, Token};
 use crate::remote::Remote;
 use crate::scope::candidates;
 use crate::time::{format_date, relative};
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
@@ -29,6 +29,8 @@ impl Severity {
     }
 }
 
+/// One finding; serialized as one entry of `findings` in `doctor --json`.
+#[derive(serde::Serialize)]
 pub struct Finding {
     pub severity: Severity,
     pub code: &'static str,
@@ -66,18 +68,6 @@ impl Finding {
         self.fix = Some(f);
         self
     }
-
-    pub fn json(&self) -> Json {
-        Json::Obj(vec![
-            ("severity", Json::str(self.severity.name())),
-            ("code", Json::str(self.code)),
-            ("host", Json::opt_str(self.host.clone())),
-            ("token", Json::opt_str(self.token.clone())),
-            ("what", Json::str(self.what.as_str())),
-            ("why", Json::str(self.why.as_str())),
-            ("fix", Json::opt_str(self.fix.clone())),
-        ])
-    }
 }
 
 /// A URL of a repository the token covers, for commands in fixes.
@@ -94,11 +84,38 @@ pub fn token_findings(reg: &Registry, state: &State, now: i64, out: &mut Vec<Fin
         if reg.github_host(&t.host).is_none() {
             out.push(host_undeclared(t));
         }
-        let label = state_label(t, state, now, &reg.settings);
-        if let Some(finding) = state_finding(t, label, now) {
+        let verdict = judge(t, state, now, &reg.settings, false);
+        if let Some(finding) = state_finding(t, &verdict, now) {
             out.push(finding.token(&t.name));
         }
     }
+    for host in hosts_with_tokens(reg) {
+        let defaults: Vec<&Token> = reg
+            .tokens
+            .iter()
+            .filter(|t| t.default && t.host == host)
+            .collect();
+        if defaults.len() > 1 {
+            let names: Vec<String> = defaults.iter().map(|t| format!("'{}'", t.name)).collect();
+            out.push(
+                Finding::new(Severity::Warning, "default-ambiguous",
+                    format!("tokens {} are all marked default for {host}", names.join(", ")),
+                    "when git sends no repository path, get sends a default token only if there is exactly one: with several it sends none")
+                .host(&host)
+                .fix("remove `default = true` from all but one of them in the config".to_string()),
+            );
+        }
+    }
+}
+
+fn hosts_with_tokens(reg: &Registry) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for t in &reg.tokens {
+        if !hosts.contains(&t.host) {
+            hosts.push(t.host.clone());
+        }
+    }
+    hosts
 }
 
 fn host_undeclared(t: &Token) -> Finding {
@@ -118,16 +135,21 @@ fn host_undeclared(t: &Token) -> Finding {
     ))
 }
 
-/// The finding for a token's state (`tokens`' label), if it calls for one.
-fn state_finding(t: &Token, label: &str, now: i64) -> Option<Finding> {
+/// The finding for a token's verdict, if it calls for one. No `_` arm: a new verdict must
+/// decide here whether it is worth a finding.
+fn state_finding(t: &Token, verdict: &Verdict, now: i64) -> Option<Finding> {
     let n = &t.name;
     let renew = format!(
-        "create a new token at {} then run: git credential-scoped rotate {n}",
-        renewal_link(t)
+        "create a new token at {} then run: {}",
+        renewal_link(t),
+        crate::messages::rotate_command(t)
     );
-    let finding = match label {
-        "expired" | "expiring" => expiry_finding(t, label, now).fix(renew),
-        "rejected" => Finding::new(
+    let finding = match verdict {
+        Verdict::Refuse(Refusal::Expired { .. }) | Verdict::ExpiredAllowed { .. } => {
+            expiry_finding(t, true, now).fix(renew)
+        }
+        Verdict::Expiring { .. } => expiry_finding(t, false, now).fix(renew),
+        Verdict::Refuse(Refusal::Rejected(_)) => Finding::new(
             Severity::Error,
             "token-rejected",
             format!("token '{n}' was rejected by the server (401) and is marked so"),
@@ -137,36 +159,38 @@ fn state_finding(t: &Token, label: &str, now: i64) -> Option<Finding> {
             "git credential-scoped check --online {} (re-test), or {renew}",
             sample_url(t)
         )),
-        "no-contents" => Finding::new(
+        Verdict::Refuse(Refusal::NoContents) => Finding::new(
             Severity::Error,
             "token-no-contents",
             format!("token '{n}' has no contents permission"),
             "a token that cannot read contents can neither clone nor fetch; it is refused",
         )
         .fix(renew),
-        _ if t.expires == Expiry::Unknown => Finding::new(
-            Severity::Note,
-            "token-expiry-unknown",
-            format!("token '{n}' has no recorded expiry"),
-            "expiry cannot be warned about before git starts failing",
-        )
-        .fix(format!(
-            "git credential-scoped check --online {} (records the expiry the server reports)",
-            sample_url(t)
-        )),
-        _ => return None,
+        Verdict::Serve | Verdict::Refuse(Refusal::NoWrite) if t.expires == Expiry::Unknown => {
+            Finding::new(
+                Severity::Note,
+                "token-expiry-unknown",
+                format!("token '{n}' has no recorded expiry"),
+                "expiry cannot be warned about before git starts failing",
+            )
+            .fix(format!(
+                "git credential-scoped check --online {} (records the expiry the server reports)",
+                sample_url(t)
+            ))
+        }
+        Verdict::Serve | Verdict::Refuse(Refusal::NoWrite) => return None,
     };
     Some(finding)
 }
 
-/// `token-expired` or `token-expiring`, as `label` says.
-fn expiry_finding(t: &Token, label: &str, now: i64) -> Finding {
+/// `token-expired` or `token-expiring`.
+fn expiry_finding(t: &Token, expired: bool, now: i64) -> Finding {
     let n = &t.name;
     let when = match t.expires {
         Expiry::At(at) => format!("{} ({})", format_date(at), relative(at, now)),
         _ => String::new(),
     };
-    if label == "expired" {
+    if expired {
         Finding::new(
             Severity::Error,
             "token-expired",

@@ -21,8 +21,6 @@ mod helpers;
 mod output;
 mod stores;
 
-use std::io::Write;
-
 use super::{CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::files::FileError;
@@ -62,9 +60,10 @@ environment error.
                  \"what\": \"...\", \"why\": \"...\", \"fix\": \"git credential-scoped setup\" | null}]}
 
 Codes: git-unavailable, helper-missing, helper-not-first, write-back, use-http-path-off,
-helper-not-on-path, config-invalid, config-permissions, data-permissions, keyring-unreachable,
-secret-env-unset, host-undeclared, token-expired, token-expiring, token-rejected,
-token-no-contents, token-expiry-unknown, overlapping-scopes.";
+helper-not-on-path, helper-path-stale, helper-path-other, config-invalid, config-permissions,
+data-permissions, keyring-unreachable, secret-env-unset, host-undeclared, token-expired,
+token-expiring, token-rejected, token-no-contents, token-expiry-unknown, default-ambiguous,
+overlapping-scopes.";
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let mut findings = Vec::new();
@@ -90,7 +89,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     };
     let mut out = std::io::stdout().lock();
     if a.json {
-        writeln!(out, "{}", report.json().render())?;
+        report.write_json(&mut out)?;
     } else {
         report.print(&mut out)?;
     }
