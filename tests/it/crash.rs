@@ -31,11 +31,11 @@ fn lock_holder_child_process() {
     std::thread::sleep(Duration::from_secs(120));
 }
 
-struct Holder(Child);
+pub struct Holder(Child);
 
 impl Holder {
     /// A live process holding `dir/name`, returned once it holds it.
-    fn start(dir: &Path, name: &str) -> Holder {
+    pub fn start(dir: &Path, name: &str) -> Holder {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "crash::lock_holder_child_process",
@@ -61,7 +61,7 @@ impl Holder {
     }
 
     /// SIGKILL: no destructor, no unlock call; only the kernel releases the lock.
-    fn kill(mut self) {
+    pub fn kill(mut self) {
         self.0.kill().unwrap();
         self.0.wait().unwrap();
     }

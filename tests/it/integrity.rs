@@ -372,36 +372,39 @@ fn i10_an_online_check_never_undoes_a_remove_made_while_it_waited() {
 
 #[test]
 fn i11_remove_racing_add_never_loses_the_added_secret() {
+    // The file store's lock is held while `remove t` and then `add t` start: remove has
+    // changed the registry and waits to delete the old secret, add waits too. Before the
+    // fix, remove released the config's lock first, so add could store its secret under
+    // the same key before remove deleted it. Now the delete happens under the config's lock
+    // and the key carries the fingerprint.
     let env = Env::new().at(NOW);
-    for round in 0..12 {
+    for round in 0..6 {
         let old = format!("{TOKEN}{round:02}");
         let new = format!("{NEWER}{round:02}");
-        env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], &old)
-            .ok();
-        std::thread::scope(|s| {
-            s.spawn(|| env.run(&["remove", "t"], b""));
-            s.spawn(|| env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], &new));
-        });
+        env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], &old).ok();
+        let holder = crate::crash::Holder::start(&env.data_dir(), ".secrets.lock");
+        let mut remove = env.command(crate::support::BIN);
+        remove.args(["remove", "t"]).stdout(Stdio::null()).stderr(Stdio::null());
+        let mut remove = remove.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let mut add = env.command(crate::support::BIN);
+        add.args(["add", "t", "--owner", "o", "--repo", "r", "--no-expiry"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut add = add.spawn().unwrap();
+        add.stdin.take().unwrap().write_all(format!("{new}\n").as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        holder.kill();
+        remove.wait().unwrap();
+        add.wait().unwrap();
         let list = env.run(&["list", "--json"], b"");
         if list.stdout.contains("\"name\":\"t\"") {
-            // Whichever won, a registered token has its secret.
             let out = get(&env, "o/r");
-            assert!(
-                out.stdout.contains(&new),
-                "round {round}: {}{}",
-                out.stdout,
-                out.stderr
-            );
+            assert!(out.stdout.contains(&new), "round {round}: {}{}", out.stdout, out.stderr);
             env.run(&["remove", "t"], b"").ok();
         }
-        assert!(
-            env.stored_secrets().is_empty(),
-            "round {round}: orphans {:?}",
-            env.stored_secrets()
-                .iter()
-                .map(|s| &s.0)
-                .collect::<Vec<_>>()
-        );
+        assert!(env.stored_secrets().is_empty(), "round {round}: {:?}", env.stored_secrets().iter().map(|s| &s.0).collect::<Vec<_>>());
     }
 }
 
