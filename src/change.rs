@@ -54,13 +54,14 @@ pub fn add(ctx: &Context, token: &Token, secret: Option<&Secret>) -> Result<(), 
     undo_on_error(ctx, token, stored, result)
 }
 
-/// Replaces the secret (when given) and sets the expiry of the token named `name`, keeping
-/// everything else as the registry holds it now. Returns the token as written.
+/// Replaces the secret (when given) of the token named `name` and applies `change` (its
+/// expiry, what `--verify` learned, another secret store) to the token as the registry
+/// holds it now, keeping everything else. Returns the token as written.
 pub fn rotate(
     ctx: &Context,
     name: &str,
     secret: Option<&Secret>,
-    expires: impl FnOnce(&Token) -> Expiry,
+    change: impl FnOnce(&mut Token),
 ) -> Result<Token, ChangeError> {
     let lock = ctx.lock_config()?;
     let old =
@@ -68,15 +69,14 @@ pub fn rotate(
             ChangeError::Conflict(format!("token '{name}' was removed meanwhile"))
         })?;
     let mut new = old.clone();
-    new.expires = expires(&old);
-    if let (SecretSource::Store(_), Some(s)) = (&old.source, secret) {
-        new.fingerprint = Some(s.fingerprint());
-    }
-    let stored = store_new(
-        ctx,
-        &new,
-        secret.filter(|_| new.secret_key() != old.secret_key()),
-    )?;
+    change(&mut new);
+    new.fingerprint = match (&new.source, secret) {
+        (SecretSource::Store(_), Some(s)) => Some(s.fingerprint()),
+        (SecretSource::Store(_), None) => new.fingerprint,
+        _ => None,
+    };
+    let same_place = new.source == old.source && new.secret_key() == old.secret_key();
+    let stored = store_new(ctx, &new, secret.filter(|_| !same_place))?;
     let result = ctx.edit_locked(&lock, |doc, now| {
         match now.token(name) {
             Some(t) if *t == old => {}
@@ -90,16 +90,21 @@ pub fn rotate(
         Ok(())
     });
     undo_on_error(ctx, &new, stored, result)?;
-    if secret.is_some() && new.secret_key() == old.secret_key() {
-        // The same key (the same secret typed again, or a token without a fingerprint):
-        // rewriting it in place is all there is.
+    if secret.is_some() && same_place {
+        // The same key in the same store (the same secret typed again): rewriting it in
+        // place is all there is.
         store_new(ctx, &new, secret)?;
     }
     state::update(&ctx.data_dir, |s| s.entry(name).rejected = None)?;
-    if new.secret_key() != old.secret_key() {
+    if !same_place {
         // The registry no longer points to the old secret; a failure here leaves an unused
         // copy behind, never a token without its secret.
-        let _ = delete_secret(ctx, &old, &new.secret_key());
+        let keep = if new.source == old.source {
+            new.secret_key()
+        } else {
+            String::new()
+        };
+        let _ = delete_secret(ctx, &old, &keep);
     }
     Ok(new)
 }

@@ -194,18 +194,28 @@ pub fn this_program() -> Option<PathBuf> {
     Some(exe)
 }
 
+/// `s` as one word for a POSIX shell: as it is when it is plain, else single-quoted.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 /// The helper value that makes git run `program` directly: the absolute path (git runs an
 /// absolute path as it is, one `git` start-up less than `scoped`), single-quoted behind `!`
 /// when it holds characters git's shell would split on.
 pub fn helper_value_for(program: &Path) -> String {
     let path = program.to_string_lossy().replace('\\', "/");
-    let plain = path
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,".contains(&b));
-    if plain {
+    let quoted = shell_quote(&path);
+    if quoted == path {
         path
     } else {
-        format!("!'{}'", path.replace('\'', "'\\''"))
+        format!("!{quoted}")
     }
 }
 

@@ -233,7 +233,7 @@ fn token_findings_expired_expiring_rejected_unknown_and_overlaps() {
         "{s}"
     );
     assert!(
-        s.contains("  fix: git credential-scoped check --online https://github.com/e/x (re-test)"),
+        s.contains("  fix: git credential-scoped check --online https://github.com/e/x\n"),
         "{s}"
     );
     assert!(

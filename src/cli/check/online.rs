@@ -134,7 +134,7 @@ fn tokens_page(host: &str) -> String {
 }
 
 /// The lines explaining a 404 for `repo` (SPEC §7: say all the reasons).
-fn not_found_lines(token: &Token, repo: &str, git_can_read: bool, api: &str) -> Vec<String> {
+fn not_found_lines(token: &Token, repo: &str, git_can_read: bool, api: &str, then: &str) -> Vec<String> {
     let owner = repo.split('/').next().unwrap_or(repo);
     let mut lines = vec![format!(
         "the server cannot show {repo} to token '{}' (404): {} is not among the token's selected repositories, or the token belongs to another owner than {owner}, or an owner of {owner} has not approved the token yet, or there is no such repository",
@@ -145,16 +145,16 @@ fn not_found_lines(token: &Token, repo: &str, git_can_read: bool, api: &str) -> 
         lines.push(format!("note: git itself can read {repo} with this token, so the API at {api} may be the wrong one; check `api` of this host in the config"));
     }
     lines.push(format!(
-        "hint: review the token's repository access at {} (organization owners approve tokens under the organization's Settings, Personal access tokens, Pending requests); or create a new token at {} then run: git credential-scoped rotate {}",
-        tokens_page(&token.host), renewal_link(token), token.name
+        "hint: review the token's repository access at {} (organization owners approve tokens under the organization's Settings, Personal access tokens, Pending requests); or create a new token at {} then run: {then}",
+        tokens_page(&token.host), renewal_link(token)
     ));
     lines
 }
 
-fn no_contents_lines(token: &Token, repo: &str, accepted: &str) -> Vec<String> {
+fn no_contents_lines(token: &Token, repo: &str, accepted: &str, then: &str) -> Vec<String> {
     vec![
         format!("the server says token '{}' may not read the contents of {repo} (403; it needs {accepted}), so git can neither clone nor fetch", token.name),
-        format!("hint: create a token with contents=read at {} then run: git credential-scoped rotate {}", renewal_link(token), token.name),
+        format!("hint: create a token with contents=read at {} then run: {then}", renewal_link(token)),
     ]
 }
 
@@ -193,7 +193,7 @@ fn judge(o: &mut Outcome, p: &Probe, token: &Token) {
         return;
     };
     o.messages
-        .extend(problem_lines(token, &repo, &problem, &p.api));
+        .extend(problem_lines(token, &repo, &problem, &p.api, true));
     let verdict = match problem {
         Problem::NotFound { git_can_read: true } | Problem::Rejected => return,
         Problem::NotFound {
@@ -206,18 +206,34 @@ fn judge(o: &mut Outcome, p: &Probe, token: &Token) {
     o.serves = false;
 }
 
-/// The words for a problem the server reported about `repo` (`owner/repo`) for `token`.
-pub fn problem_lines(token: &Token, repo: &str, problem: &Problem, api: &str) -> Vec<String> {
+/// What to run after creating a replacement token: `rotate` for a registered token (with
+/// `--verify`, which records what the server says the new one may do), or `add` again for
+/// one being registered (nothing was saved).
+fn then_run(token: &Token, registered: bool) -> String {
+    if registered {
+        format!("{} --verify", crate::messages::rotate_command(token))
+    } else {
+        "the same `git credential-scoped add` again".to_string()
+    }
+}
+
+/// The words for a problem the server reported about `repo` (`owner/repo`) for `token`;
+/// `registered` is false for a token `add --verify` is about to register.
+pub fn problem_lines(token: &Token, repo: &str, problem: &Problem, api: &str, registered: bool) -> Vec<String> {
     match problem {
         Problem::Rejected => vec![format!(
             "the server rejected token '{}' (401 Bad credentials): it is revoked, expired or mistyped",
             token.name
         )],
-        Problem::NotFound { git_can_read } => not_found_lines(token, repo, *git_can_read, api),
+        Problem::NotFound { git_can_read } => {
+            not_found_lines(token, repo, *git_can_read, api, &then_run(token, registered))
+        }
         Problem::Unexpected(s) => vec![format!(
             "the server answered HTTP {s} about {repo}; nothing could be verified for token '{}' (rate limit or server trouble?): try again later",
             token.name
         )],
-        Problem::NoContents { accepted } => no_contents_lines(token, repo, accepted),
+        Problem::NoContents { accepted } => {
+            no_contents_lines(token, repo, accepted, &then_run(token, registered))
+        }
     }
 }

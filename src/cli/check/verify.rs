@@ -7,7 +7,7 @@ use std::io::Write;
 use super::online::problem_lines;
 use crate::context::Context;
 use crate::diag::say;
-use crate::github::{Client, Probe, Problem, ServerExpiry};
+use crate::github::{Client, ContentsAccess, Probe, Problem, ServerExpiry};
 use crate::registry::{Access, Expiry, Registry, Repos, Token};
 use crate::secret::Secret;
 
@@ -62,7 +62,9 @@ pub fn verify_new_token(
         }
     };
     take_expiry(token, &probe, &mut err);
-    let Some(problem) = verify_problem(token, &probe) else {
+    take_contents(token, &probe, &mut err);
+    let registered = reg.token(&token.name).is_some();
+    let Some(problem) = verify_problem(token, &probe, registered) else {
         return Ok(());
     };
     if v.force {
@@ -90,6 +92,22 @@ fn take_expiry(token: &mut Token, probe: &Probe, err: &mut impl Write) {
     }
 }
 
+/// A token recorded without contents that the server lets read them: record contents=read
+/// (what `--verify` can see; push access it cannot).
+fn take_contents(token: &mut Token, probe: &Probe, err: &mut impl Write) {
+    let readable = matches!(
+        probe.contents,
+        Some(ContentsAccess::Readable | ContentsAccess::Empty)
+    );
+    if readable && token.contents == Access::None {
+        token.contents = Access::Read;
+        say(
+            err,
+            &format!("note: the server lets token '{}' read contents; recording contents=read", token.name),
+        );
+    }
+}
+
 fn ask_new(
     reg: &Registry,
     token: &Token,
@@ -108,7 +126,7 @@ fn ask_new(
     })
 }
 
-fn verify_problem(token: &Token, probe: &Probe) -> Option<String> {
+fn verify_problem(token: &Token, probe: &Probe, registered: bool) -> Option<String> {
     let repo = match &token.repos {
         Repos::List(list) => format!(
             "{}/{}",
@@ -121,5 +139,5 @@ fn verify_problem(token: &Token, probe: &Probe) -> Option<String> {
     let problem = probe
         .problem()
         .filter(|p| !(matches!(p, Problem::NoContents { .. }) && token.contents == Access::None))?;
-    Some(problem_lines(token, &repo, &problem, &probe.api).join("\n"))
+    Some(problem_lines(token, &repo, &problem, &probe.api, registered).join("\n"))
 }

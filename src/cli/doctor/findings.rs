@@ -38,7 +38,11 @@ pub struct Finding {
     pub token: Option<String>,
     pub what: String,
     pub why: String,
+    /// One command that fixes it, as it can be run (with a secret on stdin where the
+    /// command reads one); `None` when only the user can decide what to change.
     pub fix: Option<String>,
+    /// GitHub's page for creating the token the fix needs, when it needs one.
+    pub link: Option<String>,
 }
 
 impl Finding {
@@ -51,7 +55,13 @@ impl Finding {
             what,
             why: why.to_string(),
             fix: None,
+            link: None,
         }
+    }
+
+    pub fn link(mut self, l: String) -> Finding {
+        self.link = Some(l);
+        self
     }
 
     pub fn host(mut self, h: &str) -> Finding {
@@ -79,10 +89,10 @@ fn sample_url(t: &Token) -> String {
     format!("https://{}/{}/{repo}", t.host, t.owner)
 }
 
-pub fn token_findings(reg: &Registry, state: &State, now: i64, out: &mut Vec<Finding>) {
+pub fn token_findings(reg: &Registry, state: &State, now: i64, config: &std::path::Path, out: &mut Vec<Finding>) {
     for t in &reg.tokens {
         if reg.github_host(&t.host).is_none() {
-            out.push(host_undeclared(t));
+            out.push(host_undeclared(t, config));
         }
         let verdict = judge(t, state, now, &reg.settings, false);
         if let Some(finding) = state_finding(t, &verdict, now) {
@@ -118,7 +128,7 @@ fn hosts_with_tokens(reg: &Registry) -> Vec<String> {
     hosts
 }
 
-fn host_undeclared(t: &Token) -> Finding {
+fn host_undeclared(t: &Token, config: &std::path::Path) -> Finding {
     Finding::new(
         Severity::Error,
         "host-undeclared",
@@ -130,8 +140,9 @@ fn host_undeclared(t: &Token) -> Finding {
     )
     .token(&t.name)
     .fix(format!(
-        "add to the config: [[host]] name = \"{}\" api = \"https://{}/api/v3\"",
-        t.host, t.host
+        "printf '\\n[[host]]\\nname = \"{0}\"\\napi = \"https://{0}/api/v3\"\\n' >> {1}",
+        t.host,
+        crate::gitconfig::shell_quote(&config.display().to_string())
     ))
 }
 
@@ -139,44 +150,38 @@ fn host_undeclared(t: &Token) -> Finding {
 /// decide here whether it is worth a finding.
 fn state_finding(t: &Token, verdict: &Verdict, now: i64) -> Option<Finding> {
     let n = &t.name;
-    let renew = format!(
-        "create a new token at {} then run: {}",
-        renewal_link(t),
-        crate::messages::rotate_command(t)
-    );
+    let rotate = crate::messages::rotate_command(t);
     let finding = match verdict {
         Verdict::Refuse(Refusal::Expired { .. }) | Verdict::ExpiredAllowed { .. } => {
-            expiry_finding(t, true, now).fix(renew)
+            expiry_finding(t, true, now).fix(rotate).link(renewal_link(t))
         }
-        Verdict::Expiring { .. } => expiry_finding(t, false, now).fix(renew),
+        Verdict::Expiring { .. } => expiry_finding(t, false, now)
+            .fix(rotate)
+            .link(renewal_link(t)),
         Verdict::Refuse(Refusal::Rejected(_)) => Finding::new(
             Severity::Error,
             "token-rejected",
             format!("token '{n}' was rejected by the server (401) and is marked so"),
-            "it is refused until re-tested, replaced or unmarked",
+            "it is refused until re-tested (check --online clears the mark if the server accepts it again), replaced (rotate, with a new token from the link) or unmarked",
         )
-        .fix(format!(
-            "git credential-scoped check --online {} (re-test), or {renew}",
-            sample_url(t)
-        )),
+        .fix(format!("git credential-scoped check --online {}", sample_url(t)))
+        .link(renewal_link(t)),
         Verdict::Refuse(Refusal::NoContents) => Finding::new(
             Severity::Error,
             "token-no-contents",
             format!("token '{n}' has no contents permission"),
-            "a token that cannot read contents can neither clone nor fetch; it is refused",
+            "a token that cannot read contents can neither clone nor fetch; it is refused. Create one with contents=read (the link) and rotate with --verify, which records what the server lets it do",
         )
-        .fix(renew),
+        .fix(format!("{rotate} --verify"))
+        .link(renewal_link(t)),
         Verdict::Serve | Verdict::Refuse(Refusal::NoWrite) if t.expires == Expiry::Unknown => {
             Finding::new(
                 Severity::Note,
                 "token-expiry-unknown",
                 format!("token '{n}' has no recorded expiry"),
-                "expiry cannot be warned about before git starts failing",
+                "expiry cannot be warned about before git starts failing; check --online records the expiry the server reports",
             )
-            .fix(format!(
-                "git credential-scoped check --online {} (records the expiry the server reports)",
-                sample_url(t)
-            ))
+            .fix(format!("git credential-scoped check --online {}", sample_url(t)))
         }
         Verdict::Serve | Verdict::Refuse(Refusal::NoWrite) => return None,
     };
@@ -263,7 +268,7 @@ fn overlap_finding(
     };
     Finding::new(severity, "overlapping-scopes",
         format!("tokens '{}' and '{}' both cover {} of {} on {} (get sends '{winner}' for {}/{sample})", a.name, b.name, shared.join(", "), a.owner, a.host, a.owner),
-        "the narrowest valid token wins; a leftover token keeps working where you may not expect it")
+        "the narrowest valid token wins; a leftover token keeps working where you may not expect it: if one is obsolete, remove it")
     .token(&a.name)
-    .fix(format!("if one is obsolete: git credential-scoped remove {}", if winner == a.name { &b.name } else { &a.name }))
+    .fix(format!("git credential-scoped remove {}", if winner == a.name { &b.name } else { &a.name }))
 }

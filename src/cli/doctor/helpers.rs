@@ -81,8 +81,11 @@ pub fn path_findings(views: &[HostView], out: &mut Vec<Finding>) {
     if ours().any(|h| helper_value(h) == "scoped") && find_program().is_none() {
         out.push(
             Finding::new(Severity::Error, "helper-not-on-path", "git-credential-scoped is not on PATH or in git's exec path".into(),
-                "`credential.helper = scoped` makes git run `git credential-scoped`, which it cannot find")
-            .fix("install it (./install.sh) or put its directory on PATH".into()),
+                "`credential.helper = scoped` makes git run `git credential-scoped`, which it cannot find; setup names this program by its path instead, so PATH no longer matters")
+            .fix(this_program().map_or_else(
+                || "./install.sh".to_string(),
+                |p| format!("{} setup", crate::gitconfig::shell_quote(&p.display().to_string())),
+            )),
         );
     }
     let here = this_program().and_then(|p| std::fs::canonicalize(p).ok());

@@ -57,7 +57,12 @@ environment error.
                       \"tokens\": [\"alta3\"], \"reachable\": true|false|null}],
    \"findings\": [{\"severity\": \"error\" | \"warning\" | \"note\", \"code\": \"helper-missing\" | ...,
                  \"host\": \"github.com\" | null, \"token\": \"alta3\" | null,
-                 \"what\": \"...\", \"why\": \"...\", \"fix\": \"git credential-scoped setup\" | null}]}
+                 \"what\": \"...\", \"why\": \"...\", \"fix\": \"git credential-scoped setup\" | null,
+                 \"link\": \"https://github.com/settings/personal-access-tokens/new?...\" | null}]}
+
+\"fix\" is one command that can be run as it stands (a command that reads a token reads it from
+stdin or a hidden prompt); null when only you can decide what to change. \"link\" is the page
+that creates the token the fix needs.
 
 Codes: git-unavailable, helper-missing, helper-not-first, write-back, use-http-path-off,
 helper-not-on-path, helper-path-stale, helper-path-other, config-invalid, config-permissions,
@@ -76,7 +81,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     path_findings(&views, &mut findings);
     permission_findings(ctx, &reg, &mut findings);
     let stores = store_reports(&reg, &mut findings);
-    token_findings(&reg, &state, ctx.now, &mut findings);
+    token_findings(&reg, &state, ctx.now, &ctx.config_path, &mut findings);
     overlap_findings(&reg, &state, ctx.now, &mut findings);
     findings.sort_by_key(|f| f.severity);
     let ok = findings.iter().all(|f| f.severity == Severity::Note);

@@ -203,6 +203,9 @@ fn print_finding(out: &mut impl Write, f: &Finding) -> std::io::Result<()> {
         .unwrap_or_default();
     writeln!(out, "{}: {on}{}", f.severity.name(), f.what)?;
     writeln!(out, "  why: {}", f.why)?;
+    if let Some(link) = &f.link {
+        writeln!(out, "  link: {link}")?;
+    }
     if let Some(fix) = &f.fix {
         writeln!(out, "  fix: {fix}")?;
     }
