@@ -194,19 +194,51 @@ fn run(cli: Cli) -> CliResult {
     }
 }
 
-/// An action git does not define is ignored silently (exit 0, no output) — unless a person
-/// typed it at a terminal, who deserves to hear about the typo.
+/// What is not a command. `help [COMMAND]` prints help. git's rule — ignore an action it
+/// does not define, silently — is for the bare action word git itself sends on a pipe (a
+/// future git's `capability`, say); anything else (typed at a terminal, or with more words)
+/// is an unknown command and says so.
 fn other(words: &[OsString]) -> i32 {
-    if std::io::stdin().is_terminal() {
-        let name = words
-            .first()
-            .map(|w| w.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        report(&format!(
-            "'{}' is not a command; see: git credential-scoped --help",
-            crate::protocol::escape(name.as_bytes())
-        ));
-        return EXIT_ERROR;
+    let text: Vec<String> = words
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    if text.first().map(String::as_str) == Some("help") {
+        return help(&text[1..]);
     }
-    EXIT_OK
+    if text.len() == 1 && !std::io::stdin().is_terminal() {
+        return EXIT_OK;
+    }
+    let name = text.first().cloned().unwrap_or_default();
+    report(&format!(
+        "'{}' is not a command\nhint: git credential-scoped --help lists the commands",
+        crate::protocol::escape(name.as_bytes())
+    ));
+    EXIT_ERROR
+}
+
+/// `help`, `help COMMAND`: the same text as `--help`.
+fn help(path: &[String]) -> i32 {
+    let mut args = vec!["git-credential-scoped".to_string()];
+    args.extend(path.iter().cloned());
+    args.push("--help".into());
+    match Cli::try_parse_from(&args) {
+        // Only an unknown name parses: as the catch-all for actions git may add.
+        Ok(_) => {
+            let name = path.first().map(String::as_str).unwrap_or_default();
+            report(&format!(
+                "there is no command '{}'\nhint: git credential-scoped --help lists the commands",
+                crate::protocol::escape(name.as_bytes())
+            ));
+            EXIT_ERROR
+        }
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_OK
+            }
+        }
+    }
 }

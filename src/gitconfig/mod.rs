@@ -227,10 +227,21 @@ pub struct Helper {
 
 /// The effective helper chain and useHttpPath of one host.
 pub struct HostView {
+    pub scheme: String,
     pub host: String,
     pub helpers: Vec<Helper>,
     pub reset: Option<Entry>,
     pub use_http_path: bool,
+}
+
+impl HostView {
+    /// How the host is named to people: `github.com`, or `http://HOST` for plain http.
+    pub fn label(&self) -> String {
+        match self.scheme.as_str() {
+            "https" => self.host.clone(),
+            scheme => format!("{scheme}://{}", self.host),
+        }
+    }
 }
 
 fn git_bool(v: Option<&str>) -> bool {
@@ -246,6 +257,7 @@ fn git_bool(v: Option<&str>) -> bool {
 /// The helpers and useHttpPath git ends up with for `SCHEME://HOST/`.
 pub fn host_view(entries: &[Entry], scheme: &str, host: &str) -> HostView {
     let mut view = HostView {
+        scheme: scheme.to_string(),
         host: host.to_string(),
         helpers: Vec::new(),
         reset: None,

@@ -353,7 +353,7 @@ fn the_json_shape_is_stable() {
             r#"{{"ok":true,"config":"{cfg}","hosts":[{{"host":"github.com","helpers":[{{"value":"scoped","#,
             r#""key":"credential.https://github.com.helper","scope":"global","origin":"file:{gc}","ours":true,"only_for":null}}],"#,
             r#""reset":{{"key":"credential.https://github.com.helper","scope":"global","origin":"file:{gc}"}},"#,
-            r#""scoped_first":true,"use_http_path":true,"write_back":[]}}],"#,
+            r#""scoped_first":true,"use_http_path":true,"write_back":[],"scheme":"https"}}],"#,
             r#""secret_stores":[{{"store":"file","tokens":["alta3"],"reachable":null}}],"findings":[]}}"#,
             "\n"
         ),

@@ -381,10 +381,14 @@ fn i11_remove_racing_add_never_loses_the_added_secret() {
     for round in 0..6 {
         let old = format!("{TOKEN}{round:02}");
         let new = format!("{NEWER}{round:02}");
-        env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], &old).ok();
+        env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], &old)
+            .ok();
         let holder = crate::crash::Holder::start(&env.data_dir(), ".secrets.lock");
         let mut remove = env.command(crate::support::BIN);
-        remove.args(["remove", "t"]).stdout(Stdio::null()).stderr(Stdio::null());
+        remove
+            .args(["remove", "t"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         let mut remove = remove.spawn().unwrap();
         std::thread::sleep(Duration::from_millis(300));
         let mut add = env.command(crate::support::BIN);
@@ -393,7 +397,11 @@ fn i11_remove_racing_add_never_loses_the_added_secret() {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let mut add = add.spawn().unwrap();
-        add.stdin.take().unwrap().write_all(format!("{new}\n").as_bytes()).unwrap();
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{new}\n").as_bytes())
+            .unwrap();
         std::thread::sleep(Duration::from_millis(300));
         holder.kill();
         remove.wait().unwrap();
@@ -401,10 +409,22 @@ fn i11_remove_racing_add_never_loses_the_added_secret() {
         let list = env.run(&["list", "--json"], b"");
         if list.stdout.contains("\"name\":\"t\"") {
             let out = get(&env, "o/r");
-            assert!(out.stdout.contains(&new), "round {round}: {}{}", out.stdout, out.stderr);
+            assert!(
+                out.stdout.contains(&new),
+                "round {round}: {}{}",
+                out.stdout,
+                out.stderr
+            );
             env.run(&["remove", "t"], b"").ok();
         }
-        assert!(env.stored_secrets().is_empty(), "round {round}: {:?}", env.stored_secrets().iter().map(|s| &s.0).collect::<Vec<_>>());
+        assert!(
+            env.stored_secrets().is_empty(),
+            "round {round}: {:?}",
+            env.stored_secrets()
+                .iter()
+                .map(|s| &s.0)
+                .collect::<Vec<_>>()
+        );
     }
 }
 

@@ -134,7 +134,13 @@ fn tokens_page(host: &str) -> String {
 }
 
 /// The lines explaining a 404 for `repo` (SPEC §7: say all the reasons).
-fn not_found_lines(token: &Token, repo: &str, git_can_read: bool, api: &str, then: &str) -> Vec<String> {
+fn not_found_lines(
+    token: &Token,
+    repo: &str,
+    git_can_read: bool,
+    api: &str,
+    then: &str,
+) -> Vec<String> {
     let owner = repo.split('/').next().unwrap_or(repo);
     let mut lines = vec![format!(
         "the server cannot show {repo} to token '{}' (404): {} is not among the token's selected repositories, or the token belongs to another owner than {owner}, or an owner of {owner} has not approved the token yet, or there is no such repository",
@@ -219,7 +225,13 @@ fn then_run(token: &Token, registered: bool) -> String {
 
 /// The words for a problem the server reported about `repo` (`owner/repo`) for `token`;
 /// `registered` is false for a token `add --verify` is about to register.
-pub fn problem_lines(token: &Token, repo: &str, problem: &Problem, api: &str, registered: bool) -> Vec<String> {
+pub fn problem_lines(
+    token: &Token,
+    repo: &str,
+    problem: &Problem,
+    api: &str,
+    registered: bool,
+) -> Vec<String> {
     match problem {
         Problem::Rejected => vec![format!(
             "the server rejected token '{}' (401 Bad credentials): it is revoked, expired or mistyped",

@@ -103,7 +103,10 @@ fn take_contents(token: &mut Token, probe: &Probe, err: &mut impl Write) {
         token.contents = Access::Read;
         say(
             err,
-            &format!("note: the server lets token '{}' read contents; recording contents=read", token.name),
+            &format!(
+                "note: the server lets token '{}' read contents; recording contents=read",
+                token.name
+            ),
         );
     }
 }

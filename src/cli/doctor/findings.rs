@@ -89,7 +89,13 @@ fn sample_url(t: &Token) -> String {
     format!("https://{}/{}/{repo}", t.host, t.owner)
 }
 
-pub fn token_findings(reg: &Registry, state: &State, now: i64, config: &std::path::Path, out: &mut Vec<Finding>) {
+pub fn token_findings(
+    reg: &Registry,
+    state: &State,
+    now: i64,
+    config: &std::path::Path,
+    out: &mut Vec<Finding>,
+) {
     for t in &reg.tokens {
         if reg.github_host(&t.host).is_none() {
             out.push(host_undeclared(t, config));

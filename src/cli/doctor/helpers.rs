@@ -21,7 +21,8 @@ fn setup_command(host: &str, scope: Option<&str>) -> String {
 }
 
 pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
-    let h = v.host.as_str();
+    let label = v.label();
+    let h = label.as_str();
     out.extend(order_finding(v));
     for other in v.helpers.iter().filter(|x| !x.ours) {
         let only = other
@@ -34,7 +35,7 @@ pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
                 format!("git also hands every token that worked for {h} to helper '{}'{only} ({}), which stores a copy", helper_value(other), other.entry.place()),
                 "that copy survives rotation and revocation here, and a helper keyed by host may later send one repository's token for another")
             .host(h)
-            .fix(setup_command(h, Some(&other.entry.scope))),
+            .fix(setup_command(&v.host, Some(&other.entry.scope))),
         );
     }
     if !v.use_http_path {
@@ -43,21 +44,22 @@ pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
                 format!("credential.useHttpPath is off for {h}"),
                 "without it git does not say which repository it wants, so no token can be chosen by repository (only a single default token is sent)")
             .host(h)
-            .fix(format!("git config --global credential.https://{h}.useHttpPath true")),
+            .fix(format!("git config --global credential.{}://{}.useHttpPath true", v.scheme, v.host)),
         );
     }
 }
 
 /// git-credential-scoped missing from the host's helper list, or asked after another.
 fn order_finding(v: &HostView) -> Option<Finding> {
-    let h = v.host.as_str();
+    let label = v.label();
+    let h = label.as_str();
     match v.helpers.iter().position(|x| x.ours) {
         None => Some(
             Finding::new(Severity::Error, "helper-missing",
                 format!("git does not ask git-credential-scoped for {h}"),
                 "git never sees the registered tokens for this host: it prompts, or another helper answers with whatever it has")
             .host(h)
-            .fix(setup_command(h, None)),
+            .fix(setup_command(&v.host, None)),
         ),
         Some(i) if i > 0 => {
             let first = &v.helpers[0];
@@ -66,7 +68,7 @@ fn order_finding(v: &HostView) -> Option<Finding> {
                     format!("helper '{}' ({}) is asked before git-credential-scoped for {h}", helper_value(first), first.entry.place()),
                     "git takes the first answer, so it may send that helper's credential instead of the token that covers the repository")
                 .host(h)
-                .fix(setup_command(h, Some(&first.entry.scope))),
+                .fix(setup_command(&v.host, Some(&first.entry.scope))),
             )
         }
         Some(_) => None,

@@ -52,7 +52,7 @@ environment error.
                            \"ours\": true, \"only_for\": null | \"URLs under /alta3\"}],
               \"reset\": null | {\"key\": ..., \"scope\": ..., \"origin\": ...},
               \"scoped_first\": true|false, \"use_http_path\": true|false,
-              \"write_back\": [\"store\"]}],
+              \"write_back\": [\"store\"], \"scheme\": \"https\" | \"http\"}],
    \"secret_stores\": [{\"store\": \"keyring\" | \"file\" | \"env\" | \"command\",
                       \"tokens\": [\"alta3\"], \"reachable\": true|false|null}],
    \"findings\": [{\"severity\": \"error\" | \"warning\" | \"note\", \"code\": \"helper-missing\" | ...,
@@ -109,17 +109,17 @@ fn load_registry(ctx: &Context, findings: &mut Vec<Finding>) -> Registry {
         Err(ConfigError::File(FileError::Insecure { .. })) => Registry::default(),
         Err(e) => {
             let what = e.to_string();
-            let mut f = Finding::new(
+            // Only the user can decide what the line should say: no fix command.
+            let hint = what
+                .lines()
+                .find_map(|l| l.strip_prefix("hint: "))
+                .unwrap_or("");
+            findings.push(Finding::new(
                 Severity::Error,
                 "config-invalid",
                 what.lines().next().unwrap_or("").to_string(),
-                "nothing in it is used until it loads: git gets no tokens",
-            );
-            f.fix = what
-                .lines()
-                .find_map(|l| l.strip_prefix("hint: "))
-                .map(str::to_string);
-            findings.push(f);
+                &format!("nothing in it is used until it loads: git gets no tokens; {hint}"),
+            ));
             Registry::default()
         }
     }
@@ -130,7 +130,7 @@ fn git_views(reg: &Registry, findings: &mut Vec<Finding>) -> Vec<HostView> {
     match read_git_config() {
         Ok(entries) => hosts(reg)
             .iter()
-            .map(|h| host_view(&entries, "https", h))
+            .map(|(scheme, h)| host_view(&entries, scheme, h))
             .collect(),
         Err(e) => {
             findings.push(Finding::new(
@@ -145,17 +145,22 @@ fn git_views(reg: &Registry, findings: &mut Vec<Finding>) -> Vec<HostView> {
 }
 
 /// github.com, then every host the config declares or a token is for, once each.
-fn hosts(reg: &Registry) -> Vec<String> {
-    let mut hosts = vec![GITHUB.to_string()];
+/// (scheme, host) of github.com, then of every host the config declares or a token is for,
+/// once each: https for all, and http too for a host declared with `allow_http`.
+fn hosts(reg: &Registry) -> Vec<(&'static str, String)> {
+    let mut hosts = vec![("https", GITHUB.to_string())];
     let more = reg
         .hosts
         .iter()
         .map(|h| &h.name)
         .chain(reg.tokens.iter().map(|t| &t.host));
     for h in more {
-        if !hosts.iter().any(|k| k.eq_ignore_ascii_case(h)) {
-            hosts.push(h.to_ascii_lowercase());
+        if !hosts.iter().any(|(_, k)| k.eq_ignore_ascii_case(h)) {
+            hosts.push(("https", h.to_ascii_lowercase()));
         }
+    }
+    for d in reg.hosts.iter().filter(|d| d.allow_http) {
+        hosts.push(("http", d.name.to_ascii_lowercase()));
     }
     hosts
 }

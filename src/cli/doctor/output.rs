@@ -28,6 +28,8 @@ struct HostDoc<'a> {
     scoped_first: bool,
     use_http_path: bool,
     write_back: Vec<String>,
+    /// Added after the first shape: "http" for the plain-http view of an allow_http host.
+    scheme: &'a str,
 }
 
 #[derive(Serialize)]
@@ -157,11 +159,12 @@ fn host_json(v: &HostView) -> HostDoc<'_> {
             .filter(|h| !h.ours)
             .map(helper_value)
             .collect(),
+        scheme: &v.scheme,
     }
 }
 
 fn print_host(out: &mut impl Write, v: &HostView) -> std::io::Result<()> {
-    writeln!(out, "{}", v.host)?;
+    writeln!(out, "{}", v.label())?;
     if let Some(r) = &v.reset {
         writeln!(
             out,
