@@ -135,6 +135,54 @@ pub fn read_data(path: &Path) -> Result<Option<Vec<u8>>, FileError> {
     read_with(path, Rule::Data, DATA_CAP)
 }
 
+/// Reads a file that holds a secret (its directory already checked by the caller with
+/// [`ensure_private`]): held to the data rules, refused when group or others may write
+/// it, repaired to 0600 when they may read it (the warning returned says so). One open and
+/// one fstat: the `get` path reads one of these per request.
+/// A secret's bytes and the warning about a repair made while reading them.
+pub type SecretFile = (Vec<u8>, Option<String>);
+
+pub fn read_secret_file(path: &Path) -> Result<Option<SecretFile>, FileError> {
+    use io::Read;
+    let Some((mut file, len)) = open_secret(path)? else {
+        return Ok(None);
+    };
+    let mut warning = None;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file
+            .metadata()
+            .map_err(io_err("read", path))?
+            .permissions()
+            .mode()
+            & 0o7777;
+        if mode & 0o077 != 0 {
+            file.set_permissions(fs::Permissions::from_mode(0o600))
+                .map_err(io_err("change the mode of", path))?;
+            warning = Some(format!(
+                "warning: {} was readable by group or others (mode {mode:04o}); changed it to 0600. Consider the secrets in it exposed and rotate them",
+                path.display()
+            ));
+        }
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    (&mut file)
+        .take(DATA_CAP + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err("read", path))?;
+    Ok(Some((bytes, warning)))
+}
+
+/// [`open_checked`] for a secret's file: writable by others means its secret may have been
+/// replaced, which is the secrets error, not the data one.
+fn open_secret(path: &Path) -> Result<Option<(File, u64)>, FileError> {
+    match open_checked(path, Rule::Data, DATA_CAP) {
+        Err(FileError::Insecure { path }) => Err(FileError::InsecureSecrets { path, mode: 0o600 }),
+        other => other,
+    }
+}
+
 /// Opens a file of the data directory for reading in parts (the registry cache).
 pub fn open_data(path: &Path) -> Result<Option<File>, FileError> {
     check_dir(path, Rule::Data)?;
@@ -303,7 +351,9 @@ pub fn remove(path: &Path) -> Result<(), FileError> {
     }
 }
 
-/// Replaces `path` with `bytes` atomically, mode 0600. Call with the directory's lock held.
+/// Replaces `path` with `bytes` atomically, mode 0600. A file whose new content depends on
+/// its old one must be written with its lock held; a file written whole (one secret) needs
+/// none: each writer's temp file is its own, and the rename is atomic.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     injected_failure(path, "write")?;
     let dir = path
@@ -311,33 +361,42 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     ensure_dir(dir)?;
-    // A writer killed between creating its temp file and the rename leaves the temp file
-    // behind (for the secrets file, with secrets in it). The caller holds this file's lock,
-    // so any temp file of this name is such a leftover: remove it.
     let prefix = format!(
         ".{}.tmp-",
         path.file_name()
             .map_or("file".into(), |n| n.to_string_lossy())
     );
+    // A writer killed between creating its temp file and the rename leaves the temp file
+    // behind (for a secret, with the secret in it): remove those of this name.
     remove_leftovers(dir, &prefix);
-    // tempfile creates the file 0600 on Unix.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempfile_in(dir)
-        .map_err(io_err("create a temporary file in", dir))?;
-    tmp.write_all(bytes).map_err(io_err("write", tmp.path()))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(io_err("sync", tmp.path()))?;
-    tmp.persist(path).map_err(|e| FileError::Io {
-        action: "replace",
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match write_once(dir, &prefix, path, bytes) {
+            // Another writer took a temp file just made for a dead one's and removed it:
+            // make another.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < 4 => continue,
+            Err(e) => return Err(io_err("replace", path)(e)),
+            Ok(()) => break,
+        }
+    }
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// One try: a temp file of our own (locked, so that no one takes it for a dead writer's),
+/// written, synced and renamed over `path`.
+fn write_once(dir: &Path, prefix: &str, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    // tempfile creates the file 0600 on Unix.
+    let mut tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
+    if tmp.as_file().try_lock().is_err() {
+        return Err(io::ErrorKind::NotFound.into());
+    }
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map(drop).map_err(|e| e.error)
 }
 
 /// An exclusive advisory lock on `<dir>/<name>`, released on drop (and by the OS when the
@@ -347,13 +406,27 @@ pub struct Lock {
     _file: File,
 }
 
+/// Removes the temp files of `prefix` whose writer is gone: a live writer holds its temp
+/// file's lock; a dead one's lock went with it.
 fn remove_leftovers(dir: &Path, prefix: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(prefix) {
-            let _ = fs::remove_file(e.path());
+        if !e.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let mut opts = OpenOptions::new();
+        opts.read(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(
+            &mut opts,
+            libc::O_NOFOLLOW | libc::O_NONBLOCK,
+        );
+        if let Ok(f) = opts.open(e.path()) {
+            if f.try_lock().is_ok() {
+                let _ = fs::remove_file(e.path());
+            }
         }
     }
 }

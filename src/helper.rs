@@ -16,11 +16,12 @@ use crate::diag::say;
 use crate::generic::{self, Credential};
 use crate::protocol::{decode, encode, Answer as Reply, Request};
 use crate::registry::cache::Want;
-use crate::registry::state::{self, Rejection, State};
+use crate::registry::state::{self, Rejection};
 use crate::registry::Token;
 use crate::remote::owner_repo;
 use crate::resolve::{
-    recognise, resolve, resolve_erase, resolve_store, unfingerprinted, Answer, Erase, Query, Store,
+    recognise, resolve, resolve_erase, resolve_store, unfingerprinted, Answer, Erase, Query, Route,
+    Store,
 };
 use crate::secret::Secret;
 
@@ -79,18 +80,29 @@ fn get(
     let Some(host) = req.host.as_deref() else {
         return Ok(());
     };
-    // With a path, only that owner's tokens can matter; without one, the host's.
-    let owner = req.path.as_deref().and_then(owner_repo).map(|(o, _)| o);
-    let reg = ctx.registry_for(Want::Group {
-        host,
-        owner: owner.as_deref(),
-    })?;
-    // Only a GitHub host's decision looks at the usage state.
-    let state = match reg.github_host(host) {
-        Some(_) => ctx.state()?,
-        None => State::default(),
+    let query = query(req);
+    // The narrowest part of the registry that can decide: with `owner/repo`, the owner's
+    // tokens that cover it; only when none does, all of the owner's (for the hint naming
+    // what they cover); without a path, the host's.
+    let repo = req.path.as_deref().and_then(owner_repo);
+    let want = match &repo {
+        Some((owner, repo)) => Want::Repo { host, owner, repo },
+        None => Want::Group { host, owner: None },
     };
-    let decision = resolve(&query(req), &reg, &state, ctx.now);
+    let reg = ctx.registry_for(want)?;
+    let state = ctx.state()?;
+    let first = resolve(&query, &reg, &state, ctx.now);
+    let wide;
+    let decision = match (&first.route, &repo) {
+        (Route::Uncovered { .. }, Some((owner, _))) => {
+            wide = ctx.registry_for(Want::Group {
+                host,
+                owner: Some(owner),
+            })?;
+            resolve(&query, &wide, &state, ctx.now)
+        }
+        _ => first,
+    };
     for line in &decision.lines {
         say(diag, line);
     }

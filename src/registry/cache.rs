@@ -27,7 +27,7 @@ use crate::secrets::StoreKind;
 
 pub const FILE: &str = "registry.cache";
 const MAGIC: &str = "git-credential-scoped-registry-cache";
-const FORMAT: &str = concat!("2/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("3/", env!("CARGO_PKG_VERSION"));
 
 /// Which tokens the caller needs: those on `host`, and when `owner` is given, only that
 /// owner's. `resolve` never looks at any other token, so a registry filtered this way
@@ -40,6 +40,13 @@ pub enum Want<'a> {
     },
     /// The token on `host` whose secret has this fingerprint (`store`, `erase`).
     Fingerprint { host: &'a str, fingerprint: &'a str },
+    /// The tokens on `host` of `owner` that cover `repo`: what `get` needs when one does.
+    /// Only their lines are parsed, not the rest of the owner's.
+    Repo {
+        host: &'a str,
+        owner: &'a str,
+        repo: &'a str,
+    },
     /// No token: the settings and hosts only.
     Head,
 }
@@ -53,6 +60,11 @@ impl Want<'_> {
             }
             Want::Fingerprint { host, fingerprint } => {
                 t.host.eq_ignore_ascii_case(host) && t.fingerprint.as_deref() == Some(fingerprint)
+            }
+            Want::Repo { host, owner, repo } => {
+                t.host.eq_ignore_ascii_case(host)
+                    && t.owner.eq_ignore_ascii_case(owner)
+                    && t.repos.covers(repo)
             }
             Want::Head => false,
         }
@@ -213,6 +225,11 @@ fn write(reg: &Registry, header: &str) -> String {
     out
 }
 
+/// `,a,b,` of an encoded repository list, lowercased; `None` for `*` (all).
+fn repos_field_lower(repos: &str) -> Option<String> {
+    (repos != "*").then(|| format!(",{},", repos.to_ascii_lowercase()))
+}
+
 fn token_line(t: &Token) -> String {
     let Token {
         name,
@@ -245,8 +262,14 @@ fn token_line(t: &Token) -> String {
         SecretSource::Env(v) => ("env", Some(v.as_str())),
         SecretSource::Command(c) => ("command", Some(c.as_str())),
     };
+    // Last, the repositories again, lowercased between commas (",labs,demo," or ",*,"), so
+    // that `get` finds the lines naming its repository with one substring search.
+    let lower = match repos_field_lower(&repos) {
+        Some(l) => l,
+        None => ",*,".to_string(),
+    };
     format!(
-        "T {} {} {} {repos} {} {} {expires} {} {kind} {} {} {}\n",
+        "T {} {} {} {repos} {} {} {expires} {} {kind} {} {} {} {lower}\n",
         e(host),
         e(owner),
         e(name),
@@ -278,13 +301,11 @@ fn read_file(mut file: std::fs::File, header: &str, want: Want) -> Option<Regist
         }
     };
     read(&head, header, want, |offset, len| {
-        let mut buf = vec![0; len];
-        file.seek(SeekFrom::Start(
-            u64::try_from(body_start.checked_add(offset)?).ok()?,
-        ))
-        .ok()?;
-        file.read_exact(&mut buf).ok()?;
-        Some(buf)
+        let mut buf = Vec::with_capacity(len);
+        let start = u64::try_from(body_start.checked_add(offset)?).ok()?;
+        file.seek(SeekFrom::Start(start)).ok()?;
+        (&mut file).take(len as u64).read_to_end(&mut buf).ok()?;
+        (buf.len() == len).then_some(buf)
     })
 }
 
@@ -311,18 +332,48 @@ fn read(
     if std::str::from_utf8(lines.next()?).ok()? != header {
         return None;
     }
+    // Only the wanted groups' lines are parsed (a fingerprint may be in any group).
+    let prefix = match want {
+        Want::Repo { host, owner, .. }
+        | Want::Group {
+            host,
+            owner: Some(owner),
+        } => Some(format!(
+            "G {} {} ",
+            e(&host.to_ascii_lowercase()),
+            e(&owner.to_ascii_lowercase())
+        )),
+        Want::Group { host, owner: None } => Some(format!("G {} ", e(&host.to_ascii_lowercase()))),
+        Want::Fingerprint { .. } => None,
+        Want::Head => Some(String::new()),
+    };
     for line in lines {
         let line = std::str::from_utf8(line).ok()?;
         match line.as_bytes().first() {
             Some(b'S') => reg.settings = settings(line)?,
             Some(b'H') => reg.hosts.push(host_decl(line)?),
-            Some(b'G') => groups.push(group(line)?),
+            Some(b'G') => {
+                if prefix
+                    .as_ref()
+                    .is_none_or(|p| !p.is_empty() && line.starts_with(p.as_str()))
+                {
+                    groups.push(group(line)?);
+                }
+            }
             Some(b'F') => prints = Some(range(line)?),
             _ if line == "---" => break,
             _ => return None,
         }
     }
     let wanted: Vec<&Group> = match want {
+        Want::Repo { host, owner, .. } => {
+            let host = e(&host.to_ascii_lowercase());
+            let owner = e(&owner.to_ascii_lowercase());
+            groups
+                .iter()
+                .filter(|g| g.host == host && g.owner == owner)
+                .collect()
+        }
         Want::Group { host, owner } => {
             let host = e(&host.to_ascii_lowercase());
             let owner = owner.map(|o| e(&o.to_ascii_lowercase()));
@@ -348,11 +399,39 @@ fn read(
     };
     for g in wanted {
         let bytes = fetch(g.offset, g.len)?;
-        for t in std::str::from_utf8(&bytes).ok()?.split_terminator('\n') {
-            reg.tokens.push(token(t)?);
+        let lines: Vec<&[u8]> = match want {
+            Want::Repo { repo, .. } => lines_naming(&bytes, repo),
+            _ => bytes
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .collect(),
+        };
+        for t in lines {
+            reg.tokens.push(token(std::str::from_utf8(t).ok()?)?);
         }
     }
     Some(filter(reg, want))
+}
+
+/// The lines of a group that name `repo`, or all of the owner's repositories, in file
+/// order: found by their lowercased last field with one substring search each, without
+/// parsing the other lines.
+fn lines_naming<'b>(group: &'b [u8], repo: &str) -> Vec<&'b [u8]> {
+    let needle = format!(",{},", e(repo).to_ascii_lowercase());
+    let mut starts: Vec<usize> = [needle.as_bytes(), b",*,\n"]
+        .iter()
+        .flat_map(|n| memchr::memmem::find_iter(group, n))
+        .map(|at| memchr::memrchr(b'\n', &group[..at]).map_or(0, |nl| nl + 1))
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    starts
+        .into_iter()
+        .map(|start| {
+            let end = memchr::memchr(b'\n', &group[start..]).map_or(group.len(), |n| start + n);
+            &group[start..end]
+        })
+        .collect()
 }
 
 fn text(f: &str) -> Option<Option<String>> {
@@ -420,11 +499,15 @@ fn host_decl(line: &str) -> Option<HostDecl> {
 
 fn token(line: &str) -> Option<Token> {
     let f: Vec<&str> = line.split(' ').collect();
-    let [_, host, owner, name, repos, contents, perms, expires, username, kind, arg, default, fp] =
+    let [_, host, owner, name, repos, contents, perms, expires, username, kind, arg, default, fp, lower] =
         f.as_slice()
     else {
         return None;
     };
+    // The search field must say what the repositories say, or the line is not trusted.
+    if repos_field_lower(repos).as_deref().unwrap_or(",*,") != *lower {
+        return None;
+    }
     let repos = if *repos == "*" {
         Repos::All
     } else {
@@ -530,6 +613,26 @@ fingerprint = "sha256:00000000000000cc"
             group("github.com", None),
             group("ghe.test:8443", Some("acme")),
             group("elsewhere", None),
+            Want::Repo {
+                host: "github.com",
+                owner: "ALTA3",
+                repo: "LABS",
+            },
+            Want::Repo {
+                host: "github.com",
+                owner: "acme",
+                repo: "r",
+            },
+            Want::Repo {
+                host: "github.com",
+                owner: "acme",
+                repo: "s",
+            },
+            Want::Repo {
+                host: "ghe.test:8443",
+                owner: "acme",
+                repo: "anything",
+            },
             Want::Fingerprint {
                 host: "github.com",
                 fingerprint: "sha256:00000000000000cc",

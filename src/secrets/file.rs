@@ -21,6 +21,8 @@ pub struct FileStore {
     dir: PathBuf,
     /// Repairs made while reading (a file readable by others), for the caller to say.
     warnings: std::cell::RefCell<Vec<String>>,
+    /// The directories were checked (once per invocation is enough).
+    checked: std::cell::Cell<bool>,
 }
 
 impl FileStore {
@@ -28,6 +30,7 @@ impl FileStore {
         FileStore {
             dir: data_dir,
             warnings: Default::default(),
+            checked: Default::default(),
         }
     }
 
@@ -50,9 +53,32 @@ impl FileStore {
         Ok(())
     }
 
+    /// The secrets' directory and the data directory above it, held to 0700.
+    fn check_dirs(&self) -> Result<(), SecretError> {
+        if !self.checked.get() {
+            self.private(&self.path())?;
+            self.checked.set(true);
+        }
+        Ok(())
+    }
+
     fn read(&self, path: &Path) -> Result<Option<Secret>, SecretError> {
-        self.private(path)?;
-        Ok(files::read_data(path)?.map(Secret::new))
+        self.check_dirs()?;
+        let Some((bytes, warning)) = files::read_secret_file(path)? else {
+            return Ok(None);
+        };
+        self.warnings.borrow_mut().extend(warning);
+        Ok(Some(Secret::new(bytes)))
+    }
+
+    /// Moves the legacy single file's secrets here once, under the store's lock.
+    fn migrate_if_needed(&self) -> Result<(), SecretError> {
+        if !self.dir.join(LEGACY).exists() {
+            return Ok(());
+        }
+        files::ensure_dir(&self.path())?;
+        let _lock = files::lock(&self.dir, LOCK)?;
+        self.migrate()
     }
 
     /// Moves the secrets of the legacy single file into the directory, then removes it.
@@ -110,7 +136,6 @@ fn parse_legacy(bytes: &[u8]) -> Result<Vec<(String, Secret)>, usize> {
 
 impl SecretStore for FileStore {
     fn get(&self, key: &str) -> Result<Option<Secret>, SecretError> {
-        self.private(&self.path())?;
         if let Some(s) = self.read(&self.file_of(key))? {
             return Ok(Some(s));
         }
@@ -125,21 +150,16 @@ impl SecretStore for FileStore {
         Ok(entries.into_iter().find(|(k, _)| k == key).map(|(_, s)| s))
     }
 
+    /// One file written whole: no lock but while the legacy file is moved.
     fn set(&self, key: &str, secret: &Secret) -> Result<(), SecretError> {
         files::ensure_dir(&self.path())?;
-        let _lock = files::lock(&self.dir, LOCK)?;
-        self.private(&self.path())?;
-        self.migrate()?;
+        self.check_dirs()?;
+        self.migrate_if_needed()?;
         Ok(files::write_atomic(&self.file_of(key), secret.expose())?)
     }
 
     fn delete(&self, key: &str) -> Result<(), SecretError> {
-        if !self.path().exists() && !self.dir.join(LEGACY).exists() {
-            return Ok(());
-        }
-        files::ensure_dir(&self.path())?;
-        let _lock = files::lock(&self.dir, LOCK)?;
-        self.migrate()?;
+        self.migrate_if_needed()?;
         Ok(files::remove(&self.file_of(key))?)
     }
 }
