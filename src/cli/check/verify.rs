@@ -167,10 +167,12 @@ pub fn verify_edit(
             );
             return Ok(());
         }
-        Err(e) => return Err(format!(
+        Err(e) => {
+            return Err(format!(
             "{e}\nnothing was changed; to change it without asking the server, leave out --verify"
         )
-        .into()),
+            .into())
+        }
     };
     let mut problems = Vec::new();
     for (i, (repo, probe)) in probes.iter().enumerate() {
