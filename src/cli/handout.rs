@@ -43,7 +43,8 @@ pub struct BadTarget(String);
 /// What the command line names: a URL, or `OWNER/REPO` on `--host` (default github.com).
 pub fn target(ctx: &Context, arg: &str, pick: &Pick) -> Result<Target, BadTarget> {
     let bad = |m: String| BadTarget(m);
-    let t = if arg.contains("://") {
+    // An SSH remote (git@github.com:OWNER/REPO) gets check's explanation.
+    let t = if arg.contains("://") || arg.contains('@') {
         if pick.host.is_some() {
             return Err(bad(
                 "--host goes with OWNER/REPO; a URL names its own host".into()
