@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::registry::config::ConfigError;
 use crate::registry::document::{put_token, remove_token};
 use crate::registry::state::{self, StateError};
-use crate::registry::{Expiry, SecretSource, Token};
+use crate::registry::{Expiry, Registry, SecretSource, Token};
 use crate::secret::Secret;
 use crate::secrets::SecretError;
 
@@ -107,6 +107,38 @@ pub fn rotate(
         let _ = delete_secret(ctx, &old, &keep);
     }
     Ok(new)
+}
+
+/// Edits the token named `name` without touching its secret: `change` gets the token as the
+/// registry holds it now (under the lock, so a concurrent `rotate` or `edit` is built upon,
+/// never undone) and the registry, and returns the token to write, or why not. Returns the
+/// token before and after.
+pub fn edit(
+    ctx: &Context,
+    name: &str,
+    change: impl FnOnce(&Token, &Registry) -> Result<Token, String>,
+) -> Result<(Token, Token), ChangeError> {
+    let lock = ctx.lock_config()?;
+    Ok(ctx.edit_locked(&lock, |doc, now| {
+        let Some(current) = now.token(name) else {
+            return Err(ConfigError::Change(format!(
+                "token '{}' was removed meanwhile; nothing was changed",
+                crate::protocol::escape(name.as_bytes())
+            )));
+        };
+        let new = change(current, now).map_err(ConfigError::Change)?;
+        // The secret, where it lives and the name stay: an edit never needs a new secret.
+        let kept = Token {
+            name: current.name.clone(),
+            source: current.source.clone(),
+            fingerprint: current.fingerprint.clone(),
+            host: current.host.clone(),
+            owner: current.owner.clone(),
+            ..new
+        };
+        put_token(doc, &kept);
+        Ok((current.clone(), kept))
+    })?)
 }
 
 /// Removes the token named `name` and then its stored secret. Refused, with nothing

@@ -77,21 +77,40 @@ fn get(
     out: &mut impl Write,
     diag: &mut impl Write,
 ) -> Result<(), HelperError> {
-    let Some(host) = req.host.as_deref() else {
-        return Ok(());
+    match serve(ctx, &query(req), diag)? {
+        Served::Nothing => Ok(()),
+        Served::Quit => Ok(encode(&quit(), out)?),
+        Served::Credential(reply) => Ok(encode(&reply, out)?),
+    }
+}
+
+/// What a `get` answers, carried out up to the bytes: nothing, `quit=1`, or a credential.
+pub enum Served {
+    Nothing,
+    Quit,
+    /// The chosen token's secret, or the generic credential found; `quit` is false.
+    Credential(Reply),
+}
+
+/// Carries out the decision for `q` the way `get` does — the registry the decision needs,
+/// the usage state, [`resolve`], its lines said on `diag`, the secret read or the generic
+/// store asked — and returns what `get` would answer. `get` encodes it for git; `token` and
+/// `exec` hand its secret to a person or a program, so the three cannot differ.
+pub fn serve(ctx: &Context, q: &Query, diag: &mut impl Write) -> Result<Served, HelperError> {
+    let Some(host) = q.host else {
+        return Ok(Served::Nothing);
     };
-    let query = query(req);
     // The narrowest part of the registry that can decide: with `owner/repo`, the owner's
     // tokens that cover it; only when none does, all of the owner's (for the hint naming
     // what they cover); without a path, the host's.
-    let repo = req.path.as_deref().and_then(owner_repo);
+    let repo = q.path.and_then(owner_repo);
     let want = match &repo {
         Some((owner, repo)) => Want::Repo { host, owner, repo },
         None => Want::Group { host, owner: None },
     };
     let reg = ctx.registry_for(want)?;
     let state = ctx.state()?;
-    let first = resolve(&query, &reg, &state, ctx.now);
+    let first = resolve(q, &reg, &state, ctx.now);
     let wide;
     let decision = match (&first.route, &repo) {
         (Route::Uncovered { .. }, Some((owner, _))) => {
@@ -99,16 +118,16 @@ fn get(
                 host,
                 owner: Some(owner),
             })?;
-            resolve(&query, &wide, &state, ctx.now)
+            resolve(q, &wide, &state, ctx.now)
         }
         _ => first,
     };
     for line in &decision.lines {
         say(diag, line);
     }
-    match decision.answer() {
-        Answer::Nothing => {}
-        Answer::Quit(_) => encode(&quit(), out)?,
+    Ok(match decision.answer() {
+        Answer::Nothing => Served::Nothing,
+        Answer::Quit(_) => Served::Quit,
         Answer::Token(c) => {
             let secret = ctx
                 .stores
@@ -117,15 +136,12 @@ fn get(
                     token: c.token.name.clone(),
                     source: e,
                 })?;
-            encode(
-                &Reply {
-                    username: Some(c.username.clone()),
-                    password: Some(secret),
-                    password_expiry_utc: c.token.expires.timestamp(),
-                    ..Reply::default()
-                },
-                out,
-            )?;
+            Served::Credential(Reply {
+                username: Some(c.username.clone()),
+                password: Some(secret),
+                password_expiry_utc: c.token.expires.timestamp(),
+                ..Reply::default()
+            })
         }
         Answer::Stored(lookup) => match generic::find(ctx, &lookup.pattern())? {
             Some(Credential {
@@ -133,24 +149,21 @@ fn get(
                 password,
                 expiry,
                 refresh_token,
-            }) => encode(
-                &Reply {
-                    username,
-                    password: Some(password),
-                    password_expiry_utc: expiry,
-                    oauth_refresh_token: refresh_token,
-                    quit: false,
-                },
-                out,
-            )?,
+            }) => Served::Credential(Reply {
+                username,
+                password: Some(password),
+                password_expiry_utc: expiry,
+                oauth_refresh_token: refresh_token,
+                quit: false,
+            }),
             None => {
                 for line in &lookup.unanswered {
                     say(diag, line);
                 }
+                Served::Nothing
             }
         },
-    }
-    Ok(())
+    })
 }
 
 /// The fingerprints of the secrets of tokens that record none (environment, command), for

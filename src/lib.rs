@@ -21,6 +21,7 @@
 //! ([`resolve::resolve_store`], [`resolve::resolve_erase`]). Changes of several steps to the
 //! registry are applied whole by [`change`]; files are read and written by [`files`].
 
+pub mod cargo;
 pub mod change;
 pub mod cli;
 pub mod context;

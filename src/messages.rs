@@ -203,11 +203,11 @@ fn refusal_lines(
         ],
         Refusal::NoContents => vec![
             format!("{what}: it has no 'contents' permission, so it can neither clone nor fetch"),
-            format!("hint: create a token with contents=read at {link} then run: {rotate} (or fix its permissions in the config if they are wrong)"),
+            format!("hint: if the token has contents on GitHub, run: git credential-scoped edit {} --permission contents=read; otherwise create a token with contents=read at {link} then run: {rotate}", t.name),
         ],
         Refusal::NoWrite => vec![
             format!("{what}: pushing needs contents=write and it has contents={}", t.contents.name()),
-            format!("hint: create a token with contents=write at {} then run: {rotate}", link.replace("contents=read", "contents=write")),
+            format!("hint: if the token was given contents=write on GitHub, run: git credential-scoped edit {} --permission contents=write; otherwise create a token with contents=write at {} then run: {rotate}", t.name, link.replace("contents=read", "contents=write")),
         ],
         Refusal::Rejected(rej) => {
             let on = rej.repo.as_deref().map(|r| format!(" for {r}")).unwrap_or_default();
@@ -272,6 +272,57 @@ pub fn uncovered_line(full_name: &str, owner: &str, covers: &[String]) -> String
     format!(
         "no token covers {full_name}; tokens for {owner} cover: {}",
         covers.join(", ")
+    )
+}
+
+/// The second line of that hint: GitHub lets a user add a repository to an existing token,
+/// and `edit` follows without a new secret; `tokens` are the owner's tokens with a
+/// repository list. Otherwise a new token is needed.
+pub fn edit_hint(remote: &Remote, tokens: &[String]) -> Option<String> {
+    let (first, rest) = tokens.split_first()?;
+    let edit = |name: &str| {
+        format!(
+            "git credential-scoped edit {name} --add-repo {}",
+            remote.repo
+        )
+    };
+    let (whose, alternatives) = match rest {
+        [] => (format!("token '{first}' was"), String::new()),
+        _ => {
+            let names: Vec<String> = tokens.iter().map(|t| format!("'{t}'")).collect();
+            let others: Vec<String> = rest.iter().map(|t| format!(" (or: {})", edit(t))).collect();
+            (
+                format!("one of the tokens {} was", names.join(", ")),
+                others.concat(),
+            )
+        }
+    };
+    let host = if remote.host == crate::registry::GITHUB {
+        String::new()
+    } else {
+        format!(" --host {}", remote.host)
+    };
+    Some(format!(
+        "hint: if {whose} also given {} on GitHub, run: {}{alternatives}; otherwise create a token for it: git credential-scoped new-token-url --owner {} --repo {}{host}",
+        remote.full_name(),
+        edit(first),
+        remote.owner,
+        remote.repo
+    ))
+}
+
+/// The creation link and `add` command for a repository no token covers.
+pub fn new_token_hint(remote: &Remote, need_write: bool) -> String {
+    let repos = [remote.repo.clone()];
+    let mut link = NewTokenLink::new(&remote.host, &remote.owner, Some(&repos));
+    if need_write {
+        link.contents = Access::Write;
+    }
+    format!(
+        "hint: create a token for {} at {} then run: {}",
+        remote.full_name(),
+        link.url(),
+        link.add_command()
     )
 }
 

@@ -14,7 +14,7 @@ use crate::registry::credentials::Pattern;
 use crate::registry::state::State;
 use crate::registry::{Registry, SecretSource, Token};
 use crate::remote::{owner_repo, Remote};
-use crate::scope::{breadth, candidates, covered_by_owner};
+use crate::scope::{breadth, candidates, covered_by_owner, listed_by_owner};
 
 /// The fields of a request that decide the token.
 #[derive(Clone, Copy, Debug)]
@@ -43,10 +43,12 @@ pub enum Route<'r> {
     /// The path does not name `owner/repo`.
     NotARepository,
     Chosen(Choice<'r>),
-    /// No token covers the repository; `owner_covers` lists what the owner's tokens cover.
+    /// No token covers the repository; `owner_covers` lists what the owner's tokens cover,
+    /// `editable` names those with a repository list (`edit NAME --add-repo` can widen them).
     Uncovered {
         remote: Remote,
         owner_covers: Option<Vec<String>>,
+        editable: Vec<String>,
     },
 }
 
@@ -210,6 +212,7 @@ pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Dec
     let found = candidates(reg, &remote, q.username, state, now);
     let Some(first) = found.first() else {
         let owner_covers = covered_by_owner(reg, host, &remote.owner);
+        let editable = listed_by_owner(reg, host, &remote.owner);
         let mut l = lookup(q, protocol, host, Some(remote.full_name().into_bytes()));
         if let Some(covers) = &owner_covers {
             l.unanswered.push(messages::uncovered_line(
@@ -217,11 +220,13 @@ pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Dec
                 &remote.owner,
                 covers,
             ));
+            l.unanswered.extend(messages::edit_hint(&remote, &editable));
         }
         d.lookup = Some(l);
         d.route = Route::Uncovered {
             remote,
             owner_covers,
+            editable,
         };
         return d;
     };
@@ -446,6 +451,7 @@ mod tests {
                 Route::Uncovered {
                     remote,
                     owner_covers,
+                    editable,
                 },
                 Answer::Stored(l),
             ) => {
@@ -455,7 +461,14 @@ mod tests {
                     Some(&["labs".to_string(), "demo".to_string()][..])
                 );
                 assert_eq!(l.path.as_deref(), Some(&b"alta3/other"[..]));
-                assert_eq!(l.unanswered.len(), 1);
+                assert_eq!(editable, &["installer".to_string()]);
+                assert_eq!(l.unanswered.len(), 2);
+                assert!(
+                    l.unanswered[1]
+                        .contains("git credential-scoped edit installer --add-repo other"),
+                    "{:?}",
+                    l.unanswered
+                );
             }
             other => panic!("{other:?}"),
         }

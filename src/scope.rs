@@ -72,6 +72,17 @@ pub fn covered_by_owner(reg: &Registry, host: &str, owner: &str) -> Option<Vec<S
     any.then_some(repos)
 }
 
+/// The names of the host's tokens for `owner` that list their repositories: those a user
+/// can widen on GitHub and follow with `edit NAME --add-repo`.
+pub fn listed_by_owner(reg: &Registry, host: &str, owner: &str) -> Vec<String> {
+    reg.tokens
+        .iter()
+        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner))
+        .filter(|t| matches!(t.repos, Repos::List(_)))
+        .map(|t| t.name.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

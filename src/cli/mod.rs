@@ -7,6 +7,9 @@ mod add;
 mod check;
 mod completions;
 mod doctor;
+mod edit;
+mod exec;
+mod handout;
 mod list;
 mod new_token_url;
 mod remove;
@@ -15,6 +18,7 @@ mod secret_input;
 mod setup;
 mod shared;
 mod show;
+mod token;
 mod unreject;
 
 use std::ffi::OsString;
@@ -73,14 +77,20 @@ pub enum Command {
     Rotate(rotate::Args),
     /// Clear the mark left when the server rejected a token
     Unreject(unreject::Args),
+    /// Change a token's repositories, permissions or expiry after changing them on GitHub (no new secret)
+    Edit(edit::Args),
     /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host)
     Check(check::Args),
     /// Diagnose the git and registry set-up: helper chain, useHttpPath, write-back, secret stores, tokens
     Doctor(doctor::Args),
     /// Print GitHub's pre-filled link for creating a fine-grained token, and the repositories to tick
     NewTokenUrl(new_token_url::Args),
-    /// Make git use this helper for a host: credential.https://HOST.helper and useHttpPath (idempotent)
+    /// Make git use this helper for a host: credential.https://HOST.helper and useHttpPath (idempotent); --cargo for cargo
     Setup(setup::Args),
+    /// Print the token get would give for a repository, on stdout only (exit 1 and nothing printed when get would refuse)
+    Token(token::Args),
+    /// Run a command with the token get would give for a repository in GH_TOKEN and GITHUB_TOKEN
+    Exec(exec::Args),
     /// Print a shell completion script (used by install.sh)
     #[command(hide = true)]
     Completions(completions::CompletionsArgs),
@@ -184,10 +194,13 @@ fn run(cli: Cli) -> CliResult {
         Command::Remove(a) => remove::run(&ctx, a),
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Unreject(a) => unreject::run(&ctx, a),
+        Command::Edit(a) => edit::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::NewTokenUrl(a) => new_token_url::run(&ctx, a),
         Command::Setup(a) => setup::run(&ctx, a),
+        Command::Token(a) => token::run(&ctx, a),
+        Command::Exec(a) => exec::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Get | Command::Store | Command::Erase | Command::Other(_) => Ok(EXIT_OK),

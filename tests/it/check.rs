@@ -74,7 +74,7 @@ fn the_json_shape_is_stable() {
     let uncovered = env.run(&["check", "--json", "https://github.com/alta3/other"], b"");
     assert_eq!(uncovered.status, 1);
     assert!(
-        uncovered.stdout.starts_with(r#"{"ok":false,"results":[{"url":"https://github.com/alta3/other","host":"github.com","repository":"alta3/other","token":null,"verdict":"uncovered","serves":false,"expires":null,"days_left":null,"messages":["no token covers alta3/other; tokens for alta3 cover: labs, demo","hint: create a token for alta3/other at https://github.com/settings/personal-access-tokens/new?"#),
+        uncovered.stdout.starts_with(r#"{"ok":false,"results":[{"url":"https://github.com/alta3/other","host":"github.com","repository":"alta3/other","token":null,"verdict":"uncovered","serves":false,"expires":null,"days_left":null,"messages":["no token covers alta3/other; tokens for alta3 cover: labs, demo","hint: if token 'alta3' was also given alta3/other on GitHub, run: git credential-scoped edit alta3 --add-repo other; otherwise create a token for it: git credential-scoped new-token-url --owner alta3 --repo other","hint: create a token for alta3/other at https://github.com/settings/personal-access-tokens/new?"#),
         "{}",
         uncovered.stdout
     );
@@ -95,9 +95,14 @@ fn an_uncovered_repository_names_what_the_owner_tokens_cover_and_how_to_get_one(
         lines[0],
         "git-credential-scoped: no token covers alta3/other; tokens for alta3 cover: labs, demo"
     );
-    assert!(lines[1].contains("target_name=alta3"), "{}", out.stdout);
+    // Issue 14: GitHub lets a token be given another repository; `edit` follows it.
+    assert_eq!(
+        lines[1],
+        "git-credential-scoped: hint: if token 'alta3' was also given alta3/other on GitHub, run: git credential-scoped edit alta3 --add-repo other; otherwise create a token for it: git credential-scoped new-token-url --owner alta3 --repo other"
+    );
+    assert!(lines[2].contains("target_name=alta3"), "{}", out.stdout);
     assert!(
-        lines[1].contains("git credential-scoped add alta3-other --owner alta3 --repo other"),
+        lines[2].contains("git credential-scoped add alta3-other --owner alta3 --repo other"),
         "{}",
         out.stdout
     );

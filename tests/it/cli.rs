@@ -222,7 +222,8 @@ fn show_names_the_renewal_link_and_unknown_names_fail() {
 fn help_is_available_for_every_command() {
     let env = Env::new();
     for cmd in [
-        "add", "list", "show", "remove", "rotate", "unreject", "get", "store", "erase",
+        "add", "list", "show", "remove", "rotate", "unreject", "get", "store", "erase", "edit",
+        "token", "exec",
     ] {
         let out = env.run(&[cmd, "--help"], b"");
         assert_eq!(out.status, 0, "{cmd}");

@@ -93,6 +93,31 @@ fn every_command_and_format_is_clean() {
         &["new-token-url", "--owner", "alta3", "--json"],
         &["setup"],
         &["setup", "--uninstall"],
+        &["setup", "--cargo"],
+        &["setup", "--uninstall", "--cargo"],
+        &["token", "alta3/other"],
+        &["token", "--write", "alta3/labs"],
+        &["token", "https://example.org/x"],
+        &["exec", "--repo", "alta3/other", "--", "env"],
+        &[
+            "exec",
+            "--repo",
+            "alta3/labs",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$GH_TOKEN\" | wc -c",
+        ],
+        &[
+            "edit",
+            "canary",
+            "--add-repo",
+            "demo",
+            "--permission",
+            "metadata=read",
+        ],
+        &["edit", "canary", "--remove-repo", "demo"],
+        &["edit", "canary", "--remove-repo", "labs"],
         &["unreject", "canary"],
         &["--version"],
         &["--help"],
@@ -116,6 +141,9 @@ fn every_command_and_format_is_clean() {
         "doctor",
         "new-token-url",
         "setup",
+        "edit",
+        "token",
+        "exec",
     ] {
         assert_clean(sub, &env.run(&[sub, "--help"], b""));
     }
@@ -127,6 +155,10 @@ fn every_command_and_format_is_clean() {
     assert!(got.stdout.contains(CANARY));
     assert_has(&got.stderr, "expires");
     assert!(leaks(&got.stderr).is_none(), "{}", got.stderr);
+    // token: the same secret on stdout, stderr as clean as get's.
+    let token = env.run(&["token", "alta3/labs"], b"");
+    assert_eq!(token.stdout, format!("{CANARY}\n"));
+    assert!(leaks(&token.stderr).is_none(), "{}", token.stderr);
     // The rejected path: erase marks it, get refuses it, check says so, all clean.
     let erase = format!("protocol=https\nhost=github.com\npath=alta3/labs\npassword={CANARY}\n\n");
     assert_clean("erase", &env.run(&["erase"], erase.as_bytes()));

@@ -563,3 +563,91 @@ fn i17_setup_never_prints_another_helpers_options() {
     assert_lacks(&out.stdout, "SETUP-SECRET-VALUE");
     assert_lacks(&out.stderr, "SETUP-SECRET-VALUE");
 }
+
+#[test]
+fn i12_an_edit_never_undoes_a_rotate_made_while_it_waited() {
+    // Issue 14: edit --verify asks the server before it takes the lock; a rotate meanwhile
+    // gave the token a new secret, so what was verified no longer holds.
+    use gh_test_server::{TestServer, TokenSpec};
+    let root = tempfile::tempdir().unwrap();
+    let mut spec = TokenSpec::new("t", TOKEN, "alta3");
+    spec.repos = Some(vec!["labs".into(), "demo".into()]);
+    let server = TestServer::start(root.path(), vec![spec]).unwrap();
+    server.create_repo("alta3", "demo").unwrap();
+    let mut env = Env::new().at(NOW);
+    env.write_config(&format!(
+        "version = 1\n[[host]]\nname = \"{}\"\napi = \"{}\"\n",
+        server.host(),
+        server.api_base()
+    ));
+    env.set("GIT_SSL_CAINFO", server.ca_cert_path().to_str().unwrap());
+    let host = server.host();
+    env.add(
+        &[
+            "t",
+            "--host",
+            &host,
+            "--owner",
+            "alta3",
+            "--repo",
+            "labs",
+            "--no-expiry",
+        ],
+        TOKEN,
+    )
+    .ok();
+    server.delay_api(Duration::from_millis(1500));
+    let mut c = env.command(crate::support::BIN);
+    c.args(["edit", "t", "--add-repo", "demo", "--verify"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let editing = c.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    env.run(
+        &["rotate", "t", "--expires-in", "30d"],
+        format!("{NEWER}\n").as_bytes(),
+    )
+    .ok();
+    let out = editing.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_has(&stderr, "got a new secret meanwhile");
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    assert_has(&config, "repositories = [\"labs\"]");
+    assert_has(&config, "expires = \"2027-02-14T00:00:00Z\"");
+}
+
+#[test]
+fn i13_edits_and_rotates_at_once_all_take_effect() {
+    let env = Env::new().at(NOW);
+    env.add(&["t", "--owner", "o", "--repo", "r0", "--no-expiry"], TOKEN)
+        .ok();
+    for round in 1..=8 {
+        let secret = format!("{NEWER}{round:02}");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                env.run(&["edit", "t", "--add-repo", &format!("r{round}")], b"")
+                    .ok()
+                    .status
+            });
+            s.spawn(|| {
+                env.run(
+                    &["rotate", "t", "--no-expiry"],
+                    format!("{secret}\n").as_bytes(),
+                )
+                .ok()
+                .status
+            });
+        });
+        // Both happened: the new secret answers, for every repository added so far.
+        for r in 0..=round {
+            let out = get(&env, &format!("o/r{r}"));
+            assert!(
+                out.stdout.contains(&format!("password={secret}\n")),
+                "round {round}, r{r}: {}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+}

@@ -386,3 +386,80 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
         list.stdout
     );
 }
+
+// ---- edit --verify (issue 14): the token as edited, asked with its own secret ----
+
+#[test]
+fn edit_verify_refuses_a_repository_github_has_not_given_the_token_and_changes_nothing() {
+    let w = World::start(vec![token("t", LIVE, None)]);
+    w.add("t", &["--repo", "labs", "--no-expiry"], LIVE).ok();
+    let before = w.config();
+    let out = w
+        .env
+        .run(&["edit", "t", "--add-repo", "demo", "--verify"], b"");
+    w.assert_no_secret(&out);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert_has(
+        &out.stderr,
+        "the server cannot show alta3/demo to token 't' (404)",
+    );
+    assert_has(
+        &out.stderr,
+        "nothing was changed; to change it anyway, add --force",
+    );
+    assert_eq!(w.config(), before);
+    let forced = w.env.run(
+        &["edit", "t", "--add-repo", "demo", "--verify", "--force"],
+        b"",
+    );
+    assert_eq!(forced.status, 0, "{}", forced.stderr);
+    assert_has(&forced.stderr, "changing it anyway (--force)");
+    assert_has(&w.config(), "repositories = [\"labs\", \"demo\"]");
+    // A revoked token is refused whatever the edit.
+    w.server.revoke("t");
+    let out = w.env.run(
+        &["edit", "t", "--permission", "contents=write", "--verify"],
+        b"",
+    );
+    assert_eq!(out.status, 2);
+    assert_has(
+        &out.stderr,
+        "the server rejected token 't' (401 Bad credentials)",
+    );
+    assert_lacks(&w.config(), "contents = \"write\"");
+}
+
+#[test]
+fn edit_verify_passes_once_github_has_the_change_and_records_the_servers_expiry() {
+    let mut spec = token("t", LIVE, Some("2027-03-01 12:00:00 UTC"));
+    spec.repos = Some(vec!["labs".into(), "demo".into()]);
+    let w = World::start(vec![spec]);
+    w.add("t", &["--repo", "labs"], LIVE).ok();
+    assert_lacks(&w.config(), "expires");
+    let out = w
+        .env
+        .run(&["edit", "t", "--add-repo", "demo", "--verify"], b"");
+    w.assert_no_secret(&out);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_has(&out.stdout, "  repositories: labs -> labs, demo\n");
+    assert_has(
+        &out.stdout,
+        "  expires:      unknown -> 2027-03-01 (in 45 days)\n",
+    );
+    assert_has(&w.config(), "expires = \"2027-03-01T12:00:00Z\"");
+    // The server saw the added repository asked about with this token, and nothing else.
+    let asked: Vec<String> = w
+        .server
+        .log()
+        .iter()
+        .filter(|e| e.path.starts_with("/api/v3/"))
+        .map(|e| e.path.clone())
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            "/api/v3/repos/alta3/demo",
+            "/api/v3/repos/alta3/demo/commits?per_page=1"
+        ]
+    );
+}

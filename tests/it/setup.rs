@@ -387,3 +387,135 @@ fn setup_refuses_a_bad_host_a_missing_git_and_an_unwritable_config_with_exit_2()
     assert_eq!(out.status, 2);
     assert!(!gitconfig(&env).exists(), "nothing was written");
 }
+
+// ---- setup --cargo (issue 14): cargo fetches git dependencies with git ----
+
+const CARGO_BEFORE: &str = "# my cargo settings
+[build]
+jobs = 2   # two cores
+
+[net]
+retry = 3
+";
+
+/// A hermetic cargo home (`CARGO_HOME`), holding `config` as `name` when given.
+fn cargo_env(name: &str, config: Option<&str>) -> (Env, std::path::PathBuf) {
+    let mut env = Env::new();
+    let home = env.tmp.path().join("cargo-home");
+    std::fs::create_dir_all(&home).unwrap();
+    if let Some(text) = config {
+        std::fs::write(home.join(name), text).unwrap();
+    }
+    env.set("CARGO_HOME", &home.to_string_lossy());
+    (env, home.join(name))
+}
+
+#[test]
+fn setup_cargo_adds_one_key_keeping_comments_is_idempotent_and_uninstall_restores_the_bytes() {
+    let (env, file) = cargo_env("config.toml", Some(CARGO_BEFORE));
+    let first = env.run(&["setup", "--cargo"], b"");
+    first.ok();
+    assert_has(
+        &first.stdout,
+        "set up git-credential-scoped for https://github.com",
+    );
+    assert_has(
+        &first.stdout,
+        &format!(
+            "set up cargo in {}:\n  + net.git-fetch-with-cli = true  (cargo fetches git dependencies with git, which asks this helper)\n",
+            file.display()
+        ),
+    );
+    assert_eq!(
+        read(&file),
+        format!("{CARGO_BEFORE}git-fetch-with-cli = true\n"),
+        "the key joins the user's [net], everything else as it was"
+    );
+    let again = env.run(&["setup", "--cargo"], b"");
+    again.ok();
+    assert_has(
+        &again.stdout,
+        "already set up: cargo fetches git dependencies with git",
+    );
+    assert_eq!(
+        read(&file),
+        format!("{CARGO_BEFORE}git-fetch-with-cli = true\n")
+    );
+
+    let out = env.run(&["setup", "--uninstall", "--cargo"], b"");
+    out.ok();
+    assert_has(
+        &out.stdout,
+        "removed git-credential-scoped for https://github.com",
+    );
+    assert_has(&out.stdout, "  - net.git-fetch-with-cli = true\n");
+    assert_eq!(read(&file), CARGO_BEFORE, "the file is as it was");
+    let twice = env.run(&["setup", "--uninstall", "--cargo"], b"");
+    assert_has(&twice.ok().stdout, "nothing to remove for cargo");
+}
+
+#[test]
+fn setup_cargo_creates_the_file_and_uninstall_takes_back_only_what_setup_changed() {
+    // No cargo home yet: created, with only the setting.
+    let (env, file) = cargo_env("config.toml", None);
+    env.run(&["setup", "--cargo"], b"").ok();
+    assert_eq!(read(&file), "[net]\ngit-fetch-with-cli = true\n");
+    env.run(&["setup", "--uninstall", "--cargo"], b"").ok();
+    assert!(!file.exists(), "the file setup created is gone");
+
+    // Already true before setup: kept by uninstall.
+    let before = "[net]\ngit-fetch-with-cli = true\n";
+    let (env, file) = cargo_env("config.toml", Some(before));
+    assert_has(
+        &env.run(&["setup", "--cargo"], b"").ok().stdout,
+        "already set up: cargo",
+    );
+    let out = env.run(&["setup", "--uninstall", "--cargo"], b"");
+    assert_has(&out.ok().stdout, "kept net.git-fetch-with-cli = true in ");
+    assert_eq!(read(&file), before);
+
+    // false before setup: true, then false again.
+    let before = "net.git-fetch-with-cli = false # off on purpose\n";
+    let (env, file) = cargo_env("config.toml", Some(before));
+    assert_has(
+        &env.run(&["setup", "--cargo"], b"").ok().stdout,
+        "+ net.git-fetch-with-cli = true (was false)",
+    );
+    assert_eq!(
+        read(&file),
+        "net.git-fetch-with-cli = true # off on purpose\n"
+    );
+    env.run(&["setup", "--uninstall", "--cargo"], b"").ok();
+    assert_eq!(read(&file), before);
+}
+
+#[test]
+fn setup_cargo_edits_the_older_config_file_cargo_prefers_and_refuses_a_broken_one() {
+    let (env, file) = cargo_env("config", Some("[build]\njobs = 1\n"));
+    env.run(&["setup", "--cargo"], b"").ok();
+    assert_eq!(
+        read(&file),
+        "[build]\njobs = 1\n\n[net]\ngit-fetch-with-cli = true\n"
+    );
+    assert!(!file.with_file_name("config.toml").exists());
+
+    let broken = "[net]\nretry = 3\ngit-fetch-with-cli = \n";
+    let (env, file) = cargo_env("config.toml", Some(broken));
+    let out = env.run(&["setup", "--cargo"], b"");
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert_has(
+        &out.stderr,
+        &format!("{} is not valid TOML (line 3)", file.display()),
+    );
+    assert_eq!(read(&file), broken, "left as it was");
+    assert!(
+        !gitconfig(&env).exists(),
+        "git's config untouched: checked first"
+    );
+    let odd = "[net]\ngit-fetch-with-cli = \"yes\"\n";
+    let (env, file) = cargo_env("config.toml", Some(odd));
+    let out = env.run(&["setup", "--cargo"], b"");
+    assert_eq!(out.status, 2);
+    assert_has(&out.stderr, "is not what cargo expects");
+    assert_eq!(read(&file), odd);
+}

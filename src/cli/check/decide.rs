@@ -3,12 +3,12 @@
 //! registry, state, generic index and clock are arguments; `get`'s own decision function
 //! decides, this file only describes its value.
 
-use crate::messages::NewTokenLink;
+use crate::messages::new_token_hint;
 use crate::policy::Verdict as Policy;
 use crate::protocol::escape;
 use crate::registry::credentials::Stored;
 use crate::registry::state::State;
-use crate::registry::{Access, Registry};
+use crate::registry::Registry;
 use crate::remote::Remote;
 use crate::resolve::{resolve, Answer, Choice, Decision, Query, Route};
 use crate::time::format_date;
@@ -39,21 +39,6 @@ fn choice_head(c: &Choice, now: i64) -> String {
         }
     };
     format!("token '{}': {reason}", t.name)
-}
-
-/// The creation link and `add` command for a repository no token covers.
-fn new_token_hint(remote: &Remote, need_write: bool) -> String {
-    let repos = [remote.repo.clone()];
-    let mut link = NewTokenLink::new(&remote.host, &remote.owner, Some(&repos));
-    if need_write {
-        link.contents = Access::Write;
-    }
-    format!(
-        "hint: create a token for {} at {} then run: {}",
-        remote.full_name(),
-        link.url(),
-        link.add_command()
-    )
 }
 
 /// The same decision `get` makes, described. Pure: the registry, state, generic index and
@@ -151,6 +136,7 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
         Route::Uncovered {
             remote,
             owner_covers,
+            ..
         } => {
             o.repository = Some(remote.full_name());
             o.verdict = Verdict::Uncovered;

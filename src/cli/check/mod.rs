@@ -21,7 +21,7 @@ mod report;
 mod target;
 mod verify;
 
-pub use verify::{verify_new_token, VerifyArgs};
+pub use verify::{verify_edit, verify_new_token, VerifyArgs};
 
 use super::{CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
@@ -30,7 +30,7 @@ use crate::registry::Registry;
 use decide::decide;
 use online::{ask, Probes};
 use outcome::{Outcome, Verdict};
-use target::{parse_target, Target};
+pub use target::{parse_target, Target};
 
 /// The `--json` shape, shown by `check --help`; keep it in step with [`Outcome::json`].
 pub const JSON_HELP: &str = "\

@@ -139,8 +139,117 @@ fn verify_problem(token: &Token, probe: &Probe, registered: bool) -> Option<Stri
         Repos::All => token.owner.clone(),
     };
     // A token registered without contents is not refused for lacking them.
+    probe_problem(token, &repo, probe, registered)
+}
+
+/// `edit --verify`: asks the host, with the token's own secret, about the token as edited —
+/// every repository the edit adds (else the first it keeps; a token of all repositories is
+/// only checked to be alive) — before anything is changed. Takes the expiry the server
+/// reports; refuses (unless `--force`) when the server rejects the token or it cannot see or
+/// read one of those repositories: then GitHub has not been changed the same way yet.
+pub fn verify_edit(
+    ctx: &Context,
+    reg: &Registry,
+    before: &Token,
+    edited: &mut Token,
+    v: &VerifyArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if !v.verify {
+        return Ok(());
+    }
+    let secret = ctx.stores.token_secret(before)?;
+    let mut err = std::io::stderr();
+    let repos: Vec<String> = match &edited.repos {
+        Repos::All => Vec::new(),
+        Repos::List(list) => {
+            let added: Vec<String> = list
+                .iter()
+                .filter(|r| matches!(before.repos, Repos::All) || !before.repos.covers(r))
+                .cloned()
+                .collect();
+            match added.is_empty() {
+                true => list.iter().take(1).cloned().collect(),
+                false => added,
+            }
+        }
+    };
+    let probes = match ask_each(reg, edited, &secret, &repos) {
+        Ok(p) => p,
+        Err(e) if v.force => {
+            let why = e.to_string();
+            let what = format!(
+                "could not verify token '{}': {}",
+                edited.name,
+                why.lines().next().unwrap_or("")
+            );
+            say(
+                &mut err,
+                &format!("warning: {what}; changing it anyway (--force)"),
+            );
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(format!(
+            "{e}\nnothing was changed; to change it without asking the server, leave out --verify"
+        )
+            .into())
+        }
+    };
+    let mut problems = Vec::new();
+    for (i, (repo, probe)) in probes.iter().enumerate() {
+        if i == 0 {
+            take_expiry(edited, probe, &mut err);
+        }
+        if let Some(p) = probe_problem(edited, repo, probe, true) {
+            problems.push(p);
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let problems = problems.join("\n");
+    if v.force {
+        for line in problems.lines().filter(|l| !l.starts_with("hint: ")) {
+            say(
+                &mut err,
+                &format!("warning: {line}; changing it anyway (--force)"),
+            );
+        }
+        return Ok(());
+    }
+    Err(format!("{problems}\nnothing was changed; to change it anyway, add --force").into())
+}
+
+/// One probe per repository (`owner/repo`), or one of the token alone when none is named.
+fn ask_each(
+    reg: &Registry,
+    token: &Token,
+    secret: &Secret,
+    repos: &[String],
+) -> Result<Vec<(String, Probe)>, Box<dyn std::error::Error>> {
+    let decl = reg
+        .github_host(&token.host)
+        .ok_or_else(|| format!("{} is not a GitHub host", token.host))?;
+    let client = Client::new(&decl)?;
+    let username = token.username.as_deref().unwrap_or("x-access-token");
+    if repos.is_empty() {
+        let probe = client.probe_token(&token.name, secret)?;
+        return Ok(vec![(token.owner.clone(), probe)]);
+    }
+    repos
+        .iter()
+        .map(|r| {
+            let probe = client.probe_repo(&token.name, username, secret, &token.owner, r)?;
+            Ok((format!("{}/{r}", token.owner), probe))
+        })
+        .collect()
+}
+
+/// [`Probe::problem`] in words, for `repo`; none for a missing contents permission of a
+/// token registered without it.
+fn probe_problem(token: &Token, repo: &str, probe: &Probe, registered: bool) -> Option<String> {
     let problem = probe
         .problem()
         .filter(|p| !(matches!(p, Problem::NoContents { .. }) && token.contents == Access::None))?;
-    Some(problem_lines(token, &repo, &problem, &probe.api, registered).join("\n"))
+    Some(problem_lines(token, repo, &problem, &probe.api, registered).join("\n"))
 }

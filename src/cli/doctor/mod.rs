@@ -10,12 +10,14 @@
 //! every helper in the list, so any other helper keeps a copy of our tokens (write-back).
 //!
 //! The secret stores are checked without reading a secret: the keyring is only connected to,
-//! never unlocked (SPEC §6).
+//! never unlocked (SPEC §6). When cargo is installed, whether it fetches git dependencies
+//! through git ([`clients`]).
 //!
 //! This file gathers the findings and hands them to [`output`]; [`gitconfig`] and
 //! [`urlmatch`] read and interpret git's configuration, [`helpers`] judges the helper list
 //! of each host, [`stores`] the files and secret stores, and [`findings`] the tokens.
 
+mod clients;
 mod findings;
 mod helpers;
 mod output;
@@ -26,6 +28,7 @@ use crate::context::Context;
 use crate::files::FileError;
 use crate::gitconfig::{host_view, read_git_config, HostView};
 use crate::registry::{ConfigError, Registry, GITHUB};
+use clients::cargo_findings;
 use findings::{overlap_findings, token_findings, Finding, Severity};
 use helpers::{helper_findings, path_findings};
 use output::Report;
@@ -68,7 +71,7 @@ Codes: git-unavailable, helper-missing, helper-not-first, write-back, use-http-p
 helper-not-on-path, helper-path-stale, helper-path-other, config-invalid, config-permissions,
 data-permissions, keyring-unreachable, secret-env-unset, host-undeclared, token-expired,
 token-expiring, token-rejected, token-no-contents, token-expiry-unknown, default-ambiguous,
-overlapping-scopes.";
+overlapping-scopes, cargo-without-git, cargo-config-invalid.";
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let mut findings = Vec::new();
@@ -83,6 +86,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let stores = store_reports(&reg, &mut findings);
     token_findings(&reg, &state, ctx.now, &ctx.config_path, &mut findings);
     overlap_findings(&reg, &state, ctx.now, &mut findings);
+    cargo_findings(&mut findings);
     findings.sort_by_key(|f| f.severity);
     let ok = findings.iter().all(|f| f.severity == Severity::Note);
     let report = Report {

@@ -14,6 +14,11 @@
 //! later file, it says which `setup` fixes that. A second run finds everything in place
 //! and changes nothing. `--uninstall` removes what setup wrote — `useHttpPath` only if
 //! setup added it (recorded in the data directory) — and nothing else.
+//!
+//! `--cargo` also makes cargo fetch git dependencies with git ([`cargo`]), so that cargo's
+//! requests reach this helper the way git's do.
+
+mod cargo;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -30,7 +35,11 @@ use crate::remote::valid_host;
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Writes, with `git config`:\n  credential.https://HOST.helper =          (empty: resets the helpers listed before it for HOST)\n  credential.https://HOST.helper = /path/to/git-credential-scoped\n  credential.https://HOST.useHttpPath = true\n(and the same for http://HOST when the config declares the host with allow_http = true).\n\nRunning it again changes nothing. --uninstall removes exactly what setup wrote."
+    after_help = "Writes, with `git config`:\n  credential.https://HOST.helper =          (empty: resets the helpers listed before it for HOST)\n  credential.https://HOST.helper = /path/to/git-credential-scoped\n  credential.https://HOST.useHttpPath = true\n(and the same for http://HOST when the config declares the host with allow_http = true).\n\nRunning it again changes nothing. --uninstall removes exactly what setup wrote.\n\n\
+--cargo also sets net.git-fetch-with-cli = true in cargo's configuration ($CARGO_HOME/config.toml,\n\
+by default ~/.cargo/config.toml; comments and layout kept), so cargo fetches git dependencies\n\
+with git, which asks this helper. cargo's built-in libgit2 ignores the reset above, a refusal's\n\
+quit=1 and this helper's messages. --uninstall --cargo takes that back too, if setup made it."
 )]
 pub struct Args {
     /// The host git reaches over HTTPS, with :port if not 443
@@ -48,6 +57,9 @@ pub struct Args {
     /// Remove what setup writes (and nothing else)
     #[arg(long)]
     pub uninstall: bool,
+    /// Also make cargo fetch git dependencies with git: net.git-fetch-with-cli = true in $CARGO_HOME/config.toml
+    #[arg(long)]
+    pub cargo: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +114,9 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     {
         schemes.push("http");
     }
+    if a.cargo {
+        cargo::precheck()?;
+    }
     let scope = Scope::of(&a);
     let value = helper_value_for(&this_program().ok_or(SetupError::NoPath)?);
     let mut out = std::io::stdout().lock();
@@ -111,6 +126,16 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
             uninstall(ctx, scope, &keys)?
         } else {
             install(ctx, scope, &keys, &value)?
+        };
+        for line in lines {
+            writeln!(out, "{line}")?;
+        }
+    }
+    if a.cargo {
+        let lines = if a.uninstall {
+            cargo::uninstall(ctx)?
+        } else {
+            cargo::install(ctx)?
         };
         for line in lines {
             writeln!(out, "{line}")?;
