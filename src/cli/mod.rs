@@ -7,8 +7,10 @@ mod add;
 mod check;
 mod completions;
 mod doctor;
+mod import;
 mod list;
 mod new_token_url;
+pub mod paint;
 mod remove;
 mod rotate;
 mod secret_input;
@@ -73,6 +75,8 @@ pub enum Command {
     Rotate(rotate::Args),
     /// Clear the mark left when the server rejected a token
     Unreject(unreject::Args),
+    /// Register the fine-grained tokens of git's credential-store files (or of gh's hosts.yml): one token per secret, plan first
+    Import(import::Args),
     /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host)
     Check(check::Args),
     /// Diagnose the git and registry set-up: helper chain, useHttpPath, write-back, secret stores, tokens
@@ -99,7 +103,7 @@ pub fn main() -> i32 {
         return match run_helper(config.as_deref(), action) {
             Ok(code) => code,
             Err(e) => {
-                report(&e);
+                report_plain(&e);
                 EXIT_ERROR
             }
         };
@@ -120,8 +124,13 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    let for_git = matches!(cli.command, Command::Get | Command::Store | Command::Erase);
     match run(cli) {
         Ok(code) => code,
+        Err(e) if for_git => {
+            report_plain(&e);
+            EXIT_ERROR
+        }
         Err(e) => {
             report(&e);
             EXIT_ERROR
@@ -158,8 +167,15 @@ fn run_helper(config: Option<&std::path::Path>, action: Action) -> CliResult {
     Ok(EXIT_OK)
 }
 
-/// Prints an error: every line prefixed, so git shows where it comes from.
+/// Prints a management command's error or warning: every line prefixed, painted for a
+/// terminal ([`paint`]).
 pub fn report(e: &dyn std::fmt::Display) {
+    paint::say(&mut paint::stderr(), &e.to_string());
+}
+
+/// Prints an error of git's own calls: every line prefixed, so git shows where it comes
+/// from, and never styled.
+fn report_plain(e: &dyn std::fmt::Display) {
     crate::diag::say(&mut std::io::stderr().lock(), &e.to_string());
 }
 
@@ -184,6 +200,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Remove(a) => remove::run(&ctx, a),
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Unreject(a) => unreject::run(&ctx, a),
+        Command::Import(a) => import::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::NewTokenUrl(a) => new_token_url::run(&ctx, a),
