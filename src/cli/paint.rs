@@ -101,6 +101,16 @@ pub fn line(text: &str) -> String {
     }
 }
 
+/// A fix: a bare command bold up to its explanation (` (...)`), or, when it says more, the
+/// commands in it bold as [`line`] finds them.
+pub fn fix(text: &str) -> String {
+    if text.contains("run: ") || text.contains('`') {
+        return line(text);
+    }
+    let end = text.find(" (").unwrap_or(text.len());
+    format!("{}{}", paint(BOLD, &text[..end]), &text[end..])
+}
+
 fn leading_word(text: &str) -> (String, &str) {
     for (word, style) in [("warning:", WARN), ("refused", BAD), ("error:", BAD)] {
         if let Some(rest) = text.strip_prefix(word) {
