@@ -13,6 +13,7 @@ mod generic;
 mod github;
 mod hostile;
 mod hygiene;
+mod import;
 mod install;
 mod integrity;
 mod keyring;

@@ -237,8 +237,9 @@ fn from_store(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliR
         if !a.remove_imported {
             writeln!(
                 out,
-                "{}: {shown} hold a secret now registered for the same repository; the file is left as it was",
-                file.display()
+                "{}: {shown} now duplicate{} a secret registered for the same repository; the file is left as it was",
+                file.display(),
+                if lines.len() == 1 { "s" } else { "" }
             )?;
             writeln!(
                 out,
