@@ -17,6 +17,7 @@ mod import;
 mod install;
 mod integrity;
 mod keyring;
+mod monitor;
 mod online;
 mod permissions;
 mod props;

@@ -89,7 +89,7 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["urls", "online", "write"])]
     pub all: bool,
     /// With --all: count a token as expiring this many days ahead [default: the config's warn_days, 7 unless set]
-    #[arg(long, value_name = "DAYS", requires = "all", value_parser = clap::value_parser!(u16).range(0..=3660))]
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(0..=3660))]
     pub within: Option<u16>,
     /// Also ask the host: repository visible to the token, contents readable, expiry (recorded in the config); a 401 marks the token rejected
     #[arg(long)]
@@ -105,6 +105,9 @@ pub struct Args {
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     if a.all {
         return all::run(ctx, a.within, a.json);
+    }
+    if a.within.is_some() {
+        return Err("--within goes with --all (for URLs, the config's warn_days decides)".into());
     }
     let targets = a
         .urls
