@@ -11,6 +11,8 @@ mod doctor;
 mod e2e;
 mod generic;
 mod github;
+#[cfg(unix)]
+mod glance;
 mod hostile;
 mod hygiene;
 mod import;
