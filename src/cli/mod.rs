@@ -65,7 +65,7 @@ pub enum Command {
     Erase,
     /// Register a fine-grained token; the secret is read from a hidden prompt or from stdin
     Add(add::Args),
-    /// List registered tokens with their scope, expiry and state (never a secret)
+    /// List registered tokens by host and owner, soonest expiry first, with scope, expiry and state (never a secret)
     List(list::Args),
     /// Show one token in detail
     Show(show::Args),
@@ -77,7 +77,7 @@ pub enum Command {
     Unreject(unreject::Args),
     /// Register the fine-grained tokens of git's credential-store files (or of gh's hosts.yml): one token per secret, plan first
     Import(import::Args),
-    /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host)
+    /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host); --all checks every token
     Check(check::Args),
     /// Diagnose the git and registry set-up: helper chain, useHttpPath, write-back, secret stores, tokens
     Doctor(doctor::Args),

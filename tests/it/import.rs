@@ -491,3 +491,34 @@ fn verify_records_the_expiry_and_keeps_out_a_token_the_server_rejects() {
     // Only the imported line is redundant; the rejected one stays where it was.
     assert_has(&out.stdout, ": line 1 now duplicates a secret registered");
 }
+
+#[test]
+fn the_guide_s_import_steps_run_as_written() {
+    let env = moving_in();
+    let mut sh = env.command("sh");
+    sh.args(["-e", "-c", &crate::readme::guide_block("guide-import")]);
+    let out = crate::support::run_with_stdin(sh, b"");
+    out.ok();
+    assert_no_secret(&out);
+    assert_has(
+        &out.stdout,
+        "dry run, nothing is changed: 12 credential lines in ",
+    );
+    assert_has(&out.stdout, "registered 2 tokens in ");
+    assert_has(
+        &out.stdout,
+        "removed 7 lines now registered; 5 other lines kept as they were",
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.home.join(".git-credentials")).unwrap(),
+        kept_lines()
+    );
+    assert_eq!(env.stored_secrets().len(), 2);
+    for repo in SIX {
+        assert_ne!(
+            get(&env, &format!("alta3/{repo}")).ok().stdout,
+            "",
+            "{repo}"
+        );
+    }
+}

@@ -164,3 +164,61 @@ fn it_stays_offline_and_opens_no_secret_store() {
     assert_eq!(empty.status, 0);
     assert_has(&empty.stdout, "no tokens registered in ");
 }
+
+/// `~/.local/bin/git-credential-scoped`, where install.sh puts it.
+#[cfg(unix)]
+fn installed(env: &Env) {
+    let bin = env.home.join(".local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(crate::support::BIN, bin.join("git-credential-scoped")).unwrap();
+}
+
+#[cfg(unix)]
+fn sh(env: &Env, script: &str) -> Out {
+    let mut c = env.command("/bin/sh");
+    c.env("PATH", "/usr/bin:/bin").args(["-c", script]);
+    crate::support::run_with_stdin(c, b"")
+}
+
+#[cfg(unix)]
+#[test]
+fn the_guide_s_cron_line_and_timer_run_as_written() {
+    let cron = crate::readme::guide_block("guide-cron");
+    let cron = cron.trim();
+    // The command is what follows the five time fields.
+    let fields: Vec<&str> = cron.splitn(6, ' ').collect();
+    assert_eq!(fields[..5], ["0", "7", "*", "*", "*"], "{cron}");
+    let command = fields[5];
+    let service = crate::readme::guide_block("guide-systemd-service");
+    let exec = service
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+
+    let fine = one(&["--expires-in", "90d"]);
+    installed(&fine);
+    let exec_fine = exec.replace("%h", fine.home.to_str().unwrap());
+    for script in [command, exec_fine.as_str()] {
+        let out = sh(&fine, script);
+        assert_eq!(out.status, 0, "{script}: {}", out.stderr);
+        assert_eq!(out.stderr, "", "{script}");
+    }
+    // Silent while all is well: cron mails nothing.
+    assert_eq!(sh(&fine, command).stdout, "");
+
+    // 10 days left: inside the --within 14 of both.
+    let soon = one(&["--expires-in", "10d"]);
+    installed(&soon);
+    let exec_soon = exec.replace("%h", soon.home.to_str().unwrap());
+    let out = sh(&soon, command);
+    assert_eq!(out.status, 1);
+    assert_eq!(out.stdout, "");
+    assert_has(&out.stderr, "token 't' expires 2027-01-25 (in 10 days)");
+    let out = sh(&soon, &exec_soon);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stdout.starts_with("expiring  t  github.com/o"),
+        "{}",
+        out.stdout
+    );
+}
