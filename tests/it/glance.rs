@@ -247,7 +247,7 @@ fn check_and_doctor_color_their_states_and_bold_the_fix() {
     );
     assert_has(
         &doctor.tty,
-        &format!("  fix: create a new token at https://github.com/settings/personal-access-tokens/new?name=old&"),
+        "  fix: create a new token at https://github.com/settings/personal-access-tokens/new?name=old&",
     );
     assert_has(
         &doctor.tty,

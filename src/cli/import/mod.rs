@@ -232,7 +232,7 @@ fn from_store(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliR
                 .iter()
                 .map(|&line| LineRef { file: 0, line })
                 .collect::<Vec<_>>(),
-            &[file.clone()],
+            std::slice::from_ref(file),
         );
         if !a.remove_imported {
             writeln!(
