@@ -10,11 +10,14 @@
 //! them. The user's file is rewritten only with `--remove-imported`: atomically, under
 //! git's own lock for it, every other line kept byte for byte and in order.
 //!
-//! This file holds the arguments and the steps; [`store_file`] reads git's format.
+//! This file holds the arguments and the steps of `--from store`; [`store_file`] reads
+//! git's format, [`rewrite`] removes lines, [`from_gh`] is `--from gh`.
 
+mod from_gh;
 mod gh;
 mod plan;
 mod print;
+mod rewrite;
 mod store_file;
 
 use std::io::Write;
@@ -26,11 +29,10 @@ use super::{CliResult, EXIT_OK};
 use crate::change;
 use crate::context::Context;
 use crate::files::{io_err, FileError};
-use crate::registry::{Access, Expiry, Registry, Repos, SecretSource, Token, GITHUB};
-use crate::remote::{valid_name, valid_token_name};
+use crate::registry::{Expiry, Registry, Token};
 use crate::secret::Secret;
 use crate::secrets::{default_kind, StoreKind};
-use plan::{LineRef, Plan, Proposed, Skipped};
+use plan::{LineRef, Plan, Skipped};
 use store_file::Line;
 
 const HELP: &str = "\
@@ -97,7 +99,7 @@ pub struct Args {
     pub name: Option<String>,
 }
 
-type Error = Box<dyn std::error::Error>;
+pub(super) type Error = Box<dyn std::error::Error>;
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let reg = ctx.registry()?;
@@ -106,7 +108,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         None => default_kind(reg.settings.secret_store)?,
     };
     if a.from == "gh" {
-        return from_gh(ctx, &reg, store, &a);
+        return from_gh::from_gh(ctx, &reg, store, &a);
     }
     let gh_only = a.owner.is_some()
         || !a.repos.is_empty()
@@ -139,7 +141,7 @@ fn default_store_files() -> Vec<PathBuf> {
 
 /// Reads a file of the user's (not ours: held to no rules but being a regular file of
 /// sane size). Kept as a [`Secret`]: it holds passwords.
-fn read_user_file(path: &Path) -> Result<Secret, FileError> {
+pub(super) fn read_user_file(path: &Path) -> Result<Secret, FileError> {
     let meta = std::fs::metadata(path).map_err(io_err("read", path))?;
     if !meta.is_file() {
         return Err(FileError::NotRegular { path: path.into() });
@@ -252,7 +254,7 @@ fn from_store(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliR
         } else if a.dry_run {
             writeln!(out, "{}: would remove {shown}", file.display())?;
         } else {
-            let (removed, kept) = remove_lines(file, &registered)?;
+            let (removed, kept) = rewrite::remove_lines(file, &registered)?;
             writeln!(
                 out,
                 "{}: removed {removed} line{} now registered; {kept} other line{} kept as they were",
@@ -289,7 +291,7 @@ fn shell_word(s: &str) -> String {
 
 /// `--verify`, the plan printed, and — unless `--dry-run` — every token registered in one
 /// change. Returns the tokens registered afterwards (with `--dry-run`: as they would be).
-fn plan_and_apply(
+pub(super) fn plan_and_apply(
     ctx: &Context,
     reg: &Registry,
     store: StoreKind,
@@ -372,262 +374,4 @@ fn verify(reg: &Registry, plan: &mut Plan) -> Result<(), Error> {
     plan.tokens = kept;
     plan.skipped.sort_by_key(|s| s.lines.first().copied());
     Ok(())
-}
-
-/// Rewrites `file` without the lines that `tokens` make redundant, under git's own lock
-/// for it (`FILE.lock`, as git-credential-store takes it), from the file as it is then.
-/// Returns how many lines were removed and how many kept.
-fn remove_lines(file: &Path, tokens: &[Token]) -> Result<(usize, usize), Error> {
-    // A symbolic link (a dotfiles checkout) is followed: the file itself is rewritten.
-    let real = std::fs::canonicalize(file).map_err(io_err("read", file))?;
-    let _lock = GitLock::take(&real)?;
-    let bytes = read_user_file(&real)?;
-    let raw: Vec<&[u8]> = store_file::lines(bytes.expose()).collect();
-    let parsed = store_file::read(bytes.expose());
-    let mut kept: Vec<&[u8]> = Vec::new();
-    let mut last_kept = false;
-    for (line, (_, l)) in raw.iter().zip(&parsed) {
-        last_kept = match l {
-            Line::Credential(e) => plan::covering(e, tokens).is_none(),
-            Line::Blank | Line::Unreadable(_) => true,
-        };
-        if last_kept {
-            kept.push(line);
-        }
-    }
-    let (removed, count) = (raw.len() - kept.len(), kept.len());
-    let mut kept = kept.join(&b"\n"[..]);
-    // Every kept line keeps its line end; only a last line that had none still has none.
-    if !kept.is_empty() && (bytes.expose().ends_with(b"\n") || !last_kept) {
-        kept.push(b'\n');
-    }
-    let kept = Secret::new(kept);
-    crate::files::write_atomic(&real, kept.expose())?;
-    Ok((removed, count))
-}
-
-/// git's lock for a file it rewrites (`FILE.lock`, created exclusively, removed after):
-/// while it is held, git-credential-store does not write the file, and we do not either
-/// while git holds it.
-struct GitLock(PathBuf);
-
-impl GitLock {
-    fn take(file: &Path) -> Result<GitLock, Error> {
-        let mut name = file.as_os_str().to_owned();
-        name.push(".lock");
-        let path = PathBuf::from(name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(_) => Ok(GitLock(path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(format!(
-                "{} exists: git is writing {} (or a git process died while it did); nothing was removed\nhint: try again; if no git process is running, delete {}",
-                path.display(),
-                file.display(),
-                path.display()
-            )
-            .into()),
-            Err(e) => Err(io_err("create the lock file", &path)(e).into()),
-        }
-    }
-}
-
-impl Drop for GitLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// hosts.yml's place: `$GH_CONFIG_DIR`, else `$XDG_CONFIG_HOME/gh`, else (Windows)
-/// `%AppData%\GitHub CLI`, else `~/.config/gh` — as gh itself looks.
-fn default_gh_file() -> Option<PathBuf> {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let dir = var("GH_CONFIG_DIR")
-        .or_else(|| var("XDG_CONFIG_HOME").map(|x| x.join("gh")))
-        .or_else(|| {
-            if cfg!(windows) {
-                dirs::config_dir().map(|d| d.join("GitHub CLI"))
-            } else {
-                dirs::home_dir().map(|h| h.join(".config").join("gh"))
-            }
-        })?;
-    Some(dir.join("hosts.yml"))
-}
-
-fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliResult {
-    let owner = a
-        .owner
-        .as_deref()
-        .ok_or("--from gh needs --owner OWNER and --repo R... or --all-repos: hosts.yml does not say which owner and repositories the token was given")?;
-    if !valid_name(owner) {
-        return Err("--owner is not a GitHub account name".into());
-    }
-    if a.repos.is_empty() && !a.all_repos {
-        return Err("--from gh needs --repo R... or --all-repos: hosts.yml does not say which repositories the token was given".into());
-    }
-    if let Some(r) = a.repos.iter().find(|r| !valid_name(r)) {
-        return Err(format!(
-            "--repo '{}' is not a repository name (give names without the owner)",
-            crate::protocol::escape(r.as_bytes())
-        )
-        .into());
-    }
-    let host = a.host.as_deref().unwrap_or(GITHUB).to_ascii_lowercase();
-    if reg.github_host(&host).is_none() {
-        return Err(format!(
-            "{host} is not a GitHub host\nhint: declare it in {} first",
-            ctx.config_path.display()
-        )
-        .into());
-    }
-    let file = match &a.file {
-        Some(f) => f.clone(),
-        None => default_gh_file().ok_or(FileError::NoHome)?,
-    };
-    let bytes = read_user_file(&file)?;
-    let root = gh::parse(bytes.expose()).map_err(|e| {
-        format!(
-            "{}, line {}: the line {}; it is not the shape gh writes, so nothing was read from it",
-            file.display(),
-            e.line,
-            e.what
-        )
-    })?;
-    let account = pick_account(gh::accounts(&root), &host, a.user.as_deref(), &file)?;
-    let login = account.user.clone();
-    let Some(secret) = account.secret else {
-        let who = login
-            .as_deref()
-            .map(|u| format!(" --user {u}"))
-            .unwrap_or_default();
-        return Err(format!(
-            "{} holds no token for {}{}: gh keeps it in the system keyring\nhint: hand it over on stdin instead: gh auth token --hostname {host}{who} | git credential-scoped add NAME --owner {owner} {}",
-            file.display(),
-            host,
-            login.as_deref().map(|u| format!(" (login {u})")).unwrap_or_default(),
-            repos_flag(a)
-        )
-        .into());
-    };
-    let fingerprint = secret.fingerprint();
-    let mut out = paint::stdout();
-    if let Some(t) = reg
-        .tokens
-        .iter()
-        .find(|t| t.fingerprint.as_deref() == Some(fingerprint.as_str()))
-    {
-        writeln!(out, "the token gh holds for {host} ({fingerprint}) is registered already, as token '{}'; nothing to import", t.name)?;
-        return Ok(EXIT_OK);
-    }
-    if !secret.expose().starts_with(b"github_pat_") {
-        return Err(format!("the token gh holds for {host} is not a fine-grained token (github_pat_...): gh's own sign-in token (gho_...) reaches everything its account can, so there is nothing to route; nothing was imported").into());
-    }
-    let name = match &a.name {
-        Some(n) if valid_token_name(n) => n.clone(),
-        Some(n) => {
-            return Err(format!(
-                "'{}' is not a usable token name: use letters, digits, '-', '_', '.', '@'",
-                crate::protocol::escape(n.as_bytes())
-            )
-            .into())
-        }
-        None => plan::free_name(owner, reg, &Plan::default()),
-    };
-    let token = Token {
-        name,
-        host,
-        owner: owner.to_string(),
-        repos: if a.all_repos {
-            Repos::All
-        } else {
-            Repos::List(a.repos.clone())
-        },
-        contents: Access::Read,
-        other_permissions: Vec::new(),
-        expires: Expiry::Unknown,
-        username: login.clone(),
-        source: SecretSource::Store(store),
-        default: false,
-        fingerprint: Some(fingerprint),
-    };
-    writeln!(
-        out,
-        "{}the token gh holds for {} in {}",
-        if a.dry_run {
-            "dry run, nothing is changed: "
-        } else {
-            ""
-        },
-        token.host,
-        file.display()
-    )?;
-    drop(out);
-    let plan = Plan {
-        tokens: vec![Proposed {
-            token,
-            secret,
-            from: plan::From::Gh { user: login },
-            notes: vec!["gh keeps its copy; `gh auth logout` removes it there".into()],
-        }],
-        skipped: Vec::new(),
-    };
-    plan_and_apply(ctx, reg, store, plan, &[file], a)?;
-    Ok(EXIT_OK)
-}
-
-fn repos_flag(a: &Args) -> String {
-    if a.all_repos {
-        "--all-repos".into()
-    } else {
-        format!("--repo {}", a.repos.join(","))
-    }
-}
-
-/// The one account of `host` to import: the one named by `--user`, else the only one.
-fn pick_account(
-    accounts: Vec<gh::Account>,
-    host: &str,
-    user: Option<&str>,
-    file: &Path,
-) -> Result<gh::Account, Error> {
-    let mut on_host: Vec<gh::Account> = accounts
-        .into_iter()
-        .filter(|acc| acc.host.eq_ignore_ascii_case(host))
-        .collect();
-    if let Some(u) = user {
-        return on_host
-            .into_iter()
-            .find(|acc| acc.user.as_deref() == Some(u))
-            .ok_or_else(|| {
-                format!(
-                    "{} names no login '{}' for {host}",
-                    file.display(),
-                    crate::protocol::escape(u.as_bytes())
-                )
-                .into()
-            });
-    }
-    match on_host.len() {
-        0 => Err(format!(
-            "{} holds no account for {host}\nhint: sign in with gh first, or give --host",
-            file.display()
-        )
-        .into()),
-        1 => Ok(on_host.remove(0)),
-        _ => {
-            let logins: Vec<String> = on_host.iter().filter_map(|acc| acc.user.clone()).collect();
-            Err(format!(
-                "{} holds several logins for {host} ({}); say which with --user LOGIN",
-                file.display(),
-                logins.join(", ")
-            )
-            .into())
-        }
-    }
 }
