@@ -39,19 +39,45 @@ pub enum ChangeError {
 /// Registers `token`; `secret` goes to its store first (tokens whose secret comes from the
 /// environment or a command have none). Refused when the name is taken by then.
 pub fn add(ctx: &Context, token: &Token, secret: Option<&Secret>) -> Result<(), ChangeError> {
+    add_all(ctx, &[(token, secret)])
+}
+
+/// Registers every token of `batch` whole or not at all (`import`): each secret goes to its
+/// store first, then one write of the config adds every token; when a secret cannot be
+/// stored, or a name is taken by then, or the config cannot be written, the secrets already
+/// stored are deleted again and the registry is left as it was.
+pub fn add_all(ctx: &Context, batch: &[(&Token, Option<&Secret>)]) -> Result<(), ChangeError> {
     let lock = ctx.lock_config()?;
-    let stored = store_new(ctx, token, secret)?;
-    let result = ctx.edit_locked(&lock, |doc, now| {
-        if now.token(&token.name).is_some() {
-            return Err(ConfigError::Change(format!(
-                "a token named '{}' exists already (added meanwhile?)\nhint: use `git credential-scoped rotate {}` to replace its secret, or remove it first",
-                token.name, token.name
-            )));
+    let mut stored: Vec<&Token> = Vec::new();
+    for (token, secret) in batch {
+        match store_new(ctx, token, *secret) {
+            Ok(true) => stored.push(token),
+            Ok(false) => {}
+            Err(e) => {
+                take_back(ctx, &stored);
+                return Err(e);
+            }
         }
-        put_token(doc, token);
+    }
+    let result = ctx.edit_locked(&lock, |doc, now| {
+        for (i, (token, _)) in batch.iter().enumerate() {
+            let twice = batch[..i].iter().any(|(t, _)| t.name == token.name);
+            if now.token(&token.name).is_some() || twice {
+                return Err(ConfigError::Change(format!(
+                    "a token named '{}' exists already (added meanwhile?); nothing was added\nhint: use `git credential-scoped rotate {}` to replace its secret, or remove it first",
+                    token.name, token.name
+                )));
+            }
+        }
+        for (token, _) in batch {
+            put_token(doc, token);
+        }
         Ok(())
     });
-    undo_on_error(ctx, token, stored, result)
+    if result.is_err() {
+        take_back(ctx, &stored);
+    }
+    Ok(result?)
 }
 
 /// Replaces the secret (when given) of the token named `name` and applies `change` (its
@@ -200,13 +226,20 @@ fn undo_on_error<T>(
     result: Result<T, ConfigError>,
 ) -> Result<T, ChangeError> {
     if result.is_err() && stored {
+        take_back(ctx, &[token]);
+    }
+    Ok(result?)
+}
+
+/// Deletes the secrets just written for `tokens`, which the registry does not point to.
+fn take_back(ctx: &Context, tokens: &[&Token]) {
+    for token in tokens {
         if let SecretSource::Store(kind) = token.source {
             if let Ok(store) = ctx.stores.open(kind) {
                 let _ = store.delete(&token.secret_key());
             }
         }
     }
-    Ok(result?)
 }
 
 /// Deletes every key `token`'s secret may be kept under, except `keep`.

@@ -120,7 +120,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let (contents, other_permissions) = parse_permissions(&a.permissions).map_err(bad)?;
     let (expires, past) = a.expiry.resolve(ctx.now).map_err(bad)?;
     if let Some(w) = past {
-        crate::diag::say(&mut std::io::stderr(), &w);
+        super::paint::say(&mut super::paint::stderr(), &w);
     }
     let source = match (&a.secret_env, &a.secret_command, &a.secret_store) {
         (Some(v), _, _) => SecretSource::Env(v.clone()),

@@ -1,13 +1,18 @@
 //! `list`: every registered token with its scope, expiry countdown, state and fingerprint.
-//! Reads only the config and the state file: it never opens the keyring.
+//! Grouped by host and owner, soonest expiry first within an owner; `--json` keeps the
+//! registry's order. Reads only the config and the state file: it never opens the keyring.
 
 use std::io::Write;
 
 use serde::Serialize;
 
-use super::shared::{expiry_text, state_label};
+use anstyle::Style;
+
+use super::paint;
+use super::shared::{expiry_text, in_reading_order, state_label};
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
+use crate::policy::judge;
 use crate::registry::state::State;
 use crate::registry::{Expiry, Repos, Settings, Token};
 use crate::time;
@@ -41,44 +46,85 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         writeln!(out, "no tokens registered in {}\nadd one: git credential-scoped add NAME --owner OWNER --repo REPO --expires-in 90d", ctx.config_path.display())?;
         return Ok(EXIT_OK);
     }
-    let header = [
+    drop(out);
+    print_table(&mut paint::stdout(), &reg, &state, ctx.now)?;
+    Ok(EXIT_OK)
+}
+
+/// One group per host and owner (a heading `HOST/OWNER`), its tokens under it soonest
+/// expiry first; the columns line up across groups, and the state is in color on a
+/// terminal.
+fn print_table(
+    out: &mut impl Write,
+    reg: &crate::registry::Registry,
+    state: &State,
+    now: i64,
+) -> std::io::Result<()> {
+    const HEADER: [&str; 6] = [
         "NAME",
-        "HOST",
-        "OWNER",
         "REPOSITORIES",
         "PERMISSIONS",
         "EXPIRES",
         "STATE",
         "FINGERPRINT",
-    ]
-    .map(String::from);
-    let mut rows = vec![header.to_vec()];
-    for t in &reg.tokens {
-        rows.push(vec![
-            t.name.clone(),
-            t.host.clone(),
-            t.owner.clone(),
-            t.repos.describe(),
-            t.permissions_text(),
-            expiry_text(t.expires, ctx.now),
-            state_label(t, &state, ctx.now, &reg.settings).to_string(),
-            t.fingerprint
-                .clone()
-                .unwrap_or_else(|| format!("({})", t.source.describe())),
-        ]);
-    }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+    ];
+    let tokens = in_reading_order(&reg.tokens);
+    let rows: Vec<(Style, [String; 6])> = tokens
+        .iter()
+        .map(|t| {
+            let verdict = judge(t, state, now, &reg.settings, false);
+            let cells = [
+                t.name.clone(),
+                t.repos.describe(),
+                t.permissions_text(),
+                expiry_text(t.expires, now),
+                verdict.label().to_string(),
+                t.fingerprint
+                    .clone()
+                    .unwrap_or_else(|| format!("({})", t.source.describe())),
+            ];
+            (paint::verdict(&verdict), cells)
+        })
         .collect();
-    for row in rows {
-        let cells: Vec<String> = row
+    let widths: Vec<usize> = (0..HEADER.len())
+        .map(|c| {
+            rows.iter()
+                .map(|(_, r)| r[c].chars().count())
+                .chain([HEADER[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String], state: Option<Style>| {
+        let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .enumerate()
+            .map(|(i, (c, w))| {
+                let pad = " ".repeat(w.saturating_sub(c.chars().count()));
+                match state {
+                    Some(style) if i == 4 => format!("{}{pad}", paint::paint(style, c)),
+                    _ => format!("{c}{pad}"),
+                }
+            })
             .collect();
-        writeln!(out, "{}", cells.join("  ").trim_end())?;
+        format!("  {}", padded.join("  ").trim_end())
+    };
+    writeln!(out, "{}", line(&HEADER.map(String::from), None))?;
+    let mut group = None;
+    for (t, (style, cells)) in tokens.iter().zip(&rows) {
+        let this = (t.host.to_ascii_lowercase(), t.owner.to_ascii_lowercase());
+        if group.as_ref() != Some(&this) {
+            writeln!(
+                out,
+                "{}",
+                paint::paint(paint::BOLD, &format!("{}/{}", t.host, t.owner))
+            )?;
+            group = Some(this);
+        }
+        writeln!(out, "{}", line(cells, Some(*style)))?;
     }
-    Ok(EXIT_OK)
+    Ok(())
 }
 
 /// The documented JSON shape of one token (also used by `show --json`); fields in order.

@@ -10,8 +10,10 @@ mod doctor;
 mod edit;
 mod exec;
 mod handout;
+mod import;
 mod list;
 mod new_token_url;
+pub mod paint;
 mod remove;
 mod rotate;
 mod secret_input;
@@ -67,7 +69,7 @@ pub enum Command {
     Erase,
     /// Register a fine-grained token; the secret is read from a hidden prompt or from stdin
     Add(add::Args),
-    /// List registered tokens with their scope, expiry and state (never a secret)
+    /// List registered tokens by host and owner, soonest expiry first, with scope, expiry and state (never a secret)
     List(list::Args),
     /// Show one token in detail
     Show(show::Args),
@@ -79,7 +81,9 @@ pub enum Command {
     Unreject(unreject::Args),
     /// Change a token's repositories, permissions or expiry after changing them on GitHub (no new secret)
     Edit(edit::Args),
-    /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host)
+    /// Register the fine-grained tokens of git's credential-store files (or of gh's hosts.yml): one token per secret, plan first
+    Import(import::Args),
+    /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host); --all checks every token
     Check(check::Args),
     /// Diagnose the git and registry set-up: helper chain, useHttpPath, write-back, secret stores, tokens
     Doctor(doctor::Args),
@@ -109,7 +113,7 @@ pub fn main() -> i32 {
         return match run_helper(config.as_deref(), action) {
             Ok(code) => code,
             Err(e) => {
-                report(&e);
+                report_plain(&e);
                 EXIT_ERROR
             }
         };
@@ -130,8 +134,13 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    let for_git = matches!(cli.command, Command::Get | Command::Store | Command::Erase);
     match run(cli) {
         Ok(code) => code,
+        Err(e) if for_git => {
+            report_plain(&e);
+            EXIT_ERROR
+        }
         Err(e) => {
             report(&e);
             EXIT_ERROR
@@ -168,8 +177,15 @@ fn run_helper(config: Option<&std::path::Path>, action: Action) -> CliResult {
     Ok(EXIT_OK)
 }
 
-/// Prints an error: every line prefixed, so git shows where it comes from.
+/// Prints a management command's error or warning: every line prefixed, painted for a
+/// terminal ([`paint`]).
 pub fn report(e: &dyn std::fmt::Display) {
+    paint::say(&mut paint::stderr(), &e.to_string());
+}
+
+/// Prints an error of git's own calls: every line prefixed, so git shows where it comes
+/// from, and never styled.
+fn report_plain(e: &dyn std::fmt::Display) {
     crate::diag::say(&mut std::io::stderr().lock(), &e.to_string());
 }
 
@@ -195,6 +211,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Rotate(a) => rotate::run(&ctx, a),
         Command::Unreject(a) => unreject::run(&ctx, a),
         Command::Edit(a) => edit::run(&ctx, a),
+        Command::Import(a) => import::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::NewTokenUrl(a) => new_token_url::run(&ctx, a),

@@ -4,12 +4,12 @@
 
 use std::io::Write;
 
+use super::paint::say;
 use super::secret_input::take_secret;
 use super::shared::{require, summary, ExpiryArgs};
 use super::{CliResult, EXIT_OK};
 use crate::change;
 use crate::context::Context;
-use crate::diag::say;
 use crate::registry::{Expiry, SecretSource};
 use crate::secrets::StoreKind;
 
@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         true => {
             let (e, past) = a.expiry.resolve(ctx.now)?;
             if let Some(w) = past {
-                say(&mut std::io::stderr(), &w);
+                say(&mut super::paint::stderr(), &w);
             }
             Some(e)
         }
@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         token.source = SecretSource::Store(StoreKind::parse(store).unwrap_or(StoreKind::Keyring));
     }
     if !matches!(token.source, SecretSource::Store(_)) {
-        say(&mut std::io::stderr(), &format!("token '{}' reads its secret from {}; update it there (only the expiry and marks change here)", token.name, token.source.describe()));
+        say(&mut super::paint::stderr(), &format!("token '{}' reads its secret from {}; update it there (only the expiry and marks change here)", token.name, token.source.describe()));
     }
     let prompt = format!("New token for {} (input hidden): ", token.name);
     let secret = take_secret(ctx, &reg, &mut token, &a.verify, &prompt)?;

@@ -5,8 +5,8 @@
 use std::io::{IsTerminal, Read};
 
 use super::check::{verify_new_token, VerifyArgs};
+use crate::cli::paint::say;
 use crate::context::Context;
-use crate::diag::say;
 use crate::registry::{Registry, SecretSource, Token};
 use crate::secret::Secret;
 
@@ -20,7 +20,7 @@ pub fn take_secret(
     verify: &VerifyArgs,
     prompt: &str,
 ) -> Result<Option<Secret>, Box<dyn std::error::Error>> {
-    let mut err = std::io::stderr();
+    let mut err = crate::cli::paint::stderr();
     if !matches!(token.source, SecretSource::Store(_)) {
         verify_new_token(ctx, reg, token, None, verify)?;
         return Ok(None);

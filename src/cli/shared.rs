@@ -112,3 +112,25 @@ pub fn require<'r>(reg: &'r Registry, name: &str) -> Result<&'r Token, Box<dyn s
         .into()
     })
 }
+
+/// The registry as people read it: by host, then owner, then soonest expiry first (an
+/// unknown expiry after every known date, a token that never expires last), then name.
+pub fn in_reading_order(tokens: &[Token]) -> Vec<&Token> {
+    let mut out: Vec<&Token> = tokens.iter().collect();
+    out.sort_by(|a, b| {
+        let key = |t: &Token| {
+            let expiry = match t.expires {
+                Expiry::At(at) => (0, at),
+                Expiry::Unknown => (1, 0),
+                Expiry::Never => (2, 0),
+            };
+            (
+                t.host.to_ascii_lowercase(),
+                t.owner.to_ascii_lowercase(),
+                expiry,
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
+    });
+    out
+}

@@ -3,13 +3,18 @@
 //! name, host and path. The authority ends at the first `/`, `?` or `#` (as in git's
 //! `credential_from_url` and `url_normalize`), so an `@` after one of them is never read as
 //! the end of a user name: `https://evil.test#@github.com/` is a URL of `evil.test`.
-//! Used for `url=` in a request and for the URLs given to `check`.
+//! Used for `url=` in a request, for the URLs given to `check`, and for the lines of git's
+//! credential-store files that `import` reads (which carry the password too).
+
+use crate::secret::Secret;
 
 pub struct UrlParts {
     pub protocol: String,
     pub host: String,
     pub path: Option<Vec<u8>>,
     pub username: Option<String>,
+    /// What stood after the user name's `:`, decoded; never shown.
+    pub password: Option<Secret>,
 }
 
 /// Splits a URL; the error text says what is wrong without repeating the URL (it may hold a
@@ -42,15 +47,17 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
     if host.bytes().any(|b| b < 0x21 || b == 0x7f || b == b'/') {
         return Err("has a host with spaces or control characters".into());
     }
-    let username = match userinfo {
+    let (username, password) = match userinfo {
         Some(info) => {
-            let user = info.split(|&b| b == b':').next().unwrap_or_default();
-            Some(
-                String::from_utf8(percent_decode(user))
-                    .map_err(|_| "has a user name that is not UTF-8")?,
-            )
+            let (user, pass) = match info.iter().position(|&b| b == b':') {
+                Some(colon) => (&info[..colon], Some(&info[colon + 1..])),
+                None => (info, None),
+            };
+            let user = String::from_utf8(percent_decode(user))
+                .map_err(|_| "has a user name that is not UTF-8")?;
+            (Some(user), pass.map(|p| Secret::new(percent_decode(p))))
         }
-        None => None,
+        None => (None, None),
     };
     // git trims the slashes before the path, and keeps a `?` or `#` that ended the host.
     let start = path.iter().position(|&b| b != b'/').unwrap_or(path.len());
@@ -60,6 +67,7 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
         host,
         path,
         username,
+        password,
     })
 }
 
@@ -81,6 +89,7 @@ mod tests {
         assert_eq!(u.protocol, "https");
         assert_eq!(u.host, "github.com:443");
         assert_eq!(u.username.as_deref(), Some("x-access-token"));
+        assert_eq!(u.password.unwrap().expose(), b"secret");
         assert_eq!(u.path.unwrap(), b"alta3/labs.git");
     }
 
@@ -95,7 +104,10 @@ mod tests {
     fn percent_escapes_are_decoded() {
         let u = parse_url(b"https://us%40er@h/a%20b").unwrap();
         assert_eq!(u.username.as_deref(), Some("us@er"));
+        assert!(u.password.is_none());
         assert_eq!(u.path.unwrap(), b"a b");
+        let u = parse_url(b"https://u:p%3Aw%40rd%25@h/").unwrap();
+        assert_eq!(u.password.unwrap().expose(), b"p:w@rd%");
         assert_eq!(percent_decode(b"%4"), b"%4");
         assert_eq!(percent_decode(b"%zz%41"), b"%zzA");
     }

@@ -134,7 +134,7 @@ fn list_shows_state_and_countdown_in_table_and_json() {
     let text = &out.ok().stdout;
     let line = |name: &str| {
         text.lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
             .unwrap()
             .to_string()
     };

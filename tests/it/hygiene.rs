@@ -76,6 +76,9 @@ fn every_command_and_format_is_clean() {
         &["check", "--json", url],
         &["check", "--write", url],
         &["check", "--write", "--json", url],
+        &["check", "--all"],
+        &["check", "--all", "--json"],
+        &["check", "--all", "--within", "30"],
         &[
             "check",
             "https://github.com/alta3/other",
@@ -138,6 +141,7 @@ fn every_command_and_format_is_clean() {
         "rotate",
         "unreject",
         "check",
+        "import",
         "doctor",
         "new-token-url",
         "setup",
@@ -179,6 +183,67 @@ fn every_command_and_format_is_clean() {
     assert_clean("rotate", out.ok());
     assert_clean("show rotated", &env.run(&["show", "canary", "--json"], b""));
     assert_clean("remove", env.run(&["remove", "canary"], b"").ok());
+    assert_files_clean(&env);
+}
+
+#[test]
+fn import_is_clean_and_leaves_secrets_only_where_they_belong() {
+    let env = armed();
+    // The user's own files hold secrets by design: they live outside the test's tree.
+    let theirs = tempfile::tempdir().unwrap();
+    let file = theirs.path().join("git-credentials");
+    std::fs::write(
+        &file,
+        format!(
+            "https://x:{CANARY}@github.com/alta3/labs\nhttps://x:{ROTATED}@github.com/alta3/demo\n\
+             https://x:{ROTATED}@github.com/other/x\nhttps://u:{GENERIC}@example.com/x\n\
+             https://u:{REFRESH}@github.com\nhttps://u:{ROTATED}@x@github.com/alta3/demo\nnot {CANARY} a url\n"
+        ),
+    )
+    .unwrap();
+    let hosts = theirs.path().join("hosts.yml");
+    let f = file.to_str().unwrap();
+    let h = hosts.to_str().unwrap();
+    let gh = [
+        "import", "--from", "gh", h, "--owner", "alta3", "--repo", "demo",
+    ];
+    let mut outs = vec![
+        (
+            "dry run",
+            env.run(&["import", f, "--dry-run", "--remove-imported"], b""),
+        ),
+        ("import", env.run(&["import", f], b"")),
+        ("remove", env.run(&["import", f, "--remove-imported"], b"")),
+    ];
+    std::fs::write(
+        &hosts,
+        format!("github.com:\n    oauth_token: [{ROTATED}]\n"),
+    )
+    .unwrap();
+    outs.push(("gh shape", env.run(&gh, b"")));
+    std::fs::write(
+        &hosts,
+        format!("github.com:\n    oauth_token: {GENERIC}\n    user: me\n"),
+    )
+    .unwrap();
+    outs.push(("gh not fine-grained", env.run(&gh, b"")));
+    std::fs::write(
+        &hosts,
+        format!("github.com:\n    oauth_token: {ROTATED}\n    user: me\n"),
+    )
+    .unwrap();
+    outs.push((
+        "gh dry run",
+        env.run(&[&gh[..], &["--dry-run"]].concat(), b""),
+    ));
+    outs.push(("gh", env.run(&gh, b"")));
+    outs.push(("gh again", env.run(&gh, b"")));
+    for (what, out) in &outs {
+        assert_clean(what, out);
+    }
+    assert_eq!(outs[1].1.status, 0);
+    assert_eq!(outs[3].1.status, 2);
+    assert_eq!(outs[6].1.status, 0, "{}", outs[6].1.stderr);
     assert_files_clean(&env);
 }
 
@@ -546,6 +611,7 @@ fn secret_holding_types_without_a_redacted_debug_have_none() {
     assert!(!has_debug!(secrets::FileStore));
     assert!(!has_debug!(secrets::KeyringStore));
     assert!(!has_debug!(context::Context));
+    assert!(!has_debug!(git_credential_scoped::protocol::url::UrlParts));
     // The probe itself works: these have Debug (redacted, as tested above).
     assert!(has_debug!(Secret));
     assert!(has_debug!(Request));

@@ -14,11 +14,15 @@ mod edit;
 mod fixes;
 mod generic;
 mod github;
+#[cfg(unix)]
+mod glance;
 mod hostile;
 mod hygiene;
+mod import;
 mod install;
 mod integrity;
 mod keyring;
+mod monitor;
 mod online;
 mod permissions;
 mod props;

@@ -15,19 +15,20 @@ use std::path::{Path, PathBuf};
 use super::install::build_command;
 
 const README: &str = include_str!("../../README.md");
+const GUIDE: &str = include_str!("../../docs/GUIDE.md");
 const TOKEN: &str =
     "github_pat_11README00000000000000_readmeTestOnlyNotARealToken0123456789abcdefghij";
 
-struct Block {
-    marker: Option<String>,
-    info: String,
-    body: String,
-    line: usize,
+pub struct Block {
+    pub marker: Option<String>,
+    pub info: String,
+    pub body: String,
+    pub line: usize,
 }
 
 /// The fenced code blocks of a markdown text, each with the `<!-- readme-test: ... -->`
 /// marker on the last non-blank line before it, if any.
-fn blocks(text: &str) -> Vec<Block> {
+pub fn blocks(text: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut last_text = "";
     let mut lines = text.lines().enumerate();
@@ -63,16 +64,59 @@ fn blocks(text: &str) -> Vec<Block> {
 }
 
 fn block(name: &str) -> String {
-    let found: Vec<Block> = blocks(README)
+    marked(README, "README.md", name)
+}
+
+/// The block of docs/GUIDE.md marked `<!-- readme-test: NAME -->` (run by the tests of the
+/// module it is about).
+pub fn guide_block(name: &str) -> String {
+    marked(GUIDE, "docs/GUIDE.md", name)
+}
+
+fn marked(text: &str, file: &str, name: &str) -> String {
+    let found: Vec<Block> = blocks(text)
         .into_iter()
         .filter(|b| b.marker.as_deref() == Some(name))
         .collect();
     assert_eq!(
         found.len(),
         1,
-        "README.md needs one block marked readme-test: {name}"
+        "{file} needs one block marked readme-test: {name}"
     );
     found.into_iter().next().map(|b| b.body).unwrap_or_default()
+}
+
+/// The GUIDE's marked blocks and the tests that run them.
+const GUIDE_BLOCKS: [&str; 4] = [
+    "guide-import",          // import::the_guide_s_import_steps_run_as_written
+    "guide-import-gh",       // import::a_token_in_gh_hosts_yml_is_imported_with_the_scope_given
+    "guide-cron",            // monitor::the_guide_s_cron_line_and_timer_run_as_written
+    "guide-systemd-service", // monitor::the_guide_s_cron_line_and_timer_run_as_written
+];
+
+#[test]
+fn every_shell_block_in_the_guide_is_run_by_a_test_or_says_why_not() {
+    for b in blocks(GUIDE)
+        .iter()
+        .filter(|b| ["sh", "bash", "shell", "console"].contains(&b.info.as_str()))
+    {
+        let marker = b.marker.as_deref().unwrap_or_else(|| {
+            panic!(
+                "docs/GUIDE.md line {}: a ```{} block needs <!-- readme-test: NAME --> on the line before it (and a test), or <!-- readme-test: skip (why) -->",
+                b.line, b.info
+            )
+        });
+        let known = GUIDE_BLOCKS.contains(&marker)
+            || (marker.starts_with("skip (") && marker.ends_with(')'));
+        assert!(
+            known,
+            "docs/GUIDE.md line {}: unknown marker '{marker}'",
+            b.line
+        );
+    }
+    for name in GUIDE_BLOCKS {
+        assert!(!guide_block(name).is_empty(), "{name}");
+    }
 }
 
 #[test]

@@ -93,6 +93,41 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// The color of the status word: green when served quietly, yellow when served with a
+    /// warning of expiry, red when not served (or served although expired).
+    pub fn style(self, serves: bool) -> anstyle::Style {
+        use crate::cli::paint::{BAD, OK, WARN};
+        match (self, serves) {
+            (Verdict::Token(TokenVerdict::Expiring), _) => WARN,
+            (
+                Verdict::Token(TokenVerdict::Ok)
+                | Verdict::Uncovered
+                | Verdict::NotGitHub
+                | Verdict::NoPath,
+                true,
+            ) => OK,
+            (
+                Verdict::Token(
+                    TokenVerdict::Ok
+                    | TokenVerdict::Expired
+                    | TokenVerdict::NoContents
+                    | TokenVerdict::NoWrite
+                    | TokenVerdict::Rejected,
+                )
+                | Verdict::NotFound
+                | Verdict::Unverified
+                | Verdict::Unavailable
+                | Verdict::Uncovered
+                | Verdict::NotGitHub
+                | Verdict::InsecureProtocol
+                | Verdict::NoPath,
+                _,
+            ) => BAD,
+        }
+    }
+}
+
 /// What `check` says about one URL.
 pub struct Outcome {
     pub url: String,
@@ -128,4 +163,35 @@ pub struct Online {
     pub expiry_recorded: bool,
     pub rejected_marked: bool,
     pub rejected_cleared: bool,
+}
+
+/// What `check --all` says about one registered token: the policy's verdict, or — when the
+/// policy would send it quietly but nobody knows when it stops working — unknown expiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Policy(Policy),
+    UnknownExpiry,
+}
+
+impl Standing {
+    /// The word in the table and in `--json`'s `state`: the policy's own
+    /// ([`Policy::label`]), or `unknown-expiry`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Standing::Policy(v) => v.label(),
+            Standing::UnknownExpiry => "unknown-expiry",
+        }
+    }
+
+    /// Nothing to do about this token.
+    pub fn fine(&self) -> bool {
+        matches!(self, Standing::Policy(Policy::Serve))
+    }
+}
+
+/// One registered token as `check --all` reports it.
+pub struct TokenReport<'a> {
+    pub token: &'a Token,
+    pub standing: Standing,
+    pub messages: Vec<String>,
 }

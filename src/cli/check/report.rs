@@ -6,9 +6,10 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::outcome::{Online, Outcome};
+use super::outcome::{expiry_words, Online, Outcome, Standing, TokenReport};
+use crate::cli::paint;
 use crate::github::{ContentsAccess, Probe, RepoAccess, ServerExpiry};
-use crate::registry::Expiry;
+use crate::registry::{Expiry, Repos};
 use crate::time::{self, format_date};
 
 /// `check --json`: the documented shape (super::JSON_HELP); fields in this order.
@@ -74,14 +75,10 @@ pub fn write(
 impl Outcome {
     /// One entry of `results`; keep it in step with [`super::JSON_HELP`].
     fn json(&self, now: i64) -> ResultDoc<'_> {
-        let (expires, days_left) = match self.token.as_ref().map(|t| t.expires) {
-            Some(Expiry::Never) => (Some("never".to_string()), None),
-            Some(Expiry::At(at)) => (
-                Some(time::format_datetime(at)),
-                Some((at - now).div_euclid(time::DAY)),
-            ),
-            _ => (None, None),
-        };
+        let (expires, days_left) = self
+            .token
+            .as_ref()
+            .map_or((None, None), |t| expiry_fields(t.expires, now));
         ResultDoc {
             url: &self.url,
             host: &self.host,
@@ -101,12 +98,20 @@ impl Outcome {
     pub fn print(&self, out: &mut impl Write, diag: &mut impl Write) -> std::io::Result<()> {
         let status = self.verdict.status(self.serves);
         let sep = if self.token.is_some() { " " } else { ":" };
-        writeln!(out, "{status:<9} {}{sep} {}", self.url, self.head)?;
+        let pad = " ".repeat(9usize.saturating_sub(status.len()));
+        let style = self.verdict.style(self.serves);
+        writeln!(
+            out,
+            "{}{pad} {}{sep} {}",
+            paint::paint(style, status),
+            self.url,
+            self.head
+        )?;
         for m in &self.messages {
-            crate::diag::say(diag, m);
+            paint::say(diag, m);
         }
         if let Some(online) = &self.online {
-            crate::diag::say(diag, &format!("online: {}", online.summary()));
+            paint::say(diag, &format!("online: {}", online.summary()));
         }
         Ok(())
     }
@@ -189,4 +194,144 @@ fn probe_words(p: &Probe) -> Vec<String> {
         _ => {}
     }
     parts
+}
+
+/// `check --all --json`: the documented shape (super::JSON_HELP); fields in this order.
+#[derive(Serialize)]
+struct AllDoc<'a> {
+    ok: bool,
+    within_days: i64,
+    tokens: Vec<TokenDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct TokenDoc<'a> {
+    name: &'a str,
+    host: &'a str,
+    owner: &'a str,
+    repositories: Repositories<'a>,
+    state: &'static str,
+    expires: Option<String>,
+    days_left: Option<i64>,
+    messages: &'a [String],
+}
+
+/// `"all"` or a list of names.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Repositories<'a> {
+    All(&'static str),
+    List(&'a [String]),
+}
+
+pub fn write_all_json(
+    out: &mut impl Write,
+    reports: &[TokenReport],
+    ok: bool,
+    within_days: i64,
+    now: i64,
+) -> std::io::Result<()> {
+    let tokens = reports
+        .iter()
+        .map(|r| {
+            let t = r.token;
+            let (expires, days_left) = expiry_fields(t.expires, now);
+            TokenDoc {
+                name: &t.name,
+                host: &t.host,
+                owner: &t.owner,
+                repositories: match &t.repos {
+                    Repos::All => Repositories::All("all"),
+                    Repos::List(l) => Repositories::List(l),
+                },
+                state: r.standing.name(),
+                expires,
+                days_left,
+                messages: &r.messages,
+            }
+        })
+        .collect();
+    let doc = AllDoc {
+        ok,
+        within_days,
+        tokens,
+    };
+    serde_json::to_writer(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// `check --all` for people: one line per token on `out` — the state (in color on a
+/// terminal), the name, host/owner and the expiry — and what to do on `diag`.
+pub fn write_all(
+    out: &mut impl Write,
+    diag: &mut impl Write,
+    reports: &[TokenReport],
+    now: i64,
+) -> std::io::Result<()> {
+    let rows: Vec<[String; 3]> = reports
+        .iter()
+        .map(|r| {
+            let t = r.token;
+            [
+                t.name.clone(),
+                format!("{}/{}", t.host, t.owner),
+                expiry_words(t.expires, now),
+            ]
+        })
+        .collect();
+    let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
+    let (w_state, w_name, w_owner) = (
+        reports
+            .iter()
+            .map(|r| r.standing.name().len())
+            .max()
+            .unwrap_or(0),
+        width(0),
+        width(1),
+    );
+    for (r, row) in reports.iter().zip(&rows) {
+        let word = r.standing.name();
+        let style = match &r.standing {
+            Standing::Policy(v) => paint::verdict(v),
+            Standing::UnknownExpiry => paint::WARN,
+        };
+        writeln!(
+            out,
+            "{}{}  {:<w_name$}  {:<w_owner$}  {}",
+            paint::paint(style, word),
+            " ".repeat(w_state - word.len()),
+            row[0],
+            row[1],
+            row[2]
+        )?;
+    }
+    for r in reports {
+        for m in &r.messages {
+            paint::say(diag, m);
+        }
+    }
+    let bad = reports.iter().filter(|r| !r.standing.fine()).count();
+    if bad > 0 {
+        paint::say(
+            diag,
+            &format!(
+                "{bad} of {} token{} need{} attention",
+                reports.len(),
+                if reports.len() == 1 { "" } else { "s" },
+                if bad == 1 { "s" } else { "" }
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn expiry_fields(e: Expiry, now: i64) -> (Option<String>, Option<i64>) {
+    match e {
+        Expiry::Never => (Some("never".to_string()), None),
+        Expiry::At(at) => (
+            Some(time::format_datetime(at)),
+            Some((at - now).div_euclid(time::DAY)),
+        ),
+        Expiry::Unknown => (None, None),
+    }
 }

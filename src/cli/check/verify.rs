@@ -5,8 +5,8 @@
 use std::io::Write;
 
 use super::online::problem_lines;
+use crate::cli::paint::say;
 use crate::context::Context;
-use crate::diag::say;
 use crate::github::{Client, ContentsAccess, Probe, Problem, ServerExpiry};
 use crate::registry::{Access, Expiry, Registry, Repos, Token};
 use crate::secret::Secret;
@@ -44,7 +44,7 @@ pub fn verify_new_token(
             &fetched
         }
     };
-    let mut err = std::io::stderr();
+    let mut err = crate::cli::paint::stderr();
     let probe = match ask_new(reg, token, secret) {
         Ok(p) => p,
         Err(e) if v.force => {
@@ -72,6 +72,20 @@ pub fn verify_new_token(
         return Ok(());
     }
     Err(format!("{problem}\nnothing was saved; to save it anyway, add --force").into())
+}
+
+/// `import --verify`: asks the host about one token found elsewhere. Fills
+/// `token.expires` from the server; returns what is wrong with it (the server rejects it,
+/// it cannot see or read its first repository), if anything, in one line. An error when
+/// the server could not be asked at all.
+pub fn verify_found_token(
+    reg: &Registry,
+    token: &mut Token,
+    secret: &Secret,
+) -> Result<Option<String>, Box<dyn std::error::Error>> {
+    let probe = ask_new(reg, token, secret)?;
+    take_expiry(token, &probe, &mut crate::cli::paint::stderr());
+    Ok(verify_problem(token, &probe, false).map(|p| p.lines().next().unwrap_or("").to_string()))
 }
 
 /// The `--force` warning: what is wrong, and that the token is saved all the same.

@@ -96,7 +96,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         findings: &findings,
         ok,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::cli::paint::stdout();
     if a.json {
         report.write_json(&mut out)?;
     } else {

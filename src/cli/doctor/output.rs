@@ -8,6 +8,7 @@ use super::findings::{Finding, Severity};
 use super::stores::{quoted, StoreReport};
 use serde::Serialize;
 
+use crate::cli::paint;
 use crate::context::Context;
 
 /// `doctor --json`: the documented shape (super::JSON_HELP); fields in this order.
@@ -118,8 +119,13 @@ impl Report<'_> {
             count(Severity::Note),
         );
         match (e + w, n) {
-            (0, 0) => writeln!(out, "no problems found"),
-            (0, n) => writeln!(out, "no problems found ({n} note{})", plural(n)),
+            (0, 0) => writeln!(out, "{}", paint::paint(paint::OK, "no problems found")),
+            (0, n) => writeln!(
+                out,
+                "{} ({n} note{})",
+                paint::paint(paint::OK, "no problems found"),
+                plural(n)
+            ),
             (_, n) => writeln!(
                 out,
                 "{e} error{}, {w} warning{}, {n} note{}",
@@ -204,13 +210,23 @@ fn print_finding(out: &mut impl Write, f: &Finding) -> std::io::Result<()> {
         .as_ref()
         .map(|h| format!("{h}: "))
         .unwrap_or_default();
-    writeln!(out, "{}: {on}{}", f.severity.name(), f.what)?;
+    let style = match f.severity {
+        Severity::Error => paint::BAD,
+        Severity::Warning => paint::WARN,
+        Severity::Note => anstyle::Style::new(),
+    };
+    writeln!(
+        out,
+        "{}: {on}{}",
+        paint::paint(style, f.severity.name()),
+        f.what
+    )?;
     writeln!(out, "  why: {}", f.why)?;
     if let Some(link) = &f.link {
         writeln!(out, "  link: {link}")?;
     }
     if let Some(fix) = &f.fix {
-        writeln!(out, "  fix: {fix}")?;
+        writeln!(out, "  fix: {}", paint::fix(fix))?;
     }
     Ok(())
 }
