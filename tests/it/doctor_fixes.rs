@@ -23,6 +23,8 @@
 //! | token-no-contents | `git credential-scoped rotate NAME --expires-in 90d --verify` | `online_fixes` |
 //! | token-expiry-unknown | `git credential-scoped check --online URL` | `online_fixes` |
 //! | overlapping-scopes | `git credential-scoped remove NAME` | `overlapping_scopes` |
+//! | default-ambiguous | `git credential-scoped edit NAME --no-default` | `default_ambiguous` |
+//! | cargo-without-git | `git credential-scoped setup --cargo` | `cargo_without_git` |
 //! | secret-env-unset | none to run: the variable must hold the token (`export VAR=…`); `secret_env_unset` sets it and the finding is gone |
 //! | config-invalid, git-unavailable | none: only the user can decide what the file should say / install git |
 
@@ -407,4 +409,41 @@ fn online_fixes() {
     )
     .ok();
     fix_and_check(&env, "token-no-contents", Some("n"), &format!("{NEW}\n"));
+}
+
+#[test]
+fn default_ambiguous() {
+    let env = Env::new().at(NOW);
+    env.add(
+        &[
+            "one",
+            "--owner",
+            "o",
+            "--all-repos",
+            "--no-expiry",
+            "--default",
+        ],
+        TOKEN,
+    )
+    .ok();
+    let text = std::fs::read_to_string(env.config_path()).unwrap();
+    std::fs::write(
+        env.config_path(),
+        format!("{text}\n[[token]]\nname = \"two\"\nowner = \"p\"\nrepositories = \"all\"\nexpires = \"never\"\nsecret = \"file\"\ndefault = true\n"),
+    )
+    .unwrap();
+    fix_and_check(&env, "default-ambiguous", None, "");
+}
+
+#[test]
+fn cargo_without_git() {
+    let mut env = with_token();
+    let cargo_home = env.tmp.path().join("cargo").to_str().unwrap().to_string();
+    env.set("CARGO_HOME", &cargo_home);
+    env.run(&["setup"], b"").ok();
+    if finding(&env, "cargo-without-git", None).is_none() {
+        eprintln!("skipped: cargo is not installed here, so doctor has no cargo note");
+        return;
+    }
+    fix_and_check(&env, "cargo-without-git", None, "");
 }

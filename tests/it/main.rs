@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod concurrency;
 mod crash;
+mod docs;
 mod doctor;
 mod doctor_fixes;
 mod e2e;

@@ -16,6 +16,7 @@ use super::install::build_command;
 
 const README: &str = include_str!("../../README.md");
 const GUIDE: &str = include_str!("../../docs/GUIDE.md");
+const FAQ: &str = include_str!("../../docs/FAQ.md");
 const TOKEN: &str =
     "github_pat_11README00000000000000_readmeTestOnlyNotARealToken0123456789abcdefghij";
 
@@ -73,6 +74,11 @@ pub fn guide_block(name: &str) -> String {
     marked(GUIDE, "docs/GUIDE.md", name)
 }
 
+/// The block of docs/FAQ.md marked `<!-- readme-test: NAME -->`.
+pub fn faq_block(name: &str) -> String {
+    marked(FAQ, "docs/FAQ.md", name)
+}
+
 fn marked(text: &str, file: &str, name: &str) -> String {
     let found: Vec<Block> = blocks(text)
         .into_iter()
@@ -87,36 +93,67 @@ fn marked(text: &str, file: &str, name: &str) -> String {
 }
 
 /// The GUIDE's marked blocks and the tests that run them.
-const GUIDE_BLOCKS: [&str; 4] = [
-    "guide-import",          // import::the_guide_s_import_steps_run_as_written
-    "guide-import-gh",       // import::a_token_in_gh_hosts_yml_is_imported_with_the_scope_given
-    "guide-cron",            // monitor::the_guide_s_cron_line_and_timer_run_as_written
-    "guide-systemd-service", // monitor::the_guide_s_cron_line_and_timer_run_as_written
+const GUIDE_BLOCKS: [&str; 17] = [
+    "guide-import",           // import::the_guide_s_import_steps_run_as_written
+    "guide-import-gh",        // import::a_token_in_gh_hosts_yml_is_imported_with_the_scope_given
+    "guide-cron",             // monitor::the_guide_s_cron_line_and_timer_run_as_written
+    "guide-systemd-service",  // monitor::the_guide_s_cron_line_and_timer_run_as_written
+    "guide-new-token",        // docs::registering_a_token_as_the_guide_shows
+    "guide-add",              // docs::registering_a_token_as_the_guide_shows
+    "guide-several",          // docs::several_organizations_as_the_guide_shows
+    "guide-several-check",    // docs::several_organizations_as_the_guide_shows
+    "guide-file-store",       // docs::the_secret_stores_as_the_guide_shows
+    "guide-secret-command",   // docs::the_secret_stores_as_the_guide_shows
+    "guide-headless-keyring", // docs::the_headless_keyring_recipe_works
+    "guide-ghe-config",       // docs::an_enterprise_host_as_the_guide_shows
+    "guide-ghe",              // docs::an_enterprise_host_as_the_guide_shows
+    "guide-rotate",           // docs::rotating_and_editing_as_the_guide_shows
+    "guide-edit",             // docs::rotating_and_editing_as_the_guide_shows
+    "guide-registry",         // docs::the_registry_file_example_reads_as_documented
+    "guide-settings",         // docs::the_registry_file_example_reads_as_documented
 ];
 
-#[test]
-fn every_shell_block_in_the_guide_is_run_by_a_test_or_says_why_not() {
-    for b in blocks(GUIDE)
-        .iter()
-        .filter(|b| ["sh", "bash", "shell", "console"].contains(&b.info.as_str()))
-    {
+/// The FAQ's marked blocks and the tests that run them.
+const FAQ_BLOCKS: [&str; 4] = [
+    "faq-doctor", // docs::the_faq_s_commands_run_as_written
+    "faq-check",  // docs::the_faq_s_commands_run_as_written
+    "faq-rotate", // docs::the_faq_s_commands_run_as_written
+    "faq-cargo",  // docs::the_faq_s_commands_run_as_written
+];
+
+/// Every shell block of `text` is marked with a known name or `skip (why)`, and every
+/// known name marks a block.
+fn check_markers(text: &str, file: &str, known: &[&str]) {
+    for b in blocks(text).iter().filter(|b| {
+        b.info.is_empty() || ["sh", "bash", "shell", "console"].contains(&b.info.as_str())
+    }) {
+        assert!(
+            !b.info.is_empty(),
+            "{file} line {}: a block needs its language (```sh, ```toml, ...)",
+            b.line
+        );
         let marker = b.marker.as_deref().unwrap_or_else(|| {
             panic!(
-                "docs/GUIDE.md line {}: a ```{} block needs <!-- readme-test: NAME --> on the line before it (and a test), or <!-- readme-test: skip (why) -->",
+                "{file} line {}: a ```{} block needs <!-- readme-test: NAME --> on the line before it (and a test), or <!-- readme-test: skip (why) -->",
                 b.line, b.info
             )
         });
-        let known = GUIDE_BLOCKS.contains(&marker)
-            || (marker.starts_with("skip (") && marker.ends_with(')'));
-        assert!(
-            known,
-            "docs/GUIDE.md line {}: unknown marker '{marker}'",
-            b.line
-        );
+        let ok = known.contains(&marker) || (marker.starts_with("skip (") && marker.ends_with(')'));
+        assert!(ok, "{file} line {}: unknown marker '{marker}'", b.line);
     }
-    for name in GUIDE_BLOCKS {
-        assert!(!guide_block(name).is_empty(), "{name}");
+    for name in known {
+        assert!(!marked(text, file, name).is_empty(), "{name}");
     }
+}
+
+#[test]
+fn every_shell_block_in_the_guide_is_run_by_a_test_or_says_why_not() {
+    check_markers(GUIDE, "docs/GUIDE.md", &GUIDE_BLOCKS);
+}
+
+#[test]
+fn every_shell_block_in_the_faq_is_run_by_a_test_or_says_why_not() {
+    check_markers(FAQ, "docs/FAQ.md", &FAQ_BLOCKS);
 }
 
 #[test]

@@ -282,6 +282,15 @@ impl Drop for SecretService {
     }
 }
 
+/// The stdout of `get` for `github.com/PATH` (owner/repo).
+pub fn run_get(env: &Env, path: &str) -> String {
+    env.run(
+        &["get"],
+        format!("protocol=https\nhost=github.com\npath={path}\n\n").as_bytes(),
+    )
+    .stdout
+}
+
 /// Asserts that `text` contains `needle`, showing `text` when it does not.
 #[track_caller]
 pub fn assert_has(text: &str, needle: &str) {

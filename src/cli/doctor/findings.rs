@@ -118,7 +118,7 @@ pub fn token_findings(
                     format!("tokens {} are all marked default for {host}", names.join(", ")),
                     "when git sends no repository path, get sends a default token only if there is exactly one: with several it sends none")
                 .host(&host)
-                .fix("remove `default = true` from all but one of them in the config".to_string()),
+                .fix(defaults[1..].iter().map(|t| format!("git credential-scoped edit {} --no-default", t.name)).collect::<Vec<_>>().join(" && ")),
             );
         }
     }
