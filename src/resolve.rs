@@ -380,7 +380,13 @@ mod tests {
             name: name.into(),
             host: host.into(),
             owner: "alta3".into(),
-            repos: Repos::List(repos.iter().map(|s| s.to_string()).collect()),
+            repos: Repos::List(
+                repos
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
             contents: Access::Read,
             other_permissions: vec![],
             expires,

@@ -48,7 +48,7 @@ pub fn candidates<'r>(
 /// How much a token covers, smaller first: an explicit list (by its length) before `all`.
 pub fn breadth(t: &Token) -> (u8, usize) {
     match &t.repos {
-        Repos::List(list) => (0, list.len()),
+        Repos::List(list) => (0, list.count()),
         Repos::All => (1, 0),
     }
 }
@@ -109,7 +109,13 @@ mod tests {
     }
 
     fn list(names: &[&str]) -> Repos {
-        Repos::List(names.iter().map(|s| s.to_string()).collect())
+        Repos::List(
+            names
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .into(),
+        )
     }
 
     fn remote(host: &str, owner: &str, repo: &str) -> Remote {

@@ -135,7 +135,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         repos: if a.all_repos {
             Repos::All
         } else {
-            Repos::List(dedup(&a.repos))
+            Repos::List(dedup(&a.repos).into())
         },
         contents,
         other_permissions,

@@ -105,7 +105,7 @@ impl Edit {
             remove: a.remove.clone(),
             set: match (a.all_repos, a.set.is_empty()) {
                 (true, _) => Some(Repos::All),
-                (false, false) => Some(Repos::List(dedup(&a.set))),
+                (false, false) => Some(Repos::List(dedup(&a.set).into())),
                 (false, true) => None,
             },
             default: match (a.default, a.no_default) {
@@ -334,7 +334,13 @@ mod tests {
     }
 
     fn list(names: &[&str]) -> Repos {
-        Repos::List(names.iter().map(|s| s.to_string()).collect())
+        Repos::List(
+            names
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .into(),
+        )
     }
 
     fn edit(f: impl FnOnce(&mut Edit)) -> Edit {

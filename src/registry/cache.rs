@@ -27,7 +27,7 @@ use crate::secrets::StoreKind;
 
 pub const FILE: &str = "registry.cache";
 const MAGIC: &str = "git-credential-scoped-registry-cache";
-const FORMAT: &str = concat!("3/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("4/", env!("CARGO_PKG_VERSION"));
 
 /// Which tokens the caller needs: those on `host`, and when `owner` is given, only that
 /// owner's. `resolve` never looks at any other token, so a registry filtered this way
@@ -205,11 +205,12 @@ fn write(reg: &Registry, header: &str) -> String {
     for (i, key) in order.iter().enumerate() {
         let lines = &groups[key].1;
         out.push_str(&format!(
-            "G {} {} {} {} {i}\n",
+            "G {} {} {} {} {i} {:016x}\n",
             key.0,
             key.1,
             body.len(),
-            lines.len()
+            lines.len(),
+            checksum(lines.as_bytes())
         ));
         body.push_str(lines);
     }
@@ -316,6 +317,17 @@ struct Group {
     index: usize,
     offset: usize,
     len: usize,
+    sum: u64,
+}
+
+/// A check of a group's bytes against damage (a torn or edited cache): `get` reads only
+/// the lines it needs, so a damaged line elsewhere in the group would not be noticed by
+/// parsing. Not a defence against forgery — the data directory's rules are ([`crate::files`]).
+fn checksum(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write(bytes);
+    h.finish()
 }
 
 /// Parses the head in `bytes`; `fetch(offset, len)` returns a byte range of the body.
@@ -399,11 +411,23 @@ fn read(
     };
     for g in wanted {
         let bytes = fetch(g.offset, g.len)?;
+        if checksum(&bytes) != g.sum {
+            return None;
+        }
         let lines: Vec<&[u8]> = match want {
-            Want::Repo { repo, .. } => lines_naming(&bytes, repo),
-            _ => bytes
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
+            Want::Repo { repo, .. } => {
+                let needle = format!(",{},", e(repo).to_ascii_lowercase());
+                lines_with(&bytes, &[needle.as_bytes(), b",*,\n"])
+            }
+            Want::Fingerprint { fingerprint, .. } => {
+                lines_with(&bytes, &[format!(" {fingerprint} ").as_bytes()])
+            }
+            Want::Group { .. } | Want::Head => memchr::memchr_iter(b'\n', &bytes)
+                .scan(0, |start, end| {
+                    let line = &bytes[*start..end];
+                    *start = end + 1;
+                    Some(line)
+                })
                 .collect(),
         };
         for t in lines {
@@ -413,12 +437,11 @@ fn read(
     Some(filter(reg, want))
 }
 
-/// The lines of a group that name `repo`, or all of the owner's repositories, in file
-/// order: found by their lowercased last field with one substring search each, without
-/// parsing the other lines.
-fn lines_naming<'b>(group: &'b [u8], repo: &str) -> Vec<&'b [u8]> {
-    let needle = format!(",{},", e(repo).to_ascii_lowercase());
-    let mut starts: Vec<usize> = [needle.as_bytes(), b",*,\n"]
+/// The lines of a group holding one of `needles`, in file order: found with one substring
+/// search each, without looking at the other lines (a line found by another field than the
+/// one meant is dropped later, by [`Want::keeps`]).
+fn lines_with<'b>(group: &'b [u8], needles: &[&[u8]]) -> Vec<&'b [u8]> {
+    let mut starts: Vec<usize> = needles
         .iter()
         .flat_map(|n| memchr::memmem::find_iter(group, n))
         .map(|at| memchr::memrchr(b'\n', &group[..at]).map_or(0, |nl| nl + 1))
@@ -446,7 +469,7 @@ fn text(f: &str) -> Option<Option<String>> {
 
 fn group(line: &str) -> Option<Group> {
     let f: Vec<&str> = line.split(' ').collect();
-    let [_, host, owner, offset, len, index] = f.as_slice() else {
+    let [_, host, owner, offset, len, index, sum] = f.as_slice() else {
         return None;
     };
     Some(Group {
@@ -455,6 +478,7 @@ fn group(line: &str) -> Option<Group> {
         offset: offset.parse().ok()?,
         len: len.parse().ok()?,
         index: index.parse().ok()?,
+        sum: u64::from_str_radix(sum, 16).ok()?,
     })
 }
 
@@ -505,18 +529,31 @@ fn token(line: &str) -> Option<Token> {
         return None;
     };
     // The search field must say what the repositories say, or the line is not trusted.
-    if repos_field_lower(repos).as_deref().unwrap_or(",*,") != *lower {
+    let agrees = match *repos {
+        "*" => *lower == ",*,",
+        r => {
+            lower.len() == r.len() + 2
+                && lower.starts_with(',')
+                && lower.ends_with(',')
+                && lower[1..lower.len() - 1].eq_ignore_ascii_case(r)
+        }
+    };
+    if !agrees {
         return None;
     }
-    let repos = if *repos == "*" {
-        Repos::All
-    } else {
-        Repos::List(
-            repos
-                .split(',')
+    let repos = match *repos {
+        "*" => Repos::All,
+        // Names needing no escape stay joined until something needs them one by one.
+        r if !r.contains('%') => Repos::List(crate::registry::RepoList::from_joined(
+            r.to_string(),
+            lower.to_string(),
+        )),
+        r => Repos::List(
+            r.split(',')
                 .map(|r| text(r)?)
-                .collect::<Option<Vec<_>>>()?,
-        )
+                .collect::<Option<Vec<_>>>()?
+                .into(),
+        ),
     };
     let other_permissions = if *perms == "-" {
         Vec::new()
@@ -683,7 +720,7 @@ fingerprint = "sha256:00000000000000cc"
         let again = load_for(&path, &data, want).unwrap();
         assert_eq!(
             again.tokens[0].repos,
-            Repos::List(vec!["r".into(), "s".into()])
+            Repos::List(vec!["r".to_string(), "s".to_string()].into())
         );
     }
 
@@ -697,10 +734,40 @@ fingerprint = "sha256:00000000000000cc"
         let header = cache.lines().next().unwrap();
         std::fs::write(
             data.join(FILE),
-            format!("{header}\nG github.com alta3 0 20 0\n---\nT github.com alta3 garbage\n"),
+            format!("{header}\nG github.com alta3 0 26 0 0\n---\nT github.com alta3 garbage\n"),
         )
         .unwrap();
         assert_eq!(load_for(&path, &data, want).unwrap(), good);
+    }
+
+    #[test]
+    fn damage_in_a_line_get_does_not_read_is_still_noticed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[[token]]\nname = \"one\"\nowner = \"o\"\nrepositories = [\"a\"]\n[[token]]\nname = \"two\"\nowner = \"o\"\nrepositories = [\"b\"]\nexpires = \"never\"\n",
+        )
+        .unwrap();
+        let data = tmp.path().join("data");
+        let want = Want::Repo {
+            host: "github.com",
+            owner: "o",
+            repo: "b",
+        };
+        let good = load_for(&path, &data, want).unwrap();
+        assert_eq!(good.tokens.len(), 1);
+        let cache = std::fs::read_to_string(data.join(FILE)).unwrap();
+        // The line of token "one" (not read for repository b) changes, keeping its length.
+        let damaged = cache.replacen(" one ", " onx ", 1);
+        assert_ne!(damaged, cache);
+        let header = cache.lines().next().unwrap();
+        let head_and_body = &damaged[..];
+        assert!(read(head_and_body.as_bytes(), header, want, |o, l| {
+            let body = &head_and_body[head_and_body.find("\n---\n").unwrap() + 5..];
+            Some(body.as_bytes()[o..o + l].to_vec())
+        })
+        .is_none());
     }
 
     #[cfg(unix)]

@@ -597,7 +597,7 @@ fn repos(r: ReposDoc) -> Result<Repos, String> {
     if out.is_empty() {
         return Err("'repositories' is empty".into());
     }
-    Ok(Repos::List(out))
+    Ok(Repos::List(out.into()))
 }
 
 fn permissions_of(
@@ -701,7 +701,10 @@ default = true
         assert_eq!(r.hosts[0].name, "ghe.example.com:8443");
         let t = &r.tokens[0];
         assert_eq!(t.host, "github.com");
-        assert_eq!(t.repos, Repos::List(vec!["labs".into(), "demo".into()]));
+        assert_eq!(
+            t.repos,
+            Repos::List(vec!["labs".to_string(), "demo".to_string()].into())
+        );
         assert_eq!(t.contents, Access::Read);
         assert_eq!(
             t.expires,

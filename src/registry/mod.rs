@@ -6,7 +6,10 @@ pub mod cache;
 pub mod config;
 pub mod credentials;
 pub mod document;
+pub mod repos;
 pub mod state;
+
+pub use repos::RepoList;
 
 pub use config::{ConfigError, Registry};
 
@@ -45,14 +48,14 @@ impl Access {
 pub enum Repos {
     All,
     /// Repository names as the user wrote them; compared case-insensitively.
-    List(Vec<String>),
+    List(RepoList),
 }
 
 impl Repos {
     pub fn covers(&self, repo: &str) -> bool {
         match self {
             Repos::All => true,
-            Repos::List(list) => list.iter().any(|r| r.eq_ignore_ascii_case(repo)),
+            Repos::List(list) => list.covers(repo),
         }
     }
 

@@ -242,7 +242,7 @@ fn shared_repos(a: &Token, b: &Token) -> Vec<String> {
         (Repos::List(x), Repos::List(_)) => {
             x.iter().filter(|r| b.repos.covers(r)).cloned().collect()
         }
-        (Repos::List(x), Repos::All) | (Repos::All, Repos::List(x)) => x.clone(),
+        (Repos::List(x), Repos::All) | (Repos::All, Repos::List(x)) => x.to_vec(),
     }
 }
 
