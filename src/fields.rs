@@ -3,21 +3,37 @@
 //! `%2D`). Empty and absent stay distinct, and any byte string round-trips.
 
 pub fn encode(value: Option<&[u8]>) -> String {
+    let mut out = String::new();
+    encode_into(&mut out, value);
+    out
+}
+
+/// [`encode`], appended to `out`: for files of many fields written in one pass.
+pub fn encode_into(out: &mut String, value: Option<&[u8]>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let Some(value) = value else {
-        return "-".to_string();
+        out.push('-');
+        return;
     };
     if value.is_empty() {
-        return "%".to_string();
+        out.push('%');
+        return;
     }
-    let mut out = String::with_capacity(value.len());
+    let plain = |b: u8| b > 0x20 && b < 0x7f && b != b'%';
+    if value != b"-" && value.iter().all(|&b| plain(b)) {
+        // All printable ASCII, so one copy of the whole.
+        out.push_str(std::str::from_utf8(value).unwrap_or_default());
+        return;
+    }
     for &b in value {
-        if b > 0x20 && b < 0x7f && b != b'%' && !(b == b'-' && value.len() == 1) {
+        if plain(b) && value != b"-" {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
-    out
 }
 
 /// A malformed escape: the file was edited by hand or damaged.

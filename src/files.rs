@@ -355,6 +355,16 @@ pub fn remove(path: &Path) -> Result<(), FileError> {
 /// its old one must be written with its lock held; a file written whole (one secret) needs
 /// none: each writer's temp file is its own, and the rename is atomic.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    replace(path, bytes, true)
+}
+
+/// [`write_atomic`] without syncing to disk, for derived data that its reader checks (the
+/// registry cache): after a crash the file may be old or torn, never another's.
+pub fn write_derived(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], durable: bool) -> Result<(), FileError> {
     injected_failure(path, "write")?;
     let dir = path
         .parent()
@@ -372,7 +382,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match write_once(dir, &prefix, path, bytes) {
+        match write_once(dir, &prefix, path, bytes, durable) {
             // Another writer took a temp file just made for a dead one's and removed it:
             // make another.
             Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < 4 => continue,
@@ -380,22 +390,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
             Ok(()) => break,
         }
     }
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+    if durable {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }
 
 /// One try: a temp file of our own (locked, so that no one takes it for a dead writer's),
-/// written, synced and renamed over `path`.
-fn write_once(dir: &Path, prefix: &str, path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// written, synced when `durable`, and renamed over `path`.
+fn write_once(
+    dir: &Path,
+    prefix: &str,
+    path: &Path,
+    bytes: &[u8],
+    durable: bool,
+) -> io::Result<()> {
     // tempfile creates the file 0600 on Unix.
     let mut tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
     if tmp.as_file().try_lock().is_err() {
         return Err(io::ErrorKind::NotFound.into());
     }
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map(drop).map_err(|e| e.error)
 }
 

@@ -72,18 +72,17 @@ impl Secret {
 /// characters, anywhere in it (`--token=ghp_...` too). Used to refuse secrets where they do
 /// not belong: argv, and config values that would be printed.
 pub fn looks_like_token(text: &str) -> bool {
-    ["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
-        .iter()
-        .any(|p| {
-            text.match_indices(p).any(|(i, _)| {
-                let rest = &text[i + p.len()..];
-                rest.len() >= 16
-                    && rest
-                        .bytes()
-                        .take(16)
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    // Every prefix starts with 'g': one search for that, then the prefixes at each hit.
+    memchr::memchr_iter(b'g', text.as_bytes()).any(|i| {
+        ["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+            .iter()
+            .any(|p| {
+                text.as_bytes()[i..].starts_with(p.as_bytes())
+                    && text.as_bytes()[i + p.len()..]
+                        .get(..16)
+                        .is_some_and(|r| r.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_'))
             })
-        })
+    })
 }
 
 /// Whether `s` has the shape [`fingerprint_of`] produces.
@@ -148,6 +147,8 @@ mod tests {
             "github_pat_11ABCDEFGHIJKLMNOPQRST",
             "--token=ghp_0123456789abcdefXYZ",
             "https://x:gho_0123456789abcdef0@github.com/o/r",
+            "ghghs_0123456789abcdef",
+            "ghr_0123456789abcdef",
         ] {
             assert!(looks_like_token(t), "{t}");
         }
@@ -156,6 +157,8 @@ mod tests {
             "ghp_short",
             "MY_TOKEN",
             "ghp-0123456789abcdefXYZ",
+            "ghr_0123456789abcde",
+            "gh",
         ] {
             assert!(!looks_like_token(t), "{t}");
         }

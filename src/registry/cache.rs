@@ -16,18 +16,19 @@
 //! another header, a damaged line) means the config itself is read.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::config::{self, ConfigError};
 use super::{Access, Expiry, HostDecl, OnExpired, Registry, Repos, SecretSource, Settings, Token};
-use crate::fields::{decode, encode};
+use crate::fields::{decode, encode, encode_into};
 use crate::files;
 use crate::secrets::StoreKind;
 
 pub const FILE: &str = "registry.cache";
 const MAGIC: &str = "git-credential-scoped-registry-cache";
-const FORMAT: &str = concat!("4/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("6/", env!("CARGO_PKG_VERSION"));
 
 /// Which tokens the caller needs: those on `host`, and when `owner` is given, only that
 /// owner's. `resolve` never looks at any other token, so a registry filtered this way
@@ -88,7 +89,22 @@ pub fn load_for(config_path: &Path, data_dir: &Path, want: Want) -> Result<Regis
     if identity(config_path)?.as_deref() == Some(header.as_str()) {
         let _ = store(data_dir, &header, &full);
     }
-    Ok(filter(full, want))
+    let kept = Registry {
+        settings: full.settings.clone(),
+        hosts: full.hosts.clone(),
+        tokens: full
+            .tokens
+            .iter()
+            .filter(|t| want.keeps(t))
+            .cloned()
+            .collect(),
+    };
+    // Freeing thousands of tokens is no part of the answer: it happens beside it (and a
+    // thread that cannot start frees them here).
+    if full.tokens.len() >= PARALLEL_WRITE_FROM {
+        let _ = std::thread::Builder::new().spawn(move || drop(full));
+    }
+    Ok(kept)
 }
 
 /// After the program itself wrote the config: record the registry it wrote, if the file
@@ -108,7 +124,7 @@ pub fn refresh(config_path: &Path, data_dir: &Path, written: &[u8], reg: &Regist
 fn store(data_dir: &Path, header: &str, reg: &Registry) -> Result<(), files::FileError> {
     files::ensure_dir(data_dir)?;
     let _lock = files::lock(data_dir, ".cache.lock")?;
-    files::write_atomic(&data_dir.join(FILE), write(reg, header).as_bytes())
+    files::write_derived(&data_dir.join(FILE), write(reg, header).as_bytes())
 }
 
 fn filter(mut reg: Registry, want: Want) -> Registry {
@@ -155,6 +171,22 @@ fn o(s: Option<&str>) -> String {
     encode(s.map(str::as_bytes))
 }
 
+/// Appends `s` encoded and then a space.
+fn field(out: &mut String, s: Option<&str>) {
+    encode_str_into(out, s);
+    out.push(' ');
+}
+
+/// [`encode_into`] for text: most fields need no escape and are copied whole.
+fn encode_str_into(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) if s.len() > 1 && s.bytes().all(|b| b > 0x20 && b < 0x7f && b != b'%') => {
+            out.push_str(s)
+        }
+        _ => encode_into(out, s.map(str::as_bytes)),
+    }
+}
+
 fn write(reg: &Registry, header: &str) -> String {
     let mut out = format!("{header}\n");
     let Settings {
@@ -166,72 +198,142 @@ fn write(reg: &Registry, header: &str) -> String {
         OnExpired::Warn => "warn",
         OnExpired::Refuse => "refuse",
     };
-    out.push_str(&format!(
-        "S {warn_days} {on_expired} {}\n",
+    let _ = writeln!(
+        out,
+        "S {warn_days} {on_expired} {}",
         o(secret_store.map(StoreKind::name))
-    ));
+    );
     for HostDecl {
         name,
         api,
         allow_http,
     } in &reg.hosts
     {
-        out.push_str(&format!(
-            "H {} {} {}\n",
+        let _ = writeln!(
+            out,
+            "H {} {} {}",
             e(name),
             o(api.as_deref()),
             u8::from(*allow_http)
-        ));
+        );
     }
-    // Groups in the order their first token appears; a map finds each token's group.
+    // Token lines by group, built on up to two threads for large registries (the cache is
+    // rewritten on the first call after every change); groups in the order their first
+    // token appears, each group's lines in file order.
+    let (first, second) = if reg.tokens.len() >= PARALLEL_WRITE_FROM {
+        reg.tokens.split_at(reg.tokens.len() / 2)
+    } else {
+        (&reg.tokens[..], &[][..])
+    };
+    let built: Vec<Lines> = std::thread::scope(|s| {
+        let beside = (!second.is_empty())
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(s, || lines_by_group(second, first.len()))
+                    .ok()
+            })
+            .flatten();
+        let one = lines_by_group(first, 0);
+        // A thread that could not start or did not finish: its half is built here.
+        let other = beside
+            .and_then(|h| h.join().ok())
+            .unwrap_or_else(|| lines_by_group(second, first.len()));
+        vec![one, other]
+    });
     let mut order: Vec<(String, String)> = Vec::new();
     let mut groups: HashMap<(String, String), (usize, String)> = HashMap::new();
-    let mut prints: Vec<(String, usize)> = Vec::new();
-    for t in &reg.tokens {
-        let key = (
-            e(&t.host.to_ascii_lowercase()),
-            e(&t.owner.to_ascii_lowercase()),
-        );
-        let (index, lines) = groups.entry(key.clone()).or_insert_with(|| {
-            order.push(key);
-            (order.len() - 1, String::new())
-        });
-        lines.push_str(&token_line(t));
-        if let Some(fp) = &t.fingerprint {
-            prints.push((fp.clone(), *index));
+    let mut prints: Vec<(&str, usize)> = Vec::new();
+    for Lines {
+        order: part_order,
+        mut lines,
+        prints: part_prints,
+    } in built
+    {
+        let mut index_of = Vec::with_capacity(part_order.len());
+        for key in part_order {
+            let text = lines.remove(&key).unwrap_or_default();
+            let (index, all) = groups.entry(key).or_insert_with_key(|key| {
+                order.push(key.clone());
+                (order.len() - 1, String::new())
+            });
+            all.push_str(&text);
+            index_of.push(*index);
         }
+        prints.extend(part_prints.into_iter().map(|(fp, g)| (fp, index_of[g])));
     }
-    let mut body = String::new();
+    let body_len: usize = groups.values().map(|(_, l)| l.len()).sum();
+    let mut body = String::with_capacity(body_len + prints.len() * 40 + 1);
     for (i, key) in order.iter().enumerate() {
         let lines = &groups[key].1;
-        out.push_str(&format!(
-            "G {} {} {} {} {i} {:016x}\n",
+        let _ = writeln!(
+            out,
+            "G {} {} {} {} {i} {:016x}",
             key.0,
             key.1,
             body.len(),
             lines.len(),
             checksum(lines.as_bytes())
-        ));
+        );
         body.push_str(lines);
     }
-    prints.sort();
-    let mut index = String::from("\n");
+    let index_start = body.len();
+    body.push('\n');
     for (fp, group) in prints {
-        index.push_str(&format!("{fp} {group}\n"));
+        let _ = writeln!(body, "{fp} {group}");
     }
-    out.push_str(&format!("F {} {}\n", body.len(), index.len()));
-    body.push_str(&index);
+    // The head (settings, hosts, groups) and the index carry checksums too: the cache is
+    // written without fsync, so a crash may leave it torn.
+    let head_sum = checksum(&out.as_bytes()[header.len() + 1..]);
+    let index_sum = checksum(&body.as_bytes()[index_start..]);
+    let _ = writeln!(
+        out,
+        "F {} {} {index_sum:016x} {head_sum:016x}",
+        index_start,
+        body.len() - index_start
+    );
     out.push_str("---\n");
     out.push_str(&body);
     out
 }
 
-/// `,a,b,` of an encoded repository list, lowercased; `None` for `*` (all).
-fn repos_field_lower(repos: &str) -> Option<String> {
-    (repos != "*").then(|| format!(",{},", repos.to_ascii_lowercase()))
+/// From this many tokens the cache's lines are built on two threads.
+const PARALLEL_WRITE_FROM: usize = 2000;
+
+/// Token lines of some tokens by (encoded, lowercased) host and owner.
+#[derive(Default)]
+struct Lines<'r> {
+    order: Vec<(String, String)>,
+    lines: HashMap<(String, String), String>,
+    /// Fingerprints with the index of their group in `order`.
+    prints: Vec<(&'r str, usize)>,
 }
 
-fn token_line(t: &Token) -> String {
+/// `first` is the position in the registry of `tokens[0]`.
+fn lines_by_group(tokens: &[Token], first: usize) -> Lines<'_> {
+    let mut out = Lines::default();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for (seq, t) in (first..).zip(tokens) {
+        let key = (
+            e(&t.host.to_ascii_lowercase()),
+            e(&t.owner.to_ascii_lowercase()),
+        );
+        let i = *index.entry(key).or_insert_with_key(|key| {
+            out.order.push(key.clone());
+            out.order.len() - 1
+        });
+        token_line(out.lines.entry(out.order[i].clone()).or_default(), seq, t);
+        if let Some(fp) = &t.fingerprint {
+            out.prints.push((fp, i));
+        }
+    }
+    out
+}
+
+/// Appends the token's line: its position in the registry (to put tokens of several groups
+/// back in file order), its fields encoded, then the repositories again, lowercased
+/// between commas (`,labs,demo,` or `,*,`), so that `get` finds the lines naming its
+/// repository with one substring search.
+fn token_line(out: &mut String, seq: usize, t: &Token) {
     let Token {
         name,
         host,
@@ -245,46 +347,61 @@ fn token_line(t: &Token) -> String {
         default,
         fingerprint,
     } = t;
-    let repos = match repos {
-        Repos::All => "*".to_string(),
-        Repos::List(l) => l.iter().map(|r| e(r)).collect::<Vec<_>>().join(","),
+    let _ = write!(out, "T {seq} ");
+    for f in [host, owner, name] {
+        field(out, Some(f));
+    }
+    let repos_start = out.len();
+    match repos {
+        Repos::All => out.push('*'),
+        Repos::List(l) => {
+            for (i, r) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                encode_str_into(out, Some(r));
+            }
+        }
+    }
+    let repos_end = out.len();
+    out.push(' ');
+    out.push_str(contents.name());
+    out.push(' ');
+    if other_permissions.is_empty() {
+        out.push('-');
+    }
+    for (i, (k, v)) in other_permissions.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        encode_into(out, Some(k.as_bytes()));
+        out.push('=');
+        out.push_str(v.name());
+    }
+    out.push(' ');
+    let _ = match expires {
+        Expiry::Never => write!(out, "never "),
+        Expiry::Unknown => write!(out, "unknown "),
+        Expiry::At(at) => write!(out, "{at} "),
     };
-    let perms: Vec<String> = other_permissions
-        .iter()
-        .map(|(k, v)| format!("{}={}", e(k), v.name()))
-        .collect();
-    let expires = match expires {
-        Expiry::Never => "never".to_string(),
-        Expiry::Unknown => "unknown".to_string(),
-        Expiry::At(at) => at.to_string(),
-    };
+    field(out, username.as_deref());
     let (kind, arg) = match source {
         SecretSource::Store(k) => (k.name(), None),
         SecretSource::Env(v) => ("env", Some(v.as_str())),
         SecretSource::Command(c) => ("command", Some(c.as_str())),
     };
-    // Last, the repositories again, lowercased between commas (",labs,demo," or ",*,"), so
-    // that `get` finds the lines naming its repository with one substring search.
-    let lower = match repos_field_lower(&repos) {
-        Some(l) => l,
-        None => ",*,".to_string(),
-    };
-    format!(
-        "T {} {} {} {repos} {} {} {expires} {} {kind} {} {} {} {lower}\n",
-        e(host),
-        e(owner),
-        e(name),
-        contents.name(),
-        if perms.is_empty() {
-            "-".to_string()
-        } else {
-            perms.join(",")
-        },
-        o(username.as_deref()),
-        o(arg),
-        u8::from(*default),
-        o(fingerprint.as_deref()),
-    )
+    out.push_str(kind);
+    out.push(' ');
+    field(out, arg);
+    out.push_str(if *default { "1 " } else { "0 " });
+    field(out, fingerprint.as_deref());
+    out.push(',');
+    // The encoded repositories are ASCII: lowercase them byte by byte.
+    for i in repos_start..repos_end {
+        let b = out.as_bytes()[i].to_ascii_lowercase();
+        out.push(char::from(b));
+    }
+    out.push_str(",\n");
 }
 
 /// Reads the head of the cache file (up to the `---` line) and then only the byte ranges
@@ -344,6 +461,8 @@ fn read(
     if std::str::from_utf8(lines.next()?).ok()? != header {
         return None;
     }
+    let head_start = header.len() + 1;
+    let mut at = head_start;
     // Only the wanted groups' lines are parsed (a fingerprint may be in any group).
     let prefix = match want {
         Want::Repo { host, owner, .. }
@@ -360,7 +479,13 @@ fn read(
         Want::Head => Some(String::new()),
     };
     for line in lines {
+        let line_start = at;
+        at += line.len() + 1;
         let line = std::str::from_utf8(line).ok()?;
+        // The F line closes the head: its checksum covers every line before it.
+        if prints.is_some() && line != "---" {
+            return None;
+        }
         match line.as_bytes().first() {
             Some(b'S') => reg.settings = settings(line)?,
             Some(b'H') => reg.hosts.push(host_decl(line)?),
@@ -372,7 +497,13 @@ fn read(
                     groups.push(group(line)?);
                 }
             }
-            Some(b'F') => prints = Some(range(line)?),
+            Some(b'F') => {
+                let (offset, len, index_sum, head_sum) = index_line(line)?;
+                if checksum(&bytes[head_start..line_start]) != head_sum {
+                    return None;
+                }
+                prints = Some((offset, len, index_sum));
+            }
             _ if line == "---" => break,
             _ => return None,
         }
@@ -395,8 +526,11 @@ fn read(
                 .collect()
         }
         Want::Fingerprint { fingerprint, .. } => {
-            let (offset, len) = prints?;
+            let (offset, len, sum) = prints?;
             let index = fetch(offset, len)?;
+            if checksum(&index) != sum {
+                return None;
+            }
             let needle = format!("\n{fingerprint} ");
             let mut found = Vec::new();
             for at in memchr::memmem::find_iter(&index, needle.as_bytes()) {
@@ -409,6 +543,7 @@ fn read(
         }
         Want::Head => Vec::new(),
     };
+    let mut found: Vec<(usize, Token)> = Vec::new();
     for g in wanted {
         let bytes = fetch(g.offset, g.len)?;
         if checksum(&bytes) != g.sum {
@@ -431,9 +566,12 @@ fn read(
                 .collect(),
         };
         for t in lines {
-            reg.tokens.push(token(std::str::from_utf8(t).ok()?)?);
+            found.push(token(std::str::from_utf8(t).ok()?)?);
         }
     }
+    // Each group is in file order; tokens of several groups are put back in it.
+    found.sort_by_key(|&(seq, _)| seq);
+    reg.tokens = found.into_iter().map(|(_, t)| t).collect();
     Some(filter(reg, want))
 }
 
@@ -482,12 +620,18 @@ fn group(line: &str) -> Option<Group> {
     })
 }
 
-fn range(line: &str) -> Option<(usize, usize)> {
+/// The `F` line: where the fingerprint index is, its checksum, and the head's.
+fn index_line(line: &str) -> Option<(usize, usize, u64, u64)> {
     let f: Vec<&str> = line.split(' ').collect();
-    let [_, offset, len] = f.as_slice() else {
+    let [_, offset, len, index_sum, head_sum] = f.as_slice() else {
         return None;
     };
-    Some((offset.parse().ok()?, len.parse().ok()?))
+    Some((
+        offset.parse().ok()?,
+        len.parse().ok()?,
+        u64::from_str_radix(index_sum, 16).ok()?,
+        u64::from_str_radix(head_sum, 16).ok()?,
+    ))
 }
 
 fn settings(line: &str) -> Option<Settings> {
@@ -521,9 +665,10 @@ fn host_decl(line: &str) -> Option<HostDecl> {
     })
 }
 
-fn token(line: &str) -> Option<Token> {
+/// A token line: the token and its position in the registry.
+fn token(line: &str) -> Option<(usize, Token)> {
     let f: Vec<&str> = line.split(' ').collect();
-    let [_, host, owner, name, repos, contents, perms, expires, username, kind, arg, default, fp, lower] =
+    let [_, seq, host, owner, name, repos, contents, perms, expires, username, kind, arg, default, fp, lower] =
         f.as_slice()
     else {
         return None;
@@ -577,19 +722,23 @@ fn token(line: &str) -> Option<Token> {
         "command" => SecretSource::Command(arg?),
         k => SecretSource::Store(StoreKind::parse(k)?),
     };
-    Some(Token {
-        name: text(name)??,
-        host: text(host)??,
-        owner: text(owner)??,
-        repos,
-        contents: Access::parse(contents)?,
-        other_permissions,
-        expires,
-        username: text(username)?,
-        source,
-        default: *default == "1",
-        fingerprint: text(fp)?,
-    })
+    let seq = seq.parse().ok()?;
+    Some((
+        seq,
+        Token {
+            name: text(name)??,
+            host: text(host)??,
+            owner: text(owner)??,
+            repos,
+            contents: Access::parse(contents)?,
+            other_permissions,
+            expires,
+            username: text(username)?,
+            source,
+            default: *default == "1",
+            fingerprint: text(fp)?,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -707,6 +856,51 @@ fingerprint = "sha256:00000000000000cc"
     }
 
     #[test]
+    fn a_cache_built_on_two_threads_answers_like_the_parse() {
+        // Enough tokens for the two-thread build; every owner has tokens in both halves,
+        // so each group's lines come from both and must keep file order.
+        let n = PARALLEL_WRITE_FROM + 7;
+        let mut text = String::from("version = 1\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "[[token]]\nname = \"t{i}\"\nowner = \"o{}\"\nrepositories = [\"r{}\", \"shared\"]\nfingerprint = \"sha256:{i:016x}\"\nsecret_env = \"V\"\n",
+                i % 3,
+                i
+            ));
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        let full = config::load(&path).unwrap();
+        let data = tmp.path().join("data");
+        let last = format!("sha256:{:016x}", n - 1);
+        let (last_owner, last_repo) = (format!("o{}", (n - 1) % 3), format!("r{}", n - 1));
+        for want in [
+            group("github.com", Some("o1")),
+            group("github.com", None),
+            Want::Repo {
+                host: "github.com",
+                owner: "o2",
+                repo: "shared",
+            },
+            Want::Repo {
+                host: "github.com",
+                owner: &last_owner,
+                repo: &last_repo,
+            },
+            Want::Fingerprint {
+                host: "github.com",
+                fingerprint: &last,
+            },
+        ] {
+            let first = load_for(&path, &data, want).unwrap();
+            let cached = load_for(&path, &data, want).unwrap();
+            assert_eq!(first, cached, "{want:?}");
+            assert_eq!(cached, filter(full.clone(), want), "{want:?}");
+        }
+    }
+
+    #[test]
     fn a_changed_config_is_read_again() {
         let (tmp, path) = setup();
         let data = tmp.path().join("data");
@@ -768,6 +962,58 @@ fingerprint = "sha256:00000000000000cc"
             Some(body.as_bytes()[o..o + l].to_vec())
         })
         .is_none());
+    }
+
+    #[test]
+    fn a_torn_head_or_index_is_noticed() {
+        // The cache is written without fsync: any of its parts may come back damaged.
+        let (tmp, path) = setup();
+        let data = tmp.path().join("data");
+        let by_print = Want::Fingerprint {
+            host: "github.com",
+            fingerprint: "sha256:00000000000000cc",
+        };
+        let alta3 = group("github.com", Some("alta3"));
+        for want in [by_print, alta3] {
+            assert_eq!(load_for(&path, &data, want).unwrap().tokens.len(), 1);
+        }
+        let cache = std::fs::read_to_string(data.join(FILE)).unwrap();
+        let header = cache.lines().next().unwrap();
+        let read_text = |text: &str, want| {
+            let body_at = text.find("\n---\n").unwrap() + 5;
+            read(text.as_bytes(), header, want, |o, l| {
+                text.as_bytes()
+                    .get(body_at + o..body_at + o + l)
+                    .map(<[u8]>::to_vec)
+            })
+        };
+        assert!(read_text(&cache, by_print).is_some());
+        let index_at = cache.rfind("\nsha256:00000000000000cc ").unwrap() + 1;
+        for (what, damaged, want) in [
+            (
+                "a setting",
+                cache.replacen("S 3 warn", "S 9 warn", 1),
+                alta3,
+            ),
+            (
+                "a host",
+                cache.replacen("H ghe.test:8443", "H ghe.test:8444", 1),
+                alta3,
+            ),
+            (
+                "a group's range",
+                cache.replacen(" alta3 0 ", " alta3 1 ", 1),
+                alta3,
+            ),
+            (
+                "the index",
+                format!("{}0{}", &cache[..index_at + 22], &cache[index_at + 23..]),
+                by_print,
+            ),
+        ] {
+            assert_ne!(damaged, cache, "{what}");
+            assert!(read_text(&damaged, want).is_none(), "{what}");
+        }
     }
 
     #[cfg(unix)]

@@ -203,37 +203,38 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Registry, ConfigError> {
     merge(path, text, vec![part])
 }
 
-/// Below this size one thread parses the whole file.
+/// Below this size the whole file is parsed at once.
 const SPLIT_ABOVE: usize = 512 * 1024;
+/// About how large the pieces of a larger file are: a piece's parse needs several times
+/// its size in memory, freed before the next piece, so small pieces keep the memory the
+/// process touches (and the kernel's time in page faults) small.
+const PIECE: usize = 256 * 1024;
 
-/// Where a large config may be cut for parsing in parallel: before lines that are exactly
-/// `[[token]]`, about evenly, one piece per core (at most four). A cut is sound only where
-/// everything before it is complete TOML — not inside a multi-line string or array; a
-/// piece that does not parse on its own therefore sends the whole file to the one-thread
-/// parse, which also gives the exact error.
+/// Where a large config may be cut for parsing in pieces: before lines that are exactly
+/// `[[token]]`, about every [`PIECE`] bytes. A cut is sound only where everything before
+/// it is complete TOML — not inside a multi-line string or array; a piece that does not
+/// parse on its own therefore sends the whole file to the one-pass parse, which also gives
+/// the exact error.
 fn split(text: &str) -> Vec<usize> {
-    let cores = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    if text.len() < SPLIT_ABOVE || cores < 2 {
-        return vec![0];
-    }
     let mut cuts = vec![0];
-    for i in 1..cores {
-        let from = text.len() * i / cores;
+    if text.len() < SPLIT_ABOVE {
+        return cuts;
+    }
+    let mut from = PIECE;
+    while from < text.len() {
         let Some(at) = memchr::memmem::find(&text.as_bytes()[from..], b"\n[[token]]\n") else {
             break;
         };
         let cut = from + at + 1;
-        if cut > *cuts.last().unwrap_or(&0) {
-            cuts.push(cut);
-        }
+        cuts.push(cut);
+        from = cut + PIECE;
     }
     cuts
 }
 
-/// Parses the pieces on threads of their own; `None` when a piece does not parse alone or
-/// two pieces set what the file may set once (the one-thread parse then says why).
+/// Parses the pieces, on up to four threads (each takes a run of consecutive pieces);
+/// `None` when a piece does not parse alone or two pieces set what the file may set once
+/// (the one-pass parse then says why).
 fn in_parallel(path: &Path, text: &str, cuts: &[usize]) -> Result<Option<Registry>, ConfigError> {
     let ends = cuts.iter().skip(1).copied().chain([text.len()]);
     let pieces: Vec<(usize, &str)> = cuts
@@ -241,26 +242,46 @@ fn in_parallel(path: &Path, text: &str, cuts: &[usize]) -> Result<Option<Registr
         .zip(ends)
         .map(|(&a, b)| (a, &text[a..b]))
         .collect();
-    let parts: Vec<Option<Result<Part, ConfigError>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = pieces
-            .iter()
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    let per_thread = pieces.len().div_ceil(threads);
+    let parse_run = |run: &[(usize, &str)]| -> Option<Vec<Result<Part, ConfigError>>> {
+        run.iter()
             .map(|&(base, piece)| {
-                s.spawn(move || {
-                    let doc: FileDoc = toml::from_str(piece).ok()?;
-                    Some(Reader { path, text, base }.part(doc))
-                })
+                let doc: FileDoc = toml::from_str(piece).ok()?;
+                Some(Reader { path, text, base }.part(doc))
+            })
+            .collect()
+    };
+    let runs: Vec<Option<Vec<Result<Part, ConfigError>>>> = std::thread::scope(|s| {
+        let mut runs = pieces.chunks(per_thread);
+        let first = runs.next().unwrap_or_default();
+        let handles: Vec<_> = runs
+            .map(|run| {
+                (
+                    run,
+                    std::thread::Builder::new()
+                        .spawn_scoped(s, move || parse_run(run))
+                        .ok(),
+                )
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().ok().flatten())
-            .collect()
+        let mut done = vec![parse_run(first)];
+        // A run whose thread could not start or finish is parsed here.
+        done.extend(handles.into_iter().map(|(run, h)| {
+            h.and_then(|h| h.join().ok())
+                .unwrap_or_else(|| parse_run(run))
+        }));
+        done
     });
-    let mut done = Vec::with_capacity(parts.len());
-    for p in parts {
-        match p {
-            None => return Ok(None),
-            Some(p) => done.push(p?),
+    let mut done = Vec::with_capacity(pieces.len());
+    for run in runs {
+        let Some(run) = run else {
+            return Ok(None);
+        };
+        for p in run {
+            done.push(p?);
         }
     }
     let once = |f: fn(&Part) -> bool| done.iter().filter(|p| f(p)).count() > 1;
@@ -584,13 +605,37 @@ fn repos(r: ReposDoc) -> Result<Repos, String> {
         ReposDoc::Other => return Err("'repositories' must be a list of names or \"all\"".into()),
         ReposDoc::List(list) => list,
     };
-    let mut seen = HashSet::with_capacity(list.len());
-    let mut out = Vec::with_capacity(list.len());
+    // Repeats (ignoring case) are dropped. Short lists compare with the names kept, first
+    // by a case-blind hash of each (FNV-1a); long ones go through a set of lowercased names.
+    let fold = |s: &str| {
+        s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let mut seen = HashSet::new();
+    let mut folds: Vec<u64> = Vec::with_capacity(list.len().min(32));
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
     for r in list {
         if !valid_name(&r) {
             return Err("'repositories' holds something that is not a repository name".into());
         }
-        if seen.insert(r.to_ascii_lowercase()) {
+        let new = if out.len() < 32 {
+            let f = fold(&r);
+            let new = !folds
+                .iter()
+                .zip(&out)
+                .any(|(&g, o)| g == f && o.eq_ignore_ascii_case(&r));
+            if new {
+                folds.push(f);
+            }
+            new
+        } else {
+            if seen.is_empty() {
+                seen.extend(out.iter().map(|o| o.to_ascii_lowercase()));
+            }
+            seen.insert(r.to_ascii_lowercase())
+        };
+        if new {
             out.push(r);
         }
     }
@@ -694,6 +739,25 @@ default = true
 "#;
 
     #[test]
+    fn repeated_repositories_are_kept_once_in_short_and_long_lists() {
+        for n in [3, 31, 32, 33, 80] {
+            let mut names: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+            names.extend(["R0".to_string(), format!("R{}", n - 1), "r1".into()]);
+            let list = names
+                .iter()
+                .map(|r| format!("\"{r}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let text = format!("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = [{list}]\n");
+            let r = parse(&text).unwrap();
+            let Repos::List(l) = &r.tokens[0].repos else {
+                panic!("a list")
+            };
+            assert_eq!(l.as_slice(), &names[..n], "{n} names");
+        }
+    }
+
+    #[test]
     fn reads_settings_hosts_and_tokens() {
         let r = parse(SAMPLE).unwrap();
         assert_eq!(r.settings.warn_days, 10);
@@ -794,10 +858,7 @@ default = true
                 text.push_str("[[host]]\nname = \"ghe.test\"\n");
             }
         }
-        assert!(
-            split(&text).len() > 1
-                || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
-        );
+        assert!(split(&text).len() > 1);
         let doc: FileDoc = toml::from_str(&text).unwrap();
         let whole = merge(
             Path::new("c"),

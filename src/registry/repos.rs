@@ -3,8 +3,8 @@
 //! cache stays the comma-joined text it was read as until something needs the names one by
 //! one. Whether it covers a repository and how long it is are answered from the text itself.
 
-use std::cell::OnceCell;
 use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
 
 /// Repository names as the user wrote them (compared case-insensitively); never empty.
 #[derive(Default)]
@@ -12,9 +12,9 @@ pub struct RepoList {
     /// The names joined with `,` (a repository name holds no comma), while that is how the
     /// list came and nothing changed it.
     joined: Option<String>,
-    names: OnceCell<Vec<String>>,
+    names: OnceLock<Vec<String>>,
     /// `,a,b,` lowercased: one substring search answers [`RepoList::covers`].
-    search: OnceCell<String>,
+    search: OnceLock<String>,
 }
 
 impl RepoList {
@@ -23,8 +23,8 @@ impl RepoList {
     pub fn from_joined(joined: String, search: String) -> RepoList {
         RepoList {
             joined: Some(joined),
-            names: OnceCell::new(),
-            search: OnceCell::from(search),
+            names: OnceLock::new(),
+            search: OnceLock::from(search),
         }
     }
 
@@ -67,8 +67,8 @@ impl From<Vec<String>> for RepoList {
     fn from(names: Vec<String>) -> RepoList {
         RepoList {
             joined: None,
-            names: OnceCell::from(names),
-            search: OnceCell::new(),
+            names: OnceLock::from(names),
+            search: OnceLock::new(),
         }
     }
 }
@@ -88,7 +88,7 @@ impl DerefMut for RepoList {
         let _ = Deref::deref(&*self);
         // The names are about to change: the joined and search texts would no longer say them.
         self.joined = None;
-        self.search = OnceCell::new();
+        self.search = OnceLock::new();
         self.names
             .get_mut()
             .unwrap_or_else(|| unreachable!("initialized just above"))

@@ -35,11 +35,19 @@ fn run_with_limit(command: &str, token: &str, limit: Duration) -> Result<Secret,
         .stdout
         .take()
         .ok_or_else(|| fail("has no stdout".into()))?;
-    let reader = std::thread::spawn(move || {
+    let reader = std::thread::Builder::new().spawn(move || {
         let mut buf = Vec::new();
         let _ = stdout.by_ref().take(1 << 16).read_to_end(&mut buf);
         buf
     });
+    let reader = match reader {
+        Ok(r) => r,
+        Err(e) => {
+            kill_group(&mut child);
+            let _ = child.wait();
+            return Err(fail(format!("could not be read: {e}")));
+        }
+    };
     let start = Instant::now();
     let status = loop {
         match child.try_wait() {
