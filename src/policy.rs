@@ -97,24 +97,14 @@ pub fn judge(
 mod tests {
     use super::*;
     use crate::registry::state::TokenState;
-    use crate::registry::{Repos, SecretSource};
-    use crate::secrets::StoreKind;
+    use crate::registry::Repos;
 
     const NOW: i64 = 1_800_000_000;
 
     fn token(contents: Access, expires: Expiry) -> Token {
         Token {
-            name: "t".into(),
-            host: "github.com".into(),
-            owner: "o".into(),
-            repos: Repos::All,
             contents,
-            other_permissions: vec![],
-            expires,
-            username: None,
-            source: SecretSource::Store(StoreKind::File),
-            default: false,
-            fingerprint: None,
+            ..Token::sample("t", "o", Repos::All, expires)
         }
     }
 

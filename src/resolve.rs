@@ -370,30 +370,14 @@ mod tests {
     use super::*;
     use crate::policy::Refusal;
     use crate::registry::state::{Rejection, TokenState};
-    use crate::registry::{Access, Expiry, HostDecl, Repos};
-    use crate::secrets::StoreKind;
+    use crate::registry::{Expiry, HostDecl, Repos};
 
     const NOW: i64 = 1_800_000_000;
 
     fn tok(name: &str, host: &str, repos: &[&str], expires: Expiry) -> Token {
         Token {
-            name: name.into(),
             host: host.into(),
-            owner: "alta3".into(),
-            repos: Repos::List(
-                repos
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
-            contents: Access::Read,
-            other_permissions: vec![],
-            expires,
-            username: None,
-            source: SecretSource::Store(StoreKind::File),
-            default: false,
-            fingerprint: None,
+            ..Token::sample(name, "alta3", Repos::list(repos), expires)
         }
     }
 

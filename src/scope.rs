@@ -87,35 +87,15 @@ pub fn listed_by_owner(reg: &Registry, host: &str, owner: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::registry::state::{Rejection, TokenState};
-    use crate::registry::{Access, SecretSource};
-    use crate::secrets::StoreKind;
 
     const NOW: i64 = 1_800_000_000;
 
     fn tok(name: &str, owner: &str, repos: Repos, expires: Expiry) -> Token {
-        Token {
-            name: name.into(),
-            host: "github.com".into(),
-            owner: owner.into(),
-            repos,
-            contents: Access::Read,
-            other_permissions: vec![],
-            expires,
-            username: None,
-            source: SecretSource::Store(StoreKind::File),
-            default: false,
-            fingerprint: None,
-        }
+        Token::sample(name, owner, repos, expires)
     }
 
     fn list(names: &[&str]) -> Repos {
-        Repos::List(
-            names
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .into(),
-        )
+        Repos::list(names)
     }
 
     fn remote(host: &str, owner: &str, repo: &str) -> Remote {

@@ -9,7 +9,7 @@ use super::{CliResult, EXIT_OK};
 use crate::change;
 use crate::context::Context;
 use crate::registry::{valid_permission_name, Access, Repos, SecretSource, Token};
-use crate::remote::{valid_name, valid_token_name};
+use crate::remote::valid_token_name;
 use crate::secrets::{default_kind, valid_env_name, StoreKind};
 
 #[derive(clap::Args, Debug)]
@@ -89,15 +89,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
             crate::protocol::escape(a.name.as_bytes())
         )));
     }
-    if !valid_name(&a.owner) {
-        return Err(bad("--owner is not a GitHub account name".into()));
-    }
-    if let Some(r) = a.repos.iter().find(|r| !valid_name(r)) {
-        return Err(bad(format!(
-            "--repo '{}' is not a repository name (give names without the owner)",
-            crate::protocol::escape(r.as_bytes())
-        )));
-    }
+    super::shared::check_owner_and_repos(&a.owner, &a.repos).map_err(bad)?;
     if let Some(v) = a.secret_env.as_deref().filter(|v| !valid_env_name(v)) {
         return Err(bad(format!(
             "--secret-env '{}' is not an environment variable name (letters, digits and '_', not starting with a digit)",
@@ -135,7 +127,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         repos: if a.all_repos {
             Repos::All
         } else {
-            Repos::List(dedup(&a.repos).into())
+            Repos::List(super::shared::dedup(&a.repos).into())
         },
         contents,
         other_permissions,
@@ -159,14 +151,4 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         writeln!(out, "  {line}")?;
     }
     Ok(EXIT_OK)
-}
-
-fn dedup(repos: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for r in repos {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(r)) {
-            out.push(r.clone());
-        }
-    }
-    out
 }

@@ -105,7 +105,7 @@ impl Edit {
             remove: a.remove.clone(),
             set: match (a.all_repos, a.set.is_empty()) {
                 (true, _) => Some(Repos::All),
-                (false, false) => Some(Repos::List(dedup(&a.set).into())),
+                (false, false) => Some(Repos::List(super::shared::dedup(&a.set).into())),
                 (false, true) => None,
             },
             default: match (a.default, a.no_default) {
@@ -218,16 +218,6 @@ impl Edit {
     }
 }
 
-fn dedup(repos: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for r in repos {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(r)) {
-            out.push(r.clone());
-        }
-    }
-    out
-}
-
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let (edit, past) = Edit::from_args(&a, ctx.now)?;
     if edit.is_empty() {
@@ -314,33 +304,17 @@ fn differences(was: &Token, now: &Token, at: i64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::SecretSource;
-    use crate::secrets::StoreKind;
 
     fn token(repos: Repos) -> Token {
         Token {
-            name: "alta3".into(),
-            host: "github.com".into(),
-            owner: "alta3".into(),
-            repos,
-            contents: Access::Read,
             other_permissions: vec![("metadata".into(), Access::Read)],
-            expires: Expiry::Never,
-            username: None,
-            source: SecretSource::Store(StoreKind::File),
-            default: false,
             fingerprint: Some("sha256:0011223344556677".into()),
+            ..Token::sample("alta3", "alta3", repos, Expiry::Never)
         }
     }
 
     fn list(names: &[&str]) -> Repos {
-        Repos::List(
-            names
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .into(),
-        )
+        Repos::list(names)
     }
 
     fn edit(f: impl FnOnce(&mut Edit)) -> Edit {

@@ -8,7 +8,6 @@ use super::add::parse_permissions;
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
 use crate::messages::NewTokenLink;
-use crate::remote::valid_name;
 use crate::time::{parse_duration_days, DAY};
 
 #[derive(clap::Args, Debug)]
@@ -55,15 +54,7 @@ fn expires_days(s: &str) -> Result<Option<i64>, String> {
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let bad = |m: String| -> Box<dyn std::error::Error> { m.into() };
-    if !valid_name(&a.owner) {
-        return Err(bad("--owner is not a GitHub account name".into()));
-    }
-    if let Some(r) = a.repos.iter().find(|r| !valid_name(r)) {
-        return Err(bad(format!(
-            "--repo '{}' is not a repository name (give names without the owner)",
-            crate::protocol::escape(r.as_bytes())
-        )));
-    }
+    super::shared::check_owner_and_repos(&a.owner, &a.repos).map_err(bad)?;
     let host = a.host.to_ascii_lowercase();
     let reg = ctx.registry()?;
     if reg.github_host(&host).is_none() {

@@ -1,5 +1,6 @@
 //! What several commands share: the expiry options, how an expiry and a token read in
-//! words, the summary printed after a change, and finding a token by name.
+//! words, the summary printed after a change, finding a token by name, and the checks of
+//! an owner and repositories given on the command line.
 
 use crate::policy::judge;
 use crate::registry::state::State;
@@ -132,5 +133,31 @@ pub fn in_reading_order(tokens: &[Token]) -> Vec<&Token> {
         };
         key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
     });
+    out
+}
+
+/// `--owner` and `--repo` as given: an account name and repository names (without the
+/// owner); the error names the option.
+pub fn check_owner_and_repos(owner: &str, repos: &[String]) -> Result<(), String> {
+    if !crate::remote::valid_name(owner) {
+        return Err("--owner is not a GitHub account name".into());
+    }
+    if let Some(r) = repos.iter().find(|r| !crate::remote::valid_name(r)) {
+        return Err(format!(
+            "--repo '{}' is not a repository name (give names without the owner)",
+            crate::protocol::escape(r.as_bytes())
+        ));
+    }
+    Ok(())
+}
+
+/// The names once each, ignoring case, in the order given.
+pub fn dedup(repos: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in repos {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(r)) {
+            out.push(r.clone());
+        }
+    }
     out
 }

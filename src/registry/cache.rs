@@ -333,26 +333,15 @@ fn lines_by_group(tokens: &[Token], first: usize) -> Lines<'_> {
 /// back in file order), its fields encoded, then the repositories again, lowercased
 /// between commas (`,labs,demo,` or `,*,`), so that `get` finds the lines naming its
 /// repository with one substring search.
+/// Every field is written: [`token`] builds the `Token` whole from the line, and the tests
+/// compare the registry read back with the one written.
 fn token_line(out: &mut String, seq: usize, t: &Token) {
-    let Token {
-        name,
-        host,
-        owner,
-        repos,
-        contents,
-        other_permissions,
-        expires,
-        username,
-        source,
-        default,
-        fingerprint,
-    } = t;
     let _ = write!(out, "T {seq} ");
-    for f in [host, owner, name] {
+    for f in [&t.host, &t.owner, &t.name] {
         field(out, Some(f));
     }
     let repos_start = out.len();
-    match repos {
+    match &t.repos {
         Repos::All => out.push('*'),
         Repos::List(l) => {
             for (i, r) in l.iter().enumerate() {
@@ -365,12 +354,12 @@ fn token_line(out: &mut String, seq: usize, t: &Token) {
     }
     let repos_end = out.len();
     out.push(' ');
-    out.push_str(contents.name());
+    out.push_str(t.contents.name());
     out.push(' ');
-    if other_permissions.is_empty() {
+    if t.other_permissions.is_empty() {
         out.push('-');
     }
-    for (i, (k, v)) in other_permissions.iter().enumerate() {
+    for (i, (k, v)) in t.other_permissions.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -379,13 +368,13 @@ fn token_line(out: &mut String, seq: usize, t: &Token) {
         out.push_str(v.name());
     }
     out.push(' ');
-    let _ = match expires {
+    let _ = match t.expires {
         Expiry::Never => write!(out, "never "),
         Expiry::Unknown => write!(out, "unknown "),
         Expiry::At(at) => write!(out, "{at} "),
     };
-    field(out, username.as_deref());
-    let (kind, arg) = match source {
+    field(out, t.username.as_deref());
+    let (kind, arg) = match &t.source {
         SecretSource::Store(k) => (k.name(), None),
         SecretSource::Env(v) => ("env", Some(v.as_str())),
         SecretSource::Command(c) => ("command", Some(c.as_str())),
@@ -393,8 +382,8 @@ fn token_line(out: &mut String, seq: usize, t: &Token) {
     out.push_str(kind);
     out.push(' ');
     field(out, arg);
-    out.push_str(if *default { "1 " } else { "0 " });
-    field(out, fingerprint.as_deref());
+    out.push_str(if t.default { "1 " } else { "0 " });
+    field(out, t.fingerprint.as_deref());
     out.push(',');
     // The encoded repositories are ASCII: lowercase them byte by byte.
     for i in repos_start..repos_end {

@@ -197,3 +197,37 @@ impl HostDecl {
 pub fn valid_permission_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
+
+/// Tokens for unit tests: read access, secret in the file store, not a default, no
+/// fingerprint; a test sets what it is about.
+#[cfg(test)]
+impl Token {
+    pub fn sample(name: &str, owner: &str, repos: Repos, expires: Expiry) -> Token {
+        Token {
+            name: name.into(),
+            host: GITHUB.into(),
+            owner: owner.into(),
+            repos,
+            contents: Access::Read,
+            other_permissions: vec![],
+            expires,
+            username: None,
+            source: SecretSource::Store(crate::secrets::StoreKind::File),
+            default: false,
+            fingerprint: None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Repos {
+    pub fn list(names: &[&str]) -> Repos {
+        Repos::List(
+            names
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .into(),
+        )
+    }
+}

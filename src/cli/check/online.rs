@@ -32,7 +32,8 @@ pub fn ask(ctx: &Context, reg: &mut Registry, state: &State, token: &Token, repo
     }
     let result = probe(ctx, reg, token, repo).and_then(|(api, probe)| {
         online.api = api;
-        record(ctx, reg, state, token, repo, &probe, &mut online)?;
+        online.expiry_recorded = record_expiry(ctx, reg, token, &probe)?;
+        record_rejection(ctx, state, token, repo, &probe, &mut online)?;
         online.probe = Some(probe);
         Ok(())
     });
@@ -58,19 +59,6 @@ fn probe(
     let username = token.username.as_deref().unwrap_or("x-access-token");
     let probe = client.probe_repo(&token.name, username, &secret, owner, name)?;
     Ok((api, probe))
-}
-
-fn record(
-    ctx: &Context,
-    reg: &mut Registry,
-    state: &State,
-    token: &Token,
-    repo: &str,
-    probe: &Probe,
-    online: &mut Online,
-) -> Result<(), Box<dyn std::error::Error>> {
-    online.expiry_recorded = record_expiry(ctx, reg, token, probe)?;
-    record_rejection(ctx, state, token, repo, probe, online)
 }
 
 /// Writes the server's expiry into the config (and the loaded registry) when it differs
