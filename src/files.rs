@@ -115,15 +115,53 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     tmp.as_file()
         .sync_all()
         .map_err(io_err("sync", tmp.path()))?;
+    replace(tmp, path)?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(not(windows))]
+fn replace(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), FileError> {
     tmp.persist(path).map_err(|e| FileError::Io {
         action: "replace",
         path: path.to_path_buf(),
         source: e.error,
     })?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
     Ok(())
+}
+
+/// Windows refuses to rename over a file another process has open, such as a concurrent
+/// `get` reading it (tempfile's `persist` then fails with "Access denied"). std's rename
+/// retries such a refusal with POSIX semantics, which replaces the file as rename(2) does
+/// while readers keep the old one. A program that opened it without sharing delete access
+/// (an editor, a virus scanner) still blocks it; those holds are short, so try again for a
+/// while.
+#[cfg(windows)]
+fn replace(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), FileError> {
+    let failed = |source| FileError::Io {
+        action: "replace",
+        path: path.to_path_buf(),
+        source,
+    };
+    // keep() also clears the temp file's FILE_ATTRIBUTE_TEMPORARY, as persist() would.
+    let tmp_path = tmp.into_temp_path().keep().map_err(|e| failed(e.error))?;
+    let start = Instant::now();
+    loop {
+        match fs::rename(&tmp_path, path) {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if e.kind() == io::ErrorKind::PermissionDenied && start.elapsed() < lock_wait() =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&tmp_path);
+                return Err(failed(e));
+            }
+        }
+    }
 }
 
 /// An exclusive advisory lock on `<dir>/<name>`, released on drop (and by the OS when the
@@ -321,6 +359,25 @@ mod tests {
         // A file that does not exist yet is not an error.
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
         assert!(ensure_private(&dir.join("none")).is_ok());
+    }
+
+    // Windows: a concurrent `get` holding the file open must not make the write fail.
+    #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "wine 8 refuses to rename over an open file even with POSIX semantics"
+    )]
+    fn a_file_open_for_reading_is_replaced_and_its_reader_keeps_the_old_bytes() {
+        use std::io::Read;
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("secrets");
+        write_atomic(&file, b"old").unwrap();
+        let mut reader = File::open(&file).unwrap();
+        write_atomic(&file, b"new").unwrap();
+        let mut old = Vec::new();
+        reader.read_to_end(&mut old).unwrap();
+        assert_eq!(old, b"old");
+        assert_eq!(fs::read(&file).unwrap(), b"new");
     }
 
     #[test]
