@@ -167,6 +167,7 @@ fn expired_expiring_no_contents_and_no_write_verdicts() {
     assert_has(&out.stdout, "in 1 day");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_rejected_token_is_refused_like_get_refuses_it() {
     let env = alta3();
@@ -203,6 +204,7 @@ fn not_github_insecure_and_pathless_urls() {
     }
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn check_and_get_agree_on_every_url() {
     let env = env_with(&[

@@ -51,6 +51,7 @@ fn codes(env: &Env) -> String {
     env.run(&["doctor", "--json"], b"").stdout
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_clean_setup_passes() {
     let env = with_token();
@@ -84,6 +85,7 @@ fn a_clean_setup_passes() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_missing_helper_is_an_error_fixed_by_setup() {
     let env = with_token();
@@ -98,6 +100,7 @@ fn a_missing_helper_is_an_error_fixed_by_setup() {
     assert!(codes(&env).contains(r#""code":"helper-missing""#));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn another_helper_first_is_an_error_and_a_write_back() {
     let env = with_token();
@@ -127,6 +130,7 @@ fn another_helper_first_is_an_error_and_a_write_back() {
     assert!(json.contains(r#""scoped_first":false"#), "{json}");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_write_back_helper_after_this_one_is_a_warning() {
     let env = with_token();
@@ -153,6 +157,7 @@ fn a_write_back_helper_after_this_one_is_a_warning() {
     assert!(!json.contains("helper-not-first"), "{json}");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn use_http_path_off_is_an_error_with_the_exact_command() {
     let env = with_token();
@@ -181,6 +186,7 @@ fn use_http_path_off_is_an_error_with_the_exact_command() {
     assert_eq!(doctor(&env).status, 0);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn declared_hosts_and_token_hosts_are_checked_too() {
     let env = Env::new().at(NOW);
@@ -201,6 +207,7 @@ fn declared_hosts_and_token_hosts_are_checked_too() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn token_findings_expired_expiring_rejected_unknown_and_overlaps() {
     let env = Env::new().at(NOW);
@@ -267,6 +274,7 @@ fn token_findings_expired_expiring_rejected_unknown_and_overlaps() {
     assert!(!s[first_note..].contains("\nerror: "));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_unreachable_keyring_is_reported_without_reading_a_secret() {
     let env = Env::new().at(NOW);
@@ -279,6 +287,7 @@ fn an_unreachable_keyring_is_reported_without_reading_a_secret() {
     assert!(codes(&env).contains(r#""store":"keyring","tokens":["kr"],"reachable":false"#));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_unset_secret_env_is_a_warning() {
     let env = Env::new().at(NOW);
@@ -323,6 +332,7 @@ fn a_group_writable_config_is_an_error_with_chmod_as_the_fix() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_config_that_does_not_parse_is_an_error_and_the_git_side_is_still_checked() {
     let env = Env::new().at(NOW);
@@ -342,6 +352,7 @@ fn a_config_that_does_not_parse_is_an_error_and_the_git_side_is_still_checked() 
     assert_has(&out.stdout, "  1. scoped  ");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn the_json_shape_is_stable() {
     let env = with_token();

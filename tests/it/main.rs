@@ -13,12 +13,23 @@ mod generic;
 mod github;
 mod hostile;
 mod hygiene;
+// install.sh is POSIX sh and is not the Windows installer (README: install on Windows).
+#[cfg(unix)]
 mod install;
+// A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
+#[cfg(target_os = "linux")]
 mod keyring;
 mod online;
+// Keychain and Credential Manager; Linux's Secret Service is keyring.rs.
+#[cfg(any(target_os = "macos", windows))]
+mod os_keyring;
+// Modes 0600/0700 are unix permission bits; Windows keeps the files private by the profile's ACLs.
+#[cfg(unix)]
 mod permissions;
 mod props;
 mod protocol;
+// The README's shell blocks run with sh -e and install.sh (see install.rs).
+#[cfg(unix)]
 mod readme;
 mod secrets_hygiene;
 mod setup;

@@ -44,6 +44,7 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_adds_exactly_three_values_leaves_other_helpers_and_is_idempotent() {
     let env = Env::new();
@@ -106,6 +107,7 @@ fn setup_adds_exactly_three_values_leaves_other_helpers_and_is_idempotent() {
     assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn after_setup_git_asks_the_helper_with_the_repository_path() {
     let env = Env::new();
@@ -130,6 +132,7 @@ fn after_setup_git_asks_the_helper_with_the_repository_path() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
     let env = Env::new();
@@ -160,6 +163,7 @@ fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
     assert_eq!(read(&gitconfig(&env)), before);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn uninstall_keeps_a_reset_the_user_wrote_and_setup_moves_a_stray_entry_to_the_end() {
     let env = Env::new();
@@ -187,6 +191,7 @@ fn uninstall_keeps_a_reset_the_user_wrote_and_setup_moves_a_stray_entry_to_the_e
     assert_eq!(helpers(), "\ncache\n", "the user's own reset stays");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
     let env = Env::new();
@@ -226,6 +231,7 @@ fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_warns_when_git_cannot_find_the_helper_on_path() {
     let env = Env::new();
@@ -240,6 +246,7 @@ fn setup_warns_when_git_cannot_find_the_helper_on_path() {
     assert_has(&out.stderr, "hint: add ");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_warns_when_a_helper_read_later_would_also_get_the_tokens() {
     let env = Env::new();
@@ -258,6 +265,7 @@ fn setup_warns_when_a_helper_read_later_would_also_get_the_tokens() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_refuses_a_bad_host_a_missing_git_and_an_unwritable_config_with_exit_2() {
     let env = Env::new();
