@@ -11,7 +11,7 @@
 use crate::support::{assert_has, Env};
 
 #[test]
-#[ignore = "writes to this user's Keychain or Credential Manager; run: cargo test --test it os_keyring -- --ignored"]
+#[ignore = "writes to this user's Keychain or Credential Manager (run it with: cargo test --test it os_keyring -- --ignored)"]
 fn a_token_added_to_the_os_keyring_is_served_by_get_and_gone_after_remove() {
     // One name per run, so that a run killed half-way cannot disturb the next one.
     let name = format!("os-keyring-test-{}", std::process::id());
