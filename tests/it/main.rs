@@ -33,3 +33,6 @@ mod protocol;
 mod readme;
 mod secrets_hygiene;
 mod setup;
+// The system helpers are sh scripts here; under wine there is no git at all.
+#[cfg(unix)]
+mod system_helpers;
