@@ -1,9 +1,11 @@
 //! What one invocation knows about its surroundings: where the files are, the time, and the
 //! secret stores (opened lazily). Also the helper's error type, which maps every failure to
-//! one message without secrets.
+//! one message without secrets and says what git should do next.
 
 use std::path::PathBuf;
 
+use crate::registry::cache::{self, Want};
+use crate::registry::document::{self, DocumentMut};
 use crate::registry::{config, state, ConfigError, Registry};
 use crate::secrets::Stores;
 
@@ -15,34 +17,81 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(config_flag: Option<&std::path::Path>) -> Result<Context, crate::files::FileError> {
+    pub fn new(config_flag: Option<&std::path::Path>) -> Result<Context, ContextError> {
         let config_path = crate::files::config_path(config_flag)?;
         let data_dir = crate::files::data_dir()?;
         Ok(Context {
             config_path,
             stores: Stores::new(data_dir.clone()),
             data_dir,
-            now: crate::time::now(),
+            now: crate::time::now()?,
         })
     }
 
+    /// The whole registry, read from the config itself.
     pub fn registry(&self) -> Result<Registry, ConfigError> {
         config::load(&self.config_path)
     }
 
-    /// The registry as far as a request for `host` (and `owner`) needs it: what `resolve`,
-    /// `store` and `erase` look at, read from the compiled cache when it is current.
-    pub fn registry_for(&self, host: &str, owner: Option<&str>) -> Result<Registry, ConfigError> {
-        crate::registry::cache::load_for(
-            &self.config_path,
-            &self.data_dir,
-            crate::registry::cache::Want { host, owner },
-        )
+    /// The registry as far as `want` needs it — what `resolve`, `store` and `erase` look
+    /// at — read from the compiled cache when it is current.
+    pub fn registry_for(&self, want: Want) -> Result<Registry, ConfigError> {
+        cache::load_for(&self.config_path, &self.data_dir, want)
     }
 
     pub fn state(&self) -> Result<state::State, state::StateError> {
         state::load(&self.data_dir)
     }
+
+    /// The config's lock, for changes of several steps (a secret and the registry) that
+    /// must happen whole: take it, then call [`Context::edit_locked`].
+    pub fn lock_config(&self) -> Result<crate::files::Lock, ConfigError> {
+        document::lock(&self.config_path)
+    }
+
+    /// Edits the config under a lock the caller holds (see [`document::edit_locked`]) and
+    /// refreshes the registry cache, so the next `get` does not pay for the change.
+    pub fn edit_locked<T>(
+        &self,
+        lock: &crate::files::Lock,
+        change: impl FnOnce(&mut DocumentMut, &Registry) -> Result<T, ConfigError>,
+    ) -> Result<T, ConfigError> {
+        let edited = document::edit_locked(&self.config_path, lock, change)?;
+        cache::refresh(
+            &self.config_path,
+            &self.data_dir,
+            &edited.bytes,
+            &edited.registry,
+        );
+        Ok(edited.result)
+    }
+
+    /// [`Context::edit_locked`] with the lock taken and released around it.
+    pub fn edit_config<T>(
+        &self,
+        change: impl FnOnce(&mut DocumentMut, &Registry) -> Result<T, ConfigError>,
+    ) -> Result<T, ConfigError> {
+        let lock = self.lock_config()?;
+        self.edit_locked(&lock, change)
+    }
+}
+
+/// What can stop an invocation before it starts: no home directory, a bad fixed clock.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
+    #[error(transparent)]
+    Time(#[from] crate::time::TimeError),
+}
+
+/// What git should do when the helper could not carry out a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing was said on stdout: git goes on as if this helper knew nothing.
+    FallThrough,
+    /// `quit=1`: git stops, with the reason on stderr.
+    Stop,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,11 +105,24 @@ pub enum HelperError {
     #[error(transparent)]
     State(#[from] state::StateError),
     #[error(transparent)]
-    Index(#[from] crate::registry::credentials::IndexError),
-    #[error(transparent)]
-    Secret(#[from] crate::secrets::SecretError),
-    #[error(transparent)]
-    File(#[from] crate::files::FileError),
-    #[error("the secret of token '{token}' is missing from the {store} store\nhint: run: git credential-scoped rotate {token}")]
-    MissingSecret { token: String, store: &'static str },
+    Generic(#[from] crate::generic::GenericError),
+    #[error("refused: the secret of token '{token}' could not be read, so git was told to stop: {source}")]
+    Unreadable {
+        token: String,
+        source: crate::secrets::SecretError,
+    },
+}
+
+impl HelperError {
+    /// A request that could not even be read (hostile or damaged input) gets no answer at
+    /// all; one that was read but cannot be decided or served safely stops git.
+    pub fn next(&self) -> Next {
+        match self {
+            HelperError::Decode(_) | HelperError::Encode(_) => Next::FallThrough,
+            HelperError::Config(_)
+            | HelperError::State(_)
+            | HelperError::Generic(_)
+            | HelperError::Unreadable { .. } => Next::Stop,
+        }
+    }
 }

@@ -7,11 +7,19 @@
 //! the secret store chosen at the time of `store`, as one value: `password[\0refresh]`
 //! (neither can hold a NUL, the protocol refuses it).
 
-use crate::context::{Context, HelperError};
-use crate::registry::credentials::{self, new_id, Pattern, Stored};
+use crate::context::Context;
+use crate::registry::credentials::{self, new_id, IndexError, Pattern, Stored};
 use crate::registry::Registry;
 use crate::secret::Secret;
-use crate::secrets::default_kind;
+use crate::secrets::{default_kind, SecretError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenericError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
 
 pub struct Credential {
     pub username: Option<String>,
@@ -41,7 +49,7 @@ fn unpack(blob: &Secret) -> (Secret, Option<Secret>) {
 }
 
 /// The newest stored credential matching `p` whose secret is still in its store.
-pub fn find(ctx: &Context, p: &Pattern) -> Result<Option<Credential>, HelperError> {
+pub fn find(ctx: &Context, p: &Pattern) -> Result<Option<Credential>, GenericError> {
     let entries = credentials::load(&ctx.data_dir)?;
     for e in entries.iter().filter(|e| e.matches(p)) {
         let store = ctx.stores.open(e.store)?;
@@ -65,7 +73,7 @@ pub fn store(
     host: &str,
     path: Option<Vec<u8>>,
     cred: Credential,
-) -> Result<(), HelperError> {
+) -> Result<(), GenericError> {
     let kind = default_kind(reg.settings.secret_store)?;
     let secret_store = ctx.stores.open(kind)?;
     let entry = Stored {
@@ -96,11 +104,13 @@ pub fn store(
             return Err(e.into());
         }
     };
-    drop(secret_store);
     delete_secrets(ctx, &replaced)
 }
 
-pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<(), HelperError> {
+/// Removes every stored credential matching `p` (and, when given, `password`). Each
+/// credential's secret is deleted first and its index entry only after: if a secret cannot
+/// be deleted, its entry stays, so a later `erase` still reaches it.
+pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<(), GenericError> {
     let entries = credentials::load(&ctx.data_dir)?;
     let mut doomed: Vec<String> = Vec::new();
     for e in entries.iter().filter(|e| e.matches(p)) {
@@ -115,19 +125,32 @@ pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<()
         }
         doomed.push(e.id.clone());
     }
-    if doomed.is_empty() {
-        return Ok(());
+    let mut deleted = Vec::new();
+    let mut failure = None;
+    for e in entries.iter().filter(|e| doomed.contains(&e.id)) {
+        match ctx
+            .stores
+            .open(e.store)
+            .and_then(|s| s.delete(&e.secret_key()))
+        {
+            Ok(()) => deleted.push(e.id.clone()),
+            Err(err) => {
+                failure.get_or_insert(err);
+            }
+        }
     }
-    let removed = credentials::update(&ctx.data_dir, |entries| {
-        let (gone, kept): (Vec<Stored>, Vec<Stored>) =
-            entries.drain(..).partition(|e| doomed.contains(&e.id));
-        *entries = kept;
-        gone
-    })?;
-    delete_secrets(ctx, &removed)
+    if !deleted.is_empty() {
+        credentials::update(&ctx.data_dir, |entries| {
+            entries.retain(|e| !deleted.contains(&e.id));
+        })?;
+    }
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
-fn delete_secrets(ctx: &Context, entries: &[Stored]) -> Result<(), HelperError> {
+fn delete_secrets(ctx: &Context, entries: &[Stored]) -> Result<(), GenericError> {
     for e in entries {
         ctx.stores.open(e.store)?.delete(&e.secret_key())?;
     }

@@ -113,6 +113,41 @@ impl Probe {
     pub fn alive(&self) -> bool {
         self.repo != RepoAccess::Rejected
     }
+
+    /// What the answers say is wrong for the repository, if anything: the one reading of a
+    /// probe, for `check --online` and for `add`/`rotate --verify`.
+    pub fn problem(&self) -> Option<Problem> {
+        match (&self.repo, &self.contents) {
+            (RepoAccess::Rejected, _) => Some(Problem::Rejected),
+            (RepoAccess::NotFound { git_read }, _) => Some(Problem::NotFound {
+                git_can_read: *git_read == Some(200),
+            }),
+            (RepoAccess::Unexpected(s), _) | (_, Some(ContentsAccess::Unexpected(s))) => {
+                Some(Problem::Unexpected(*s))
+            }
+            (_, Some(ContentsAccess::Missing { accepted })) => Some(Problem::NoContents {
+                accepted: accepted.clone(),
+            }),
+            (
+                RepoAccess::Visible,
+                None | Some(ContentsAccess::Readable | ContentsAccess::Empty),
+            ) => None,
+        }
+    }
+}
+
+/// See [`Probe::problem`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// 401: revoked, expired or mistyped.
+    Rejected,
+    /// Not found (404); when git itself can read the repository with the token, the API
+    /// base is the likelier culprit.
+    NotFound { git_can_read: bool },
+    /// Anything else: nothing could be verified.
+    Unexpected(u16),
+    /// 403 naming `contents`: the token may not read the repository's contents.
+    NoContents { accepted: String },
 }
 
 /// One host's client: the agent (TLS roots, timeout) and where to ask.
@@ -292,32 +327,12 @@ fn basic_auth(token: &str, username: &str, secret: &Secret) -> Result<HeaderValu
     let mut pair = username.as_bytes().to_vec();
     pair.push(b':');
     pair.extend_from_slice(secret.expose());
-    let mut encoded = base64(&pair).into_bytes();
+    let mut encoded =
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &pair).into_bytes();
     zeroize::Zeroize::zeroize(&mut pair);
     let value = header(token, b"Basic ", &encoded);
     zeroize::Zeroize::zeroize(&mut encoded);
     value
-}
-
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The system's roots plus git's extra CA file, if any. Falls back to Mozilla's roots only
@@ -472,17 +487,10 @@ mod tests {
     }
 
     #[test]
-    fn base64_matches_rfc_4648() {
-        for (i, o) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("x-access-token:abc", "eC1hY2Nlc3MtdG9rZW46YWJj"),
-        ] {
-            assert_eq!(base64(i.as_bytes()), o);
-        }
+    fn basic_auth_is_user_colon_secret_in_base64() {
+        let v = basic_auth("t", "x-access-token", &Secret::from_text("abc")).unwrap();
+        assert_eq!(v.to_str().unwrap(), "Basic eC1hY2Nlc3MtdG9rZW46YWJj");
+        assert!(v.is_sensitive());
     }
 
     #[test]

@@ -1,23 +1,29 @@
-//! The credential-helper side: read one request, decide, answer. Generic over its input,
-//! output and diagnostics streams so tests drive it with byte buffers.
+//! The credential-helper side, a thin executor: read one request, gather what the decision
+//! needs (the part of the registry it concerns, the usage state), take the decision from
+//! [`crate::resolve`], and carry it out — print the answer, say its lines, apply its effect.
+//! Generic over its input, output and diagnostics streams, so tests drive it with byte
+//! buffers. Nothing here decides anything the decision does not already say.
 //!
-//! `get` for a GitHub host goes through [`resolve`]; everything else (and a GitHub repository
-//! no registered token covers) is answered by the generic store, which follows git's own
-//! matching rules. `store` and `erase` never touch a registered token's secret: a token git
-//! hands back is only recorded as used, and one the server rejected is marked, not deleted.
+//! When carrying out a decision fails, the error says what git should do next
+//! ([`HelperError::next`]): a `get` that cannot be answered safely — the config or the data
+//! directory is damaged or unsafe, a chosen token's secret cannot be read — answers
+//! `quit=1`, so git stops with the reason instead of prompting or asking another helper.
 
 use std::io::{BufRead, Write};
 
-use crate::context::{Context, HelperError};
+use crate::context::{Context, HelperError, Next};
+use crate::diag::say;
 use crate::generic::{self, Credential};
-use crate::messages::{self, PREFIX};
-use crate::protocol::{decode, encode, escape, Answer, Request};
-use crate::registry::credentials::Pattern;
+use crate::protocol::{decode, encode, Answer as Reply, Request};
+use crate::registry::cache::Want;
 use crate::registry::state::{self, Rejection};
-use crate::registry::{Expiry, Registry, SecretSource, Token};
+use crate::registry::Token;
 use crate::remote::owner_repo;
-use crate::resolve::{resolve, Choice, Query, Resolution};
-use crate::secret::{fingerprint_of, Secret};
+use crate::resolve::{
+    recognise, resolve, resolve_erase, resolve_store, unfingerprinted, Answer, Erase, Query, Route,
+    Store,
+};
+use crate::secret::Secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -34,15 +40,35 @@ pub fn run(
     diag: &mut impl Write,
 ) -> Result<(), HelperError> {
     let request = decode(input)?;
-    match action {
+    let result = match action {
         Action::Get => get(ctx, &request, out, diag),
-        Action::Store => store(ctx, &request, diag),
+        Action::Store => store(ctx, &request),
         Action::Erase => erase(ctx, &request, diag),
+    };
+    for w in ctx.stores.take_warnings() {
+        say(diag, &w);
+    }
+    if action == Action::Get && result.as_ref().is_err_and(|e| e.next() == Next::Stop) {
+        encode(&quit(), out)?;
+    }
+    result
+}
+
+fn query(req: &Request) -> Query<'_> {
+    Query {
+        protocol: req.protocol.as_deref(),
+        host: req.host.as_deref(),
+        path: req.path.as_deref(),
+        username: req.username.as_deref(),
+        need_write: false,
     }
 }
 
-pub fn say(diag: &mut impl Write, line: &str) {
-    let _ = writeln!(diag, "{PREFIX}{line}");
+fn quit() -> Reply {
+    Reply {
+        quit: true,
+        ..Reply::default()
+    }
 }
 
 fn get(
@@ -51,192 +77,141 @@ fn get(
     out: &mut impl Write,
     diag: &mut impl Write,
 ) -> Result<(), HelperError> {
-    // A missing protocol or host is never a wildcard on get.
-    let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else {
-        return Ok(());
-    };
-    // With a path, only that owner's tokens can matter; without one, the host's.
-    let owner = req.path.as_deref().and_then(owner_repo).map(|(o, _)| o);
-    let reg = ctx.registry_for(host, owner.as_deref())?;
-    if reg.github_host(host).is_none() {
-        return answer_generic(ctx, pattern(protocol, host, req.path.as_deref(), req), out)
-            .map(|_| ());
+    match serve(ctx, &query(req), diag)? {
+        Served::Nothing => Ok(()),
+        Served::Quit => Ok(encode(&quit(), out)?),
+        Served::Credential(reply) => Ok(encode(&reply, out)?),
     }
+}
+
+/// What a `get` answers, carried out up to the bytes: nothing, `quit=1`, or a credential.
+pub enum Served {
+    Nothing,
+    Quit,
+    /// The chosen token's secret, or the generic credential found; `quit` is false.
+    Credential(Reply),
+}
+
+/// Carries out the decision for `q` the way `get` does — the registry the decision needs,
+/// the usage state, [`resolve`], its lines said on `diag`, the secret read or the generic
+/// store asked — and returns what `get` would answer. `get` encodes it for git; `token` and
+/// `exec` hand its secret to a person or a program, so the three cannot differ.
+pub fn serve(ctx: &Context, q: &Query, diag: &mut impl Write) -> Result<Served, HelperError> {
+    let Some(host) = q.host else {
+        return Ok(Served::Nothing);
+    };
+    // The narrowest part of the registry that can decide: with `owner/repo`, the owner's
+    // tokens that cover it; only when none does, all of the owner's (for the hint naming
+    // what they cover); without a path, the host's.
+    let repo = q.path.and_then(owner_repo);
+    let want = match &repo {
+        Some((owner, repo)) => Want::Repo { host, owner, repo },
+        None => Want::Group { host, owner: None },
+    };
+    let reg = ctx.registry_for(want)?;
     let state = ctx.state()?;
-    let q = Query {
-        protocol,
-        host,
-        path: req.path.as_deref(),
-        username: req.username.as_deref(),
-        need_write: false,
+    let first = resolve(q, &reg, &state, ctx.now);
+    let wide;
+    let decision = match (&first.route, &repo) {
+        (Route::Uncovered { .. }, Some((owner, _))) => {
+            wide = ctx.registry_for(Want::Group {
+                host,
+                owner: Some(owner),
+            })?;
+            resolve(q, &wide, &state, ctx.now)
+        }
+        _ => first,
     };
-    match resolve(&q, &reg, &state, ctx.now) {
-        Resolution::NotGitHub | Resolution::NotARepository => {
-            answer_generic(ctx, pattern(protocol, host, req.path.as_deref(), req), out)
-        }
-        Resolution::InsecureProtocol => {
-            say(
-                diag,
-                &format!(
-                    "refused: {} is a GitHub host and takes tokens over https only, not {}",
-                    escape(host.as_bytes()),
-                    escape(protocol.as_bytes())
-                ),
-            );
-            Ok(false)
-        }
-        Resolution::NoPath {
-            default,
-            host_has_tokens,
-        } => {
-            if host_has_tokens {
-                say(diag, &messages::no_path_line(host));
-            }
-            match default {
-                Some(choice) => answer_choice(ctx, &choice, out, diag),
-                None => answer_generic(ctx, pattern(protocol, host, None, req), out),
-            }
-        }
-        Resolution::Chosen(choice) => answer_choice(ctx, &choice, out, diag),
-        Resolution::Uncovered {
-            remote,
-            owner_covers,
-        } => {
-            let path = remote.full_name();
-            if answer_generic(
-                ctx,
-                pattern(protocol, host, Some(path.as_bytes()), req),
-                out,
-            )? {
-                return Ok(());
-            }
-            if let Some(covers) = owner_covers {
-                say(
-                    diag,
-                    &messages::uncovered_line(&path, &remote.owner, &covers),
-                );
-            }
-            Ok(false)
-        }
+    for line in &decision.lines {
+        say(diag, line);
     }
-    .map(|_| ())
+    Ok(match decision.answer() {
+        Answer::Nothing => Served::Nothing,
+        Answer::Quit(_) => Served::Quit,
+        Answer::Token(c) => {
+            let secret = ctx
+                .stores
+                .token_secret(c.token)
+                .map_err(|e| HelperError::Unreadable {
+                    token: c.token.name.clone(),
+                    source: e,
+                })?;
+            Served::Credential(Reply {
+                username: Some(c.username.clone()),
+                password: Some(secret),
+                password_expiry_utc: c.token.expires.timestamp(),
+                ..Reply::default()
+            })
+        }
+        Answer::Stored(lookup) => match generic::find(ctx, &lookup.pattern())? {
+            Some(Credential {
+                username,
+                password,
+                expiry,
+                refresh_token,
+            }) => Served::Credential(Reply {
+                username,
+                password: Some(password),
+                password_expiry_utc: expiry,
+                oauth_refresh_token: refresh_token,
+                quit: false,
+            }),
+            None => {
+                for line in &lookup.unanswered {
+                    say(diag, line);
+                }
+                Served::Nothing
+            }
+        },
+    })
 }
 
-fn pattern<'a>(
-    protocol: &'a str,
-    host: &'a str,
-    path: Option<&'a [u8]>,
-    req: &'a Request,
-) -> Pattern<'a> {
-    Pattern {
-        protocol,
-        host,
-        path,
-        username: req.username.as_deref(),
-    }
+/// The fingerprints of the secrets of tokens that record none (environment, command), for
+/// recognising one git hands back. A secret that cannot be had is simply not one of them.
+fn live_fingerprints(ctx: &Context, tokens: &[&Token]) -> Vec<(String, String)> {
+    tokens
+        .iter()
+        .filter_map(|t| {
+            let secret = ctx.stores.token_secret(t).ok()?;
+            Some((t.name.clone(), secret.fingerprint()))
+        })
+        .collect()
 }
 
-/// Answers from the generic store; true when something was answered.
-fn answer_generic(ctx: &Context, p: Pattern, out: &mut impl Write) -> Result<bool, HelperError> {
-    let Some(Credential {
-        username,
-        password,
-        expiry,
-        refresh_token,
-    }) = generic::find(ctx, &p)?
-    else {
-        return Ok(false);
-    };
-    let answer = Answer {
-        username,
-        password: Some(password),
-        password_expiry_utc: expiry,
-        oauth_refresh_token: refresh_token,
-        quit: false,
-    };
-    encode(&answer, out)?;
-    Ok(true)
-}
-
-fn answer_choice(
+/// Loads what is needed to recognise the registered token whose secret git handed back,
+/// and hands it to `then` with the token, if there is one.
+fn with_known<T>(
     ctx: &Context,
-    choice: &Choice,
-    out: &mut impl Write,
-    diag: &mut impl Write,
-) -> Result<bool, HelperError> {
-    for line in messages::verdict_lines(choice, ctx.now) {
-        say(diag, &line);
-    }
-    if !choice.verdict.serves() {
-        encode(
-            &Answer {
-                quit: true,
-                ..Answer::default()
-            },
-            out,
-        )?;
-        return Ok(true);
-    }
-    let secret = token_secret(ctx, choice.token)?;
-    let expiry = match choice.token.expires {
-        Expiry::At(at) if at > 0 => Some(at as u64),
-        _ => None,
+    req: &Request,
+    password: Option<&Secret>,
+    then: impl FnOnce(&crate::registry::Registry, Option<&Token>) -> Result<T, HelperError>,
+) -> Result<T, HelperError> {
+    let host = req.host.as_deref().unwrap_or_default();
+    let Some(password) = password else {
+        let reg = ctx.registry_for(Want::Head)?;
+        return then(&reg, None);
     };
-    let answer = Answer {
-        username: Some(choice.username.clone()),
-        password: Some(secret),
-        password_expiry_utc: expiry,
-        oauth_refresh_token: None,
-        quit: false,
-    };
-    encode(&answer, out)?;
-    Ok(true)
+    let fp = password.fingerprint();
+    let reg = ctx.registry_for(Want::Fingerprint {
+        host,
+        fingerprint: &fp,
+    })?;
+    if let Some(t) = recognise(&reg, host, &fp, &[]) {
+        return then(&reg, Some(t));
+    }
+    if reg.github_host(host).is_none() {
+        return then(&reg, None);
+    }
+    let owner = req.path.as_deref().and_then(owner_repo).map(|(o, _)| o);
+    let group = ctx.registry_for(Want::Group {
+        host,
+        owner: owner.as_deref(),
+    })?;
+    let live = live_fingerprints(ctx, &unfingerprinted(&group, host, req.path.as_deref()));
+    then(&reg, recognise(&group, host, &fp, &live))
 }
 
-/// The secret of a registered token, from wherever it lives. Only called once a token has
-/// been chosen: this is the first moment the keyring is opened.
-pub fn token_secret(ctx: &Context, token: &Token) -> Result<Secret, HelperError> {
-    match &token.source {
-        SecretSource::Env(var) => Ok(crate::secrets::from_env(var, &token.name)?),
-        SecretSource::Command(cmd) => Ok(crate::secrets::run_secret_command(cmd, &token.name)?),
-        SecretSource::Store(kind) => {
-            let store = ctx.stores.open(*kind)?;
-            store
-                .get(&token.secret_key())?
-                .ok_or_else(|| HelperError::MissingSecret {
-                    token: token.name.clone(),
-                    store: kind.name(),
-                })
-        }
-    }
-}
-
-/// The registered token on `host` whose secret is `password`, if any. Fingerprints decide
-/// without opening any store; tokens whose secret comes from the environment or a command
-/// (no fingerprint recorded) are asked only when they cover the repository.
-fn registered_token<'r>(
-    ctx: &Context,
-    reg: &'r Registry,
-    host: &str,
-    repo: Option<&(String, String)>,
-    password: &Secret,
-) -> Option<&'r Token> {
-    let fp = fingerprint_of(password.expose());
-    let on_host = || {
-        reg.tokens
-            .iter()
-            .filter(move |t| t.host.eq_ignore_ascii_case(host))
-    };
-    if let Some(t) = on_host().find(|t| t.fingerprint.as_deref() == Some(fp.as_str())) {
-        return Some(t);
-    }
-    on_host()
-        .filter(|t| t.fingerprint.is_none() && !matches!(t.source, SecretSource::Store(_)))
-        .filter(|t| repo.is_none_or(|(o, r)| t.owner.eq_ignore_ascii_case(o) && t.repos.covers(r)))
-        .find(|t| token_secret(ctx, t).is_ok_and(|s| s == *password))
-}
-
-fn store(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), HelperError> {
+fn store(ctx: &Context, req: &Request) -> Result<(), HelperError> {
     let (Some(protocol), Some(host), Some(password)) = (
         req.protocol.as_deref(),
         req.host.as_deref(),
@@ -247,68 +222,50 @@ fn store(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), Help
     if req.ephemeral {
         return Ok(());
     }
-    let reg = ctx.registry_for(host, None)?;
-    let mut path = req.path.clone();
-    if let Some(decl) = reg.github_host(host) {
-        if !(protocol == "https" || (protocol == "http" && decl.allow_http)) {
-            return Ok(());
+    with_known(ctx, req, Some(password), |reg, known| {
+        match resolve_store(&query(req), reg, known) {
+            Store::Ignore => Ok(()),
+            Store::Used(t) => Ok(state::record_use(&ctx.data_dir, &t.name, ctx.now)?),
+            Store::Keep { path } => {
+                let cred = Credential {
+                    username: req.username.clone(),
+                    password: password.duplicate(),
+                    expiry: req.password_expiry_utc,
+                    refresh_token: req.oauth_refresh_token.as_ref().map(Secret::duplicate),
+                };
+                Ok(generic::store(ctx, reg, protocol, host, path, cred)?)
+            }
         }
-        let repo = req.path.as_deref().and_then(owner_repo);
-        if let Some(token) = registered_token(ctx, &reg, host, repo.as_ref(), password) {
-            let now = ctx.now;
-            state::update(&ctx.data_dir, |s| {
-                s.entry(&token.name).last_used = Some(now)
-            })?;
-            return Ok(());
-        }
-        // A secret typed at a prompt: kept for that exact repository only.
-        if let Some((o, r)) = repo {
-            path = Some(format!("{o}/{r}").into_bytes());
-        }
-    }
-    let _ = diag;
-    let cred = Credential {
-        username: req.username.clone(),
-        password: password.duplicate(),
-        expiry: req.password_expiry_utc,
-        refresh_token: req.oauth_refresh_token.as_ref().map(Secret::duplicate),
-    };
-    generic::store(ctx, &reg, protocol, host, path, cred)
+    })
 }
 
 fn erase(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), HelperError> {
-    // A blank pattern erases nothing: protocol and host are required.
     let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else {
         return Ok(());
     };
-    let reg = ctx.registry_for(host, None)?;
-    let mut path = req.path.clone();
-    if reg.github_host(host).is_some() {
-        let repo = req.path.as_deref().and_then(owner_repo);
-        if let Some(password) = &req.password {
-            if let Some(token) = registered_token(ctx, &reg, host, repo.as_ref(), password) {
-                let full = repo.as_ref().map(|(o, r)| format!("{o}/{r}"));
-                let rejection = Rejection {
-                    at: ctx.now,
-                    repo: full.clone(),
-                };
+    with_known(
+        ctx,
+        req,
+        req.password.as_ref(),
+        |reg, known| match resolve_erase(&query(req), reg, known) {
+            Erase::Ignore => Ok(()),
+            Erase::Reject { token, repo, line } => {
+                let rejection = Rejection { at: ctx.now, repo };
                 state::update(&ctx.data_dir, |s| {
                     s.entry(&token.name).rejected = Some(rejection)
                 })?;
-                let on = full.map(|f| format!(" for {f}")).unwrap_or_default();
-                say(diag, &format!("the server rejected token '{}'{on}; it is kept, and refused until `git credential-scoped check --online`, `rotate {}` or `unreject {}`", token.name, token.name, token.name));
-                return Ok(());
+                say(diag, &line);
+                Ok(())
             }
-        }
-        if let Some((o, r)) = repo {
-            path = Some(format!("{o}/{r}").into_bytes());
-        }
-    }
-    let p = Pattern {
-        protocol,
-        host,
-        path: path.as_deref(),
-        username: req.username.as_deref(),
-    };
-    generic::erase(ctx, &p, req.password.as_ref())
+            Erase::Forget { path } => {
+                let p = crate::registry::credentials::Pattern {
+                    protocol,
+                    host,
+                    path: path.as_deref(),
+                    username: req.username.as_deref(),
+                };
+                Ok(generic::erase(ctx, &p, req.password.as_ref())?)
+            }
+        },
+    )
 }

@@ -2,15 +2,34 @@
 //! fine-grained token whose scope covers it, refuses tokens that cannot work before git sends
 //! them, and stores credentials for every other host like git's own helpers.
 //!
-//! Data flows one way: stdin bytes → [`protocol::Request`] → [`remote`] → [`scope`]
-//! candidates → [`policy`] verdict → answer bytes; [`resolve`] is the pipeline that `get` and
-//! `check` share. Files and secret stores are at the edges ([`registry`], [`secrets`]).
+//! # The story of a `get`
+//!
+//! 1. [`cli::main`] sees git's bare `get` and hands stdin to [`helper::run`].
+//! 2. [`protocol::decode`] turns the bytes into a [`protocol::Request`], refusing hostile
+//!    input whole (nothing is answered).
+//! 3. The helper gathers what the decision needs: the part of the registry for that host
+//!    and owner ([`registry::cache`], derived from `config.toml` and never trusted more than
+//!    it) and the usage state.
+//! 4. [`resolve::resolve`] decides, purely: GitHub host or not ([`registry::Registry::github_host`]),
+//!    `owner/repo` from the path ([`remote`]), the covering tokens narrowest first ([`scope`]),
+//!    the first one judged ([`policy`]) — and returns a [`resolve::Decision`]: send this
+//!    token, `quit=1`, look it up in the generic store, or say nothing, with its stderr lines.
+//! 5. The helper carries the decision out: reads the chosen secret ([`secrets`]), encodes the
+//!    answer ([`protocol::encode`]), says the lines ([`diag`]).
+//!
+//! `check` and `token` describe or print that same decision; `store` and `erase` have theirs
+//! ([`resolve::resolve_store`], [`resolve::resolve_erase`]). Changes of several steps to the
+//! registry are applied whole by [`change`]; files are read and written by [`files`].
 
+pub mod cargo;
+pub mod change;
 pub mod cli;
 pub mod context;
+pub mod diag;
 pub mod fields;
 pub mod files;
 pub mod generic;
+pub mod gitconfig;
 pub mod github;
 pub mod helper;
 pub mod messages;

@@ -3,24 +3,47 @@
 //! pre-filled GitHub token-creation link. Never any part of a secret.
 
 use crate::policy::{Refusal, Verdict};
+use crate::protocol::escape;
 use crate::registry::{Access, Expiry, Repos, Token};
-use crate::resolve::Choice;
+use crate::remote::Remote;
 use crate::time::{self, format_date, relative, DAY};
 
-pub const PREFIX: &str = "git-credential-scoped: ";
-
-/// GitHub's pre-filled "new fine-grained token" link (SPEC §7).
+/// GitHub's pre-filled "new fine-grained token" link (SPEC §7), and the `add` command that
+/// registers the token once it exists: the one builder behind `new-token-url`, the renewal
+/// links of warnings and refusals, and `check`'s hint for an uncovered repository.
 pub struct NewTokenLink<'a> {
     pub host: &'a str,
     pub owner: &'a str,
-    pub name: &'a str,
-    pub description: Option<&'a str>,
+    /// The repositories to select; `None` for all of the owner's.
+    pub repos: Option<&'a [String]>,
+    /// The token's name on GitHub (at most 40 characters are sent).
+    pub name: String,
     /// 1–366 days, or `None` for "no expiration".
     pub expires_in_days: Option<i64>,
     pub contents: Access,
+    /// Other permissions to request, like `metadata=read`.
+    pub others: &'a [(String, Access)],
 }
 
-impl NewTokenLink<'_> {
+impl<'a> NewTokenLink<'a> {
+    /// A link for `repos` of `owner` (all when `None`): named after the owner (and the one
+    /// repository), 90 days, contents=read.
+    pub fn new(host: &'a str, owner: &'a str, repos: Option<&'a [String]>) -> NewTokenLink<'a> {
+        let name = match repos {
+            Some([one]) => format!("{owner}-{one}"),
+            _ => owner.to_string(),
+        };
+        NewTokenLink {
+            host,
+            owner,
+            repos,
+            name,
+            expires_in_days: Some(90),
+            contents: Access::Read,
+            others: &[],
+        }
+    }
+
     pub fn url(&self) -> String {
         let web = if self.host.eq_ignore_ascii_case("api.github.com") {
             "github.com"
@@ -28,74 +51,121 @@ impl NewTokenLink<'_> {
             self.host
         };
         let name: String = self.name.chars().take(40).collect();
+        let description = match self.repos {
+            None => format!("git-credential-scoped: all {} repositories", self.owner),
+            Some(list) => format!("git-credential-scoped: {}", list.join(", ")),
+        };
         let mut url = format!(
-            "https://{web}/settings/personal-access-tokens/new?name={}",
-            query(&name)
+            "https://{web}/settings/personal-access-tokens/new?name={}&description={}&target_name={}",
+            query(&name),
+            query(&description),
+            query(self.owner)
         );
-        if let Some(d) = self.description {
-            url.push_str(&format!("&description={}", query(d)));
-        }
-        url.push_str(&format!("&target_name={}", query(self.owner)));
         match self.expires_in_days {
             Some(d) => url.push_str(&format!("&expires_in={}", d.clamp(1, 366))),
             None => url.push_str("&expires_in=none"),
         }
-        if self.contents != Access::None {
-            url.push_str(&format!("&contents={}", self.contents.name()));
+        let asked = std::iter::once(("contents", self.contents))
+            .chain(self.others.iter().map(|(k, v)| (k.as_str(), *v)));
+        for (k, v) in asked.filter(|(_, v)| *v != Access::None) {
+            url.push_str(&format!("&{k}={}", v.name()));
         }
         url
     }
+
+    /// The command that registers the token the link creates (its secret from stdin or a
+    /// hidden prompt), named like the link's token where that is a usable name.
+    pub fn add_command(&self) -> String {
+        let local: String = self
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let local = if crate::remote::valid_token_name(&local) {
+            local
+        } else {
+            self.owner.to_string()
+        };
+        let mut cmd = format!("git credential-scoped add {local} --owner {}", self.owner);
+        match self.repos {
+            None => cmd.push_str(" --all-repos"),
+            Some(list) => cmd.push_str(&format!(" --repo {}", list.join(","))),
+        }
+        if self.host != crate::registry::GITHUB {
+            cmd.push_str(&format!(" --host {}", self.host));
+        }
+        cmd.push_str(&format!(" --permission contents={}", self.contents.name()));
+        match self.expires_in_days {
+            Some(d) => cmd.push_str(&format!(" --expires-in {d}d")),
+            None => cmd.push_str(" --no-expiry"),
+        }
+        cmd.push_str(" --verify");
+        cmd
+    }
 }
 
+/// A query-string value: everything but letters, digits and `-_.~` percent-encoded.
 fn query(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, KEEP).to_string()
 }
 
 /// The creation link for a replacement of `token`.
 pub fn renewal_link(token: &Token) -> String {
-    let days = match token.expires {
+    let repos = match &token.repos {
+        Repos::All => None,
+        Repos::List(list) => Some(list.as_slice()),
+    };
+    let mut link = NewTokenLink::new(&token.host, &token.owner, repos);
+    link.name = token.name.clone();
+    link.expires_in_days = match token.expires {
         Expiry::Never => None,
         _ => Some(90),
     };
-    let description = match &token.repos {
-        Repos::All => format!("git-credential-scoped: all {} repositories", token.owner),
-        Repos::List(list) => format!("git-credential-scoped: {}", list.join(", ")),
-    };
-    NewTokenLink {
-        host: &token.host,
-        owner: &token.owner,
-        name: &token.name,
-        description: Some(&description),
-        expires_in_days: days,
-        contents: token.contents.max(Access::Read),
-    }
-    .url()
+    link.contents = token.contents.max(Access::Read);
+    link.url()
 }
 
-fn target(c: &Choice) -> String {
-    match &c.remote {
+fn target(token: &Token, remote: Option<&Remote>) -> String {
+    match remote {
         Some(r) => format!("{} on {}", r.full_name(), r.host),
-        None => c.token.host.clone(),
+        None => token.host.clone(),
     }
 }
 
-/// Lines for a choice's verdict: nothing when it serves quietly.
-pub fn verdict_lines(c: &Choice, now: i64) -> Vec<String> {
-    let t = c.token;
-    if c.verdict == Verdict::Serve {
+/// The command that records a replacement secret for `token`, with the expiry the renewal
+/// link asks GitHub for (so the expiry is known, not recorded as unknown).
+pub fn rotate_command(token: &Token) -> String {
+    let expiry = match token.expires {
+        Expiry::Never => "--no-expiry",
+        _ => "--expires-in 90d",
+    };
+    format!("git credential-scoped rotate {} {expiry}", token.name)
+}
+
+/// Lines for a token's verdict: nothing when it serves quietly.
+pub fn verdict_lines(
+    t: &Token,
+    remote: Option<&Remote>,
+    verdict: &Verdict,
+    now: i64,
+) -> Vec<String> {
+    if *verdict == Verdict::Serve {
         return Vec::new();
     }
-    let rotate = format!("git credential-scoped rotate {}", t.name);
+    let rotate = rotate_command(t);
     let link = renewal_link(t);
-    match &c.verdict {
+    match verdict {
         Verdict::Serve => vec![],
         Verdict::Expiring { at } => vec![format!(
             "token '{}' expires {} ({}); create its successor at {link} then run: {rotate}",
@@ -109,13 +179,23 @@ pub fn verdict_lines(c: &Choice, now: i64) -> Vec<String> {
             format_date(*at),
             relative(*at, now)
         )],
-        Verdict::Refuse(r) => refusal_lines(c, r, now, &rotate, &link),
+        Verdict::Refuse(r) => refusal_lines(t, remote, r, now, &rotate, &link),
     }
 }
 
-fn refusal_lines(c: &Choice, r: &Refusal, now: i64, rotate: &str, link: &str) -> Vec<String> {
-    let t = c.token;
-    let what = format!("refused to send token '{}' for {}", t.name, target(c));
+fn refusal_lines(
+    t: &Token,
+    remote: Option<&Remote>,
+    r: &Refusal,
+    now: i64,
+    rotate: &str,
+    link: &str,
+) -> Vec<String> {
+    let what = format!(
+        "refused to send token '{}' for {}",
+        t.name,
+        target(t, remote)
+    );
     match r {
         Refusal::Expired { at } => vec![
             format!("{what}: it expired {} ({})", format_date(*at), relative(*at, now)),
@@ -123,11 +203,11 @@ fn refusal_lines(c: &Choice, r: &Refusal, now: i64, rotate: &str, link: &str) ->
         ],
         Refusal::NoContents => vec![
             format!("{what}: it has no 'contents' permission, so it can neither clone nor fetch"),
-            format!("hint: create a token with contents=read at {link} then run: {rotate} (or fix its permissions in the config if they are wrong)"),
+            format!("hint: if the token has contents on GitHub, run: git credential-scoped edit {} --permission contents=read; otherwise create a token with contents=read at {link} then run: {rotate}", t.name),
         ],
         Refusal::NoWrite => vec![
             format!("{what}: pushing needs contents=write and it has contents={}", t.contents.name()),
-            format!("hint: create a token with contents=write at {} then run: {rotate}", link.replace("contents=read", "contents=write")),
+            format!("hint: if the token was given contents=write on GitHub, run: git credential-scoped edit {} --permission contents=write; otherwise create a token with contents=write at {} then run: {rotate}", t.name, link.replace("contents=read", "contents=write")),
         ],
         Refusal::Rejected(rej) => {
             let on = rej.repo.as_deref().map(|r| format!(" for {r}")).unwrap_or_default();
@@ -135,17 +215,56 @@ fn refusal_lines(c: &Choice, r: &Refusal, now: i64, rotate: &str, link: &str) ->
             let when = if days == 0 { time::format_datetime(rej.at) } else { format!("{} ({days} days ago)", format_date(rej.at)) };
             vec![
                 format!("{what}: the server rejected it{on} on {when} (revoked, expired or mistyped)"),
-                format!("hint: run `git credential-scoped check --online {}` to re-test it, `git credential-scoped rotate {}` to replace it, or `git credential-scoped unreject {}`", repo_url(c), t.name, t.name),
+                format!("hint: run `git credential-scoped check --online {}` to re-test it, `git credential-scoped rotate {}` to replace it, or `git credential-scoped unreject {}`", repo_url(t, remote), t.name, t.name),
             ]
         }
     }
 }
 
-fn repo_url(c: &Choice) -> String {
-    match &c.remote {
+fn repo_url(t: &Token, remote: Option<&Remote>) -> String {
+    match remote {
         Some(r) => format!("https://{}/{}", r.host, r.full_name()),
-        None => format!("https://{}/OWNER/REPO", c.token.host),
+        None => format!("https://{}/OWNER/REPO", t.host),
     }
+}
+
+/// Why a token is unfit, in a few words.
+fn defect_words(why: &Refusal, now: i64) -> String {
+    match why {
+        Refusal::Expired { at } => {
+            format!("it expired {} ({})", format_date(*at), relative(*at, now))
+        }
+        Refusal::NoContents => "it has no 'contents' permission".into(),
+        Refusal::NoWrite => "it cannot push".into(),
+        Refusal::Rejected(r) => format!("the server rejected it on {}", format_date(r.at)),
+    }
+}
+
+/// The line when a narrower token was passed over for a broader one.
+pub fn skipped_line(skipped: &Token, why: &Refusal, sent: &Token, now: i64) -> String {
+    format!(
+        "token '{}' covers this repository more narrowly but was passed over: {}; sending '{}' instead. Renew it at {} then run: {}",
+        skipped.name,
+        defect_words(why, now),
+        sent.name,
+        renewal_link(skipped),
+        rotate_command(skipped)
+    )
+}
+
+/// The line when git reports that the server rejected a registered token.
+pub fn rejected_line(name: &str, repo: Option<&str>) -> String {
+    let on = repo.map(|f| format!(" for {f}")).unwrap_or_default();
+    format!("the server rejected token '{name}'{on}; it is kept, and refused until `git credential-scoped check --online`, `rotate {name}` or `unreject {name}`")
+}
+
+/// The line when a GitHub host is asked for over a protocol it does not take tokens over.
+pub fn insecure_protocol_line(host: &str, protocol: &str) -> String {
+    format!(
+        "refused: {} is a GitHub host and takes tokens over https only, not {}",
+        escape(host.as_bytes()),
+        escape(protocol.as_bytes())
+    )
 }
 
 /// The hint when no token covers the repository but the owner has tokens.
@@ -153,6 +272,57 @@ pub fn uncovered_line(full_name: &str, owner: &str, covers: &[String]) -> String
     format!(
         "no token covers {full_name}; tokens for {owner} cover: {}",
         covers.join(", ")
+    )
+}
+
+/// The second line of that hint: GitHub lets a user add a repository to an existing token,
+/// and `edit` follows without a new secret; `tokens` are the owner's tokens with a
+/// repository list. Otherwise a new token is needed.
+pub fn edit_hint(remote: &Remote, tokens: &[String]) -> Option<String> {
+    let (first, rest) = tokens.split_first()?;
+    let edit = |name: &str| {
+        format!(
+            "git credential-scoped edit {name} --add-repo {}",
+            remote.repo
+        )
+    };
+    let (whose, alternatives) = match rest {
+        [] => (format!("token '{first}' was"), String::new()),
+        _ => {
+            let names: Vec<String> = tokens.iter().map(|t| format!("'{t}'")).collect();
+            let others: Vec<String> = rest.iter().map(|t| format!(" (or: {})", edit(t))).collect();
+            (
+                format!("one of the tokens {} was", names.join(", ")),
+                others.concat(),
+            )
+        }
+    };
+    let host = if remote.host == crate::registry::GITHUB {
+        String::new()
+    } else {
+        format!(" --host {}", remote.host)
+    };
+    Some(format!(
+        "hint: if {whose} also given {} on GitHub, run: {}{alternatives}; otherwise create a token for it: git credential-scoped new-token-url --owner {} --repo {}{host}",
+        remote.full_name(),
+        edit(first),
+        remote.owner,
+        remote.repo
+    ))
+}
+
+/// The creation link and `add` command for a repository no token covers.
+pub fn new_token_hint(remote: &Remote, need_write: bool) -> String {
+    let repos = [remote.repo.clone()];
+    let mut link = NewTokenLink::new(&remote.host, &remote.owner, Some(&repos));
+    if need_write {
+        link.contents = Access::Write;
+    }
+    format!(
+        "hint: create a token for {} at {} then run: {}",
+        remote.full_name(),
+        link.url(),
+        link.add_command()
     )
 }
 
@@ -167,18 +337,17 @@ mod tests {
 
     #[test]
     fn link_is_prefilled_and_escaped() {
-        let url = NewTokenLink {
-            host: "github.com",
-            owner: "alta3",
-            name: "a name that is much longer than forty characters in total",
-            description: Some("labs, demo"),
-            expires_in_days: Some(900),
-            contents: Access::Read,
-        }
-        .url();
+        let repos = ["labs".to_string(), "demo".to_string()];
+        let mut link = NewTokenLink::new("github.com", "alta3", Some(&repos));
+        link.name = "a name that is much longer than forty characters in total".into();
+        link.expires_in_days = Some(900);
         assert_eq!(
-            url,
-            "https://github.com/settings/personal-access-tokens/new?name=a%20name%20that%20is%20much%20longer%20than%20forty%20ch&description=labs%2C%20demo&target_name=alta3&expires_in=366&contents=read"
+            link.url(),
+            "https://github.com/settings/personal-access-tokens/new?name=a%20name%20that%20is%20much%20longer%20than%20forty%20ch&description=git-credential-scoped%3A%20labs%2C%20demo&target_name=alta3&expires_in=366&contents=read"
+        );
+        assert_eq!(
+            link.add_command(),
+            "git credential-scoped add a-name-that-is-much-longer-than-forty-characters-in-total --owner alta3 --repo labs,demo --permission contents=read --expires-in 900d --verify"
         );
     }
 }

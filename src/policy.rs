@@ -35,19 +35,40 @@ impl Verdict {
     pub fn serves(&self) -> bool {
         !matches!(self, Verdict::Refuse(_))
     }
+
+    /// The one table of state words (`list`, `show`, `check`, `doctor`, JSON). No `_` arm:
+    /// a new verdict cannot be shown without deciding its word here.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Serve => "ok",
+            Verdict::Expiring { .. } => "expiring",
+            Verdict::ExpiredAllowed { .. } | Verdict::Refuse(Refusal::Expired { .. }) => "expired",
+            Verdict::Refuse(Refusal::NoContents) => "no-contents",
+            Verdict::Refuse(Refusal::NoWrite) => "no-write",
+            Verdict::Refuse(Refusal::Rejected(_)) => "rejected",
+        }
+    }
 }
 
-/// Whether the token, taken alone, may be sent: not expired, can read contents, not rejected.
-pub fn is_valid(token: &Token, state: &State, now: i64) -> bool {
-    !expired(token, now) && token.contents != Access::None && state.rejection(&token.name).is_none()
+/// What makes a token unfit to send whatever is asked of it: the server rejected it, it
+/// cannot read contents, or it has expired — checked in that order. The one statement of
+/// validity: [`judge`] and the ordering of candidates in `scope` both use it.
+pub fn defect(token: &Token, state: &State, now: i64) -> Option<Refusal> {
+    if let Some(r) = state.rejection(&token.name) {
+        return Some(Refusal::Rejected(r.clone()));
+    }
+    if token.contents == Access::None {
+        return Some(Refusal::NoContents);
+    }
+    match token.expires {
+        Expiry::At(at) if at <= now => Some(Refusal::Expired { at }),
+        _ => None,
+    }
 }
 
-fn expired(token: &Token, now: i64) -> bool {
-    matches!(token.expires, Expiry::At(at) if at <= now)
-}
-
-/// The verdict for sending `token` now. Order of checks: a rejected mark first (the server
-/// said no), then contents, then expiry.
+/// The verdict for sending `token` now: its [`defect`] (an expired one is sent with a
+/// warning under `on_expired = "warn"`), then push access when asked, then the warning
+/// window.
 pub fn judge(
     token: &Token,
     state: &State,
@@ -55,21 +76,19 @@ pub fn judge(
     settings: &Settings,
     need_write: bool,
 ) -> Verdict {
-    if let Some(r) = state.rejection(&token.name) {
-        return Verdict::Refuse(Refusal::Rejected(r.clone()));
-    }
-    if token.contents == Access::None {
-        return Verdict::Refuse(Refusal::NoContents);
+    let defect = defect(token, state, now);
+    if let Some(r @ (Refusal::Rejected(_) | Refusal::NoContents)) = defect {
+        return Verdict::Refuse(r);
     }
     if need_write && token.contents != Access::Write {
         return Verdict::Refuse(Refusal::NoWrite);
     }
-    match token.expires {
-        Expiry::At(at) if at <= now => match settings.on_expired {
+    match (defect, token.expires) {
+        (Some(Refusal::Expired { at }), _) => match settings.on_expired {
             OnExpired::Refuse => Verdict::Refuse(Refusal::Expired { at }),
             OnExpired::Warn => Verdict::ExpiredAllowed { at },
         },
-        Expiry::At(at) if at - now <= settings.warn_days * DAY => Verdict::Expiring { at },
+        (_, Expiry::At(at)) if at - now <= settings.warn_days * DAY => Verdict::Expiring { at },
         _ => Verdict::Serve,
     }
 }
@@ -176,6 +195,6 @@ mod tests {
             judge(&t, &state, NOW, &Settings::default(), false),
             Verdict::Refuse(Refusal::Rejected(r))
         );
-        assert!(!is_valid(&t, &state, NOW));
+        assert!(defect(&t, &state, NOW).is_some());
     }
 }

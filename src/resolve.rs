@@ -1,26 +1,37 @@
-//! The one decision both `get` and `check` use: a pure function of (request fields, registry,
-//! state, now). It says which token would be sent and whether it may be, or why none is;
-//! the callers only print.
+//! The decisions: what a request leads to, as a value, decided by pure functions of (request
+//! fields, registry, state, now). `get`, `check` and `token` all call [`resolve`] and only
+//! carry out or describe the [`Decision`] it returns, so they can never disagree; `store`
+//! and `erase` call [`resolve_store`] and [`resolve_erase`].
+//!
+//! A `get` for a GitHub host (SPEC §3, §4): https only (http where the host allows it); the
+//! path reduces to `owner/repo`; the narrowest covering token is chosen and judged; a
+//! repository no token covers, a host that is not GitHub's, or a request git sent without a
+//! path is answered from the generic store, as git's own helpers would.
 
-use crate::policy::{judge, Verdict};
+use crate::messages;
+use crate::policy::{defect, judge, Verdict};
+use crate::registry::credentials::Pattern;
 use crate::registry::state::State;
-use crate::registry::{Registry, Token};
+use crate::registry::{Registry, SecretSource, Token};
 use crate::remote::{owner_repo, Remote};
-use crate::scope::{candidates, covered_by_owner};
+use crate::scope::{breadth, candidates, covered_by_owner, listed_by_owner};
 
 /// The fields of a request that decide the token.
 #[derive(Clone, Copy, Debug)]
 pub struct Query<'a> {
-    pub protocol: &'a str,
-    pub host: &'a str,
+    pub protocol: Option<&'a str>,
+    pub host: Option<&'a str>,
     pub path: Option<&'a [u8]>,
     pub username: Option<&'a str>,
-    /// `check --write`: the token must allow pushing.
+    /// `check --write`, `token --write`: the token must allow pushing.
     pub need_write: bool,
 }
 
+/// Where a request lands.
 #[derive(Debug)]
-pub enum Resolution<'r> {
+pub enum Route<'r> {
+    /// git left out the protocol or the host: never a wildcard on `get`.
+    Incomplete,
     /// Not a GitHub host: the generic store answers.
     NotGitHub,
     /// A GitHub host over a protocol it may not use (plain http unless `allow_http`).
@@ -28,15 +39,16 @@ pub enum Resolution<'r> {
     /// git sent no path; `default` is the host's single default token, if there is one.
     NoPath {
         default: Option<Choice<'r>>,
-        host_has_tokens: bool,
     },
     /// The path does not name `owner/repo`.
     NotARepository,
     Chosen(Choice<'r>),
-    /// No token covers the repository; `owner_covers` lists what the owner's tokens cover.
+    /// No token covers the repository; `owner_covers` lists what the owner's tokens cover,
+    /// `editable` names those with a repository list (`edit NAME --add-repo` can widen them).
     Uncovered {
         remote: Remote,
         owner_covers: Option<Vec<String>>,
+        editable: Vec<String>,
     },
 }
 
@@ -49,13 +61,108 @@ pub struct Choice<'r> {
     pub username: String,
 }
 
-pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Resolution<'r> {
-    let Some(decl) = reg.github_host(q.host) else {
-        return Resolution::NotGitHub;
+/// The fields to look a generic credential up by (git's matching rule), and the lines to
+/// say when nothing matches.
+#[derive(Debug)]
+pub struct Lookup {
+    pub protocol: String,
+    pub host: String,
+    pub path: Option<Vec<u8>>,
+    pub username: Option<String>,
+    pub unanswered: Vec<String>,
+}
+
+impl Lookup {
+    pub fn pattern(&self) -> Pattern<'_> {
+        Pattern {
+            protocol: &self.protocol,
+            host: &self.host,
+            path: self.path.as_deref(),
+            username: self.username.as_deref(),
+        }
+    }
+}
+
+/// What to print on stdout.
+#[derive(Debug)]
+pub enum Answer<'d, 'r> {
+    /// Nothing: git asks the next helper, or the user.
+    Nothing,
+    /// The chosen token, with its username and expiry.
+    Token(&'d Choice<'r>),
+    /// `quit=1`: the chosen token may not be sent, and git must not try anything else.
+    Quit(&'d Choice<'r>),
+    /// The newest generic credential matching the lookup; nothing if none does.
+    Stored(&'d Lookup),
+}
+
+/// Everything a `get` leads to.
+#[derive(Debug)]
+pub struct Decision<'r> {
+    pub route: Route<'r>,
+    /// Lines for stderr (without the prefix), said whatever the answer.
+    pub lines: Vec<String>,
+    /// Set when the answer comes from the generic store.
+    pub lookup: Option<Lookup>,
+}
+
+impl Decision<'_> {
+    pub fn answer(&self) -> Answer<'_, '_> {
+        let choice = match &self.route {
+            Route::Chosen(c) | Route::NoPath { default: Some(c) } => c,
+            _ => {
+                return match &self.lookup {
+                    Some(l) => Answer::Stored(l),
+                    None => Answer::Nothing,
+                }
+            }
+        };
+        if choice.verdict.serves() {
+            Answer::Token(choice)
+        } else {
+            Answer::Quit(choice)
+        }
+    }
+
+    /// The chosen token, if any.
+    pub fn choice(&self) -> Option<&Choice<'_>> {
+        match &self.route {
+            Route::Chosen(c) | Route::NoPath { default: Some(c) } => Some(c),
+            _ => None,
+        }
+    }
+}
+
+fn lookup(q: &Query, protocol: &str, host: &str, path: Option<Vec<u8>>) -> Lookup {
+    Lookup {
+        protocol: protocol.to_string(),
+        host: host.to_string(),
+        path,
+        username: q.username.map(str::to_string),
+        unanswered: Vec::new(),
+    }
+}
+
+/// The decision for a `get` (and what `check` and `token` describe).
+pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Decision<'r> {
+    let mut d = Decision {
+        route: Route::Incomplete,
+        lines: Vec::new(),
+        lookup: None,
     };
-    let protocol_ok = q.protocol == "https" || (q.protocol == "http" && decl.allow_http);
-    if !protocol_ok {
-        return Resolution::InsecureProtocol;
+    let (Some(protocol), Some(host)) = (q.protocol, q.host) else {
+        return d;
+    };
+    let Some(decl) = reg.github_host(host) else {
+        d.route = Route::NotGitHub;
+        d.lookup = Some(lookup(q, protocol, host, q.path.map(<[u8]>::to_vec)));
+        return d;
+    };
+    if !decl.accepts(protocol) {
+        d.route = Route::InsecureProtocol;
+        d.lines
+            .push(messages::insecure_protocol_line(host, protocol));
+        return d;
     }
     let choose = |token: &'r Token, remote: Option<Remote>| Choice {
         token,
@@ -68,46 +175,202 @@ pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Res
             .unwrap_or_else(|| "x-access-token".into()),
     };
     let Some(path) = q.path else {
-        let on_host: Vec<&Token> = reg
-            .tokens
-            .iter()
-            .filter(|t| t.host.eq_ignore_ascii_case(q.host))
-            .collect();
-        let defaults: Vec<&&Token> = on_host.iter().filter(|t| t.default).collect();
-        let default = match defaults.as_slice() {
-            [only] => Some(choose(only, None)),
+        let on_host = || {
+            reg.tokens
+                .iter()
+                .filter(|t| t.host.eq_ignore_ascii_case(host))
+        };
+        if on_host().next().is_some() {
+            d.lines.push(messages::no_path_line(host));
+        }
+        let mut defaults = on_host().filter(|t| t.default);
+        let default = match (defaults.next(), defaults.next()) {
+            (Some(only), None) => Some(choose(only, None)),
             _ => None,
         };
-        return Resolution::NoPath {
-            default,
-            host_has_tokens: !on_host.is_empty(),
-        };
+        if default.is_none() {
+            d.lookup = Some(lookup(q, protocol, host, None));
+        }
+        d.route = Route::NoPath { default };
+        d.lines.extend(
+            d.choice()
+                .map(|c| verdict_lines(c, now))
+                .unwrap_or_default(),
+        );
+        return d;
     };
     let Some((owner, repo)) = owner_repo(path) else {
-        return Resolution::NotARepository;
+        d.route = Route::NotARepository;
+        d.lookup = Some(lookup(q, protocol, host, Some(path.to_vec())));
+        return d;
     };
     let remote = Remote {
-        host: q.host.to_string(),
+        host: host.to_string(),
         owner,
         repo,
     };
-    match candidates(reg, &remote, q.username, state, now).first() {
-        Some(token) => Resolution::Chosen(choose(token, Some(remote))),
-        None => {
-            let owner_covers = covered_by_owner(reg, q.host, &remote.owner);
-            Resolution::Uncovered {
-                remote,
-                owner_covers,
+    let found = candidates(reg, &remote, q.username, state, now);
+    let Some(first) = found.first() else {
+        let owner_covers = covered_by_owner(reg, host, &remote.owner);
+        let editable = listed_by_owner(reg, host, &remote.owner);
+        let mut l = lookup(q, protocol, host, Some(remote.full_name().into_bytes()));
+        if let Some(covers) = &owner_covers {
+            l.unanswered.push(messages::uncovered_line(
+                &remote.full_name(),
+                &remote.owner,
+                covers,
+            ));
+            l.unanswered.extend(messages::edit_hint(&remote, &editable));
+        }
+        d.lookup = Some(l);
+        d.route = Route::Uncovered {
+            remote,
+            owner_covers,
+            editable,
+        };
+        return d;
+    };
+    let choice = choose(first, Some(remote));
+    // The registry meant a narrower token for this repository: say why it was passed over.
+    if defect(first, state, now).is_none() {
+        for skipped in found.iter().filter(|t| breadth(t) < breadth(first)) {
+            if let Some(why) = defect(skipped, state, now) {
+                d.lines
+                    .push(messages::skipped_line(skipped, &why, first, now));
             }
         }
     }
+    d.lines.extend(verdict_lines(&choice, now));
+    d.route = Route::Chosen(choice);
+    d
+}
+
+fn verdict_lines(c: &Choice, now: i64) -> Vec<String> {
+    messages::verdict_lines(c.token, c.remote.as_ref(), &c.verdict, now)
+}
+
+/// The registered token on `host` whose secret has `fingerprint`: by the fingerprint the
+/// registry records, else among the tokens whose secret comes from the environment or a
+/// command (none recorded) by the fingerprints `live` gives for them.
+pub fn recognise<'r>(
+    reg: &'r Registry,
+    host: &str,
+    fingerprint: &str,
+    live: &[(String, String)],
+) -> Option<&'r Token> {
+    let on_host = || {
+        reg.tokens
+            .iter()
+            .filter(move |t| t.host.eq_ignore_ascii_case(host))
+    };
+    on_host()
+        .find(|t| t.fingerprint.as_deref() == Some(fingerprint))
+        .or_else(|| {
+            on_host().find(|t| {
+                !matches!(t.source, SecretSource::Store(_))
+                    && live.iter().any(|(n, f)| *n == t.name && f == fingerprint)
+            })
+        })
+}
+
+/// The tokens whose secret must be fetched to recognise one git hands back: those with no
+/// recorded fingerprint (environment, command) that cover the repository.
+pub fn unfingerprinted<'r>(reg: &'r Registry, host: &str, path: Option<&[u8]>) -> Vec<&'r Token> {
+    let repo = path.and_then(owner_repo);
+    reg.tokens
+        .iter()
+        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.fingerprint.is_none())
+        .filter(|t| !matches!(t.source, SecretSource::Store(_)))
+        .filter(|t| {
+            repo.as_ref()
+                .is_none_or(|(o, r)| t.owner.eq_ignore_ascii_case(o) && t.repos.covers(r))
+        })
+        .collect()
+}
+
+/// What a `store` (git: "this credential worked") leads to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Store<'r> {
+    /// Nothing to keep.
+    Ignore,
+    /// A registered token came back: record that it was used.
+    Used(&'r Token),
+    /// Keep it as a generic credential under this path: the request's, or for a GitHub host
+    /// exactly `owner/repo` (a token typed at a prompt is never widened to an owner).
+    Keep { path: Option<Vec<u8>> },
+}
+
+/// What a `store` leads to; `known` is the registered token whose secret was handed back.
+pub fn resolve_store<'r>(q: &Query, reg: &Registry, known: Option<&'r Token>) -> Store<'r> {
+    let (Some(protocol), Some(host)) = (q.protocol, q.host) else {
+        return Store::Ignore;
+    };
+    let Some(decl) = reg.github_host(host) else {
+        return Store::Keep {
+            path: q.path.map(<[u8]>::to_vec),
+        };
+    };
+    if !decl.accepts(protocol) {
+        return Store::Ignore;
+    }
+    if let Some(t) = known {
+        return Store::Used(t);
+    }
+    Store::Keep {
+        path: narrowed(q.path),
+    }
+}
+
+/// What an `erase` (git: "the server rejected this credential") leads to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Erase<'r> {
+    Ignore,
+    /// A registered token was rejected: mark it, never delete it (GitHub shows a token once).
+    Reject {
+        token: &'r Token,
+        repo: Option<String>,
+        line: String,
+    },
+    /// Remove the generic credentials matching the request's fields, with this path.
+    Forget {
+        path: Option<Vec<u8>>,
+    },
+}
+
+pub fn resolve_erase<'r>(q: &Query, reg: &Registry, known: Option<&'r Token>) -> Erase<'r> {
+    // A blank pattern erases nothing: protocol and host are required.
+    let (Some(_), Some(host)) = (q.protocol, q.host) else {
+        return Erase::Ignore;
+    };
+    if reg.github_host(host).is_none() {
+        return Erase::Forget {
+            path: q.path.map(<[u8]>::to_vec),
+        };
+    }
+    if let Some(token) = known {
+        let repo = q.path.and_then(owner_repo).map(|(o, r)| format!("{o}/{r}"));
+        let line = messages::rejected_line(&token.name, repo.as_deref());
+        return Erase::Reject { token, repo, line };
+    }
+    Erase::Forget {
+        path: narrowed(q.path),
+    }
+}
+
+/// A GitHub path as `owner/repo`, or as given when it names no repository.
+fn narrowed(path: Option<&[u8]>) -> Option<Vec<u8>> {
+    path.map(|p| match owner_repo(p) {
+        Some((o, r)) => format!("{o}/{r}").into_bytes(),
+        None => p.to_vec(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::policy::Refusal;
-    use crate::registry::{Access, Expiry, HostDecl, Repos, SecretSource};
+    use crate::registry::state::{Rejection, TokenState};
+    use crate::registry::{Access, Expiry, HostDecl, Repos};
     use crate::secrets::StoreKind;
 
     const NOW: i64 = 1_800_000_000;
@@ -130,8 +393,8 @@ mod tests {
 
     fn q<'a>(protocol: &'a str, host: &'a str, path: Option<&'a [u8]>) -> Query<'a> {
         Query {
-            protocol,
-            host,
+            protocol: Some(protocol),
+            host: Some(host),
             path,
             username: None,
             need_write: false,
@@ -160,39 +423,52 @@ mod tests {
         }
     }
 
+    fn decide<'r>(query: &Query, reg: &'r Registry) -> Decision<'r> {
+        resolve(query, reg, &State::default(), NOW)
+    }
+
     #[test]
     fn chooses_and_answers_with_x_access_token() {
         let reg = reg();
-        match resolve(
-            &q("https", "github.com", Some(b"alta3/demo.git")),
-            &reg,
-            &State::default(),
-            NOW,
-        ) {
-            Resolution::Chosen(c) => {
+        let d = decide(&q("https", "github.com", Some(b"alta3/demo.git")), &reg);
+        match d.answer() {
+            Answer::Token(c) => {
                 assert_eq!(c.token.name, "installer");
                 assert_eq!(c.username, "x-access-token");
                 assert_eq!(c.verdict, Verdict::Serve);
             }
             other => panic!("{other:?}"),
         }
+        assert!(d.lines.is_empty());
     }
 
     #[test]
-    fn uncovered_repositories_get_the_owner_hint() {
+    fn uncovered_repositories_are_looked_up_with_the_owner_hint_for_when_nothing_is_stored() {
         let reg = reg();
-        match resolve(
-            &q("https", "github.com", Some(b"alta3/other")),
-            &reg,
-            &State::default(),
-            NOW,
-        ) {
-            Resolution::Uncovered {
-                remote,
-                owner_covers,
-            } => {
+        let d = decide(&q("https", "github.com", Some(b"alta3/other")), &reg);
+        match (&d.route, d.answer()) {
+            (
+                Route::Uncovered {
+                    remote,
+                    owner_covers,
+                    editable,
+                },
+                Answer::Stored(l),
+            ) => {
                 assert_eq!(remote.full_name(), "alta3/other");
-                assert_eq!(owner_covers, Some(vec!["labs".into(), "demo".into()]));
+                assert_eq!(
+                    owner_covers.as_deref(),
+                    Some(&["labs".to_string(), "demo".to_string()][..])
+                );
+                assert_eq!(l.path.as_deref(), Some(&b"alta3/other"[..]));
+                assert_eq!(editable, &["installer".to_string()]);
+                assert_eq!(l.unanswered.len(), 2);
+                assert!(
+                    l.unanswered[1]
+                        .contains("git credential-scoped edit installer --add-repo other"),
+                    "{:?}",
+                    l.unanswered
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -201,19 +477,13 @@ mod tests {
     #[test]
     fn plain_http_only_where_allowed_and_lookalikes_are_not_github() {
         let reg = reg();
-        let s = State::default();
+        let d = decide(&q("http", "github.com", Some(b"alta3/labs")), &reg);
+        assert!(matches!(d.route, Route::InsecureProtocol));
+        assert!(matches!(d.answer(), Answer::Nothing));
+        assert_eq!(d.lines.len(), 1);
         assert!(matches!(
-            resolve(&q("http", "github.com", Some(b"alta3/labs")), &reg, &s, NOW),
-            Resolution::InsecureProtocol
-        ));
-        assert!(matches!(
-            resolve(
-                &q("http", "127.0.0.1:8443", Some(b"alta3/labs")),
-                &reg,
-                &s,
-                NOW
-            ),
-            Resolution::Chosen(_)
+            decide(&q("http", "127.0.0.1:8443", Some(b"alta3/labs")), &reg).answer(),
+            Answer::Token(_)
         ));
         for host in [
             "github.com.evil.test",
@@ -222,10 +492,11 @@ mod tests {
             "api.github.com",
             "github.com:444",
         ] {
+            let d = decide(&q("https", host, Some(b"alta3/labs")), &reg);
             assert!(
                 matches!(
-                    resolve(&q("https", host, Some(b"alta3/labs")), &reg, &s, NOW),
-                    Resolution::NotGitHub
+                    (&d.route, d.answer()),
+                    (Route::NotGitHub, Answer::Stored(_))
                 ),
                 "{host}"
             );
@@ -235,33 +506,32 @@ mod tests {
     #[test]
     fn without_a_path_only_a_single_default_token_answers() {
         let reg = reg();
-        let s = State::default();
-        match resolve(&q("https", "github.com", None), &reg, &s, NOW) {
-            Resolution::NoPath {
-                default: None,
-                host_has_tokens: true,
-            } => {}
+        let d = decide(&q("https", "github.com", None), &reg);
+        assert!(matches!(d.route, Route::NoPath { default: None }));
+        assert!(matches!(d.answer(), Answer::Stored(_)));
+        assert_eq!(d.lines.len(), 1, "the useHttpPath hint");
+        let d = decide(&q("http", "127.0.0.1:8443", None), &reg);
+        match d.answer() {
+            Answer::Token(c) => assert_eq!(c.token.name, "loop"),
             other => panic!("{other:?}"),
         }
-        match resolve(&q("http", "127.0.0.1:8443", None), &reg, &s, NOW) {
-            Resolution::NoPath {
-                default: Some(c), ..
-            } => assert_eq!(c.token.name, "loop"),
-            other => panic!("{other:?}"),
-        }
+        let mut two = reg.clone();
+        two.tokens[1].default = true;
+        two.tokens[1].host = "github.com".into();
+        two.tokens[0].default = true;
+        assert!(matches!(
+            decide(&q("https", "github.com", None), &two).route,
+            Route::NoPath { default: None }
+        ));
     }
 
     #[test]
-    fn expired_first_candidate_is_refused_not_skipped_for_an_invalid_one() {
+    fn an_expired_first_candidate_is_refused_with_quit() {
         let mut reg = reg();
         reg.tokens[0].expires = Expiry::At(NOW - 1);
-        match resolve(
-            &q("https", "github.com", Some(b"alta3/labs")),
-            &reg,
-            &State::default(),
-            NOW,
-        ) {
-            Resolution::Chosen(c) => {
+        let d = decide(&q("https", "github.com", Some(b"alta3/labs")), &reg);
+        match d.answer() {
+            Answer::Quit(c) => {
                 assert_eq!(c.verdict, Verdict::Refuse(Refusal::Expired { at: NOW - 1 }))
             }
             other => panic!("{other:?}"),
@@ -269,33 +539,113 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_wider_token_is_preferred_over_an_expired_narrow_one() {
+    fn a_valid_wider_token_serves_and_the_skipped_narrow_one_is_named() {
+        // Issue 12 #16: nothing was said about the narrower token passed over.
         let mut reg = reg();
         reg.tokens[0].expires = Expiry::At(NOW - 1);
         let mut wide = tok("wide", "github.com", &[], Expiry::Never);
         wide.repos = Repos::All;
         reg.tokens.push(wide);
-        match resolve(
-            &q("https", "github.com", Some(b"alta3/labs")),
-            &reg,
-            &State::default(),
-            NOW,
-        ) {
-            Resolution::Chosen(c) => assert_eq!(c.token.name, "wide"),
+        let d = decide(&q("https", "github.com", Some(b"alta3/labs")), &reg);
+        match d.answer() {
+            Answer::Token(c) => assert_eq!(c.token.name, "wide"),
             other => panic!("{other:?}"),
         }
+        assert_eq!(d.lines.len(), 1, "{:?}", d.lines);
+        assert!(
+            d.lines[0].contains("'installer'") && d.lines[0].contains("expired"),
+            "{:?}",
+            d.lines
+        );
+        let mut state = State::default();
+        reg.tokens[0].expires = Expiry::Never;
+        state.tokens.push((
+            "installer".into(),
+            TokenState {
+                last_used: None,
+                rejected: Some(Rejection {
+                    at: NOW - 5,
+                    repo: None,
+                }),
+            },
+        ));
+        let d = resolve(
+            &q("https", "github.com", Some(b"alta3/labs")),
+            &reg,
+            &state,
+            NOW,
+        );
+        assert!(d.lines[0].contains("rejected"), "{:?}", d.lines);
     }
 
     #[test]
-    fn non_repository_paths() {
+    fn non_repository_paths_and_incomplete_requests() {
+        let reg = reg();
         assert!(matches!(
-            resolve(
-                &q("https", "github.com", Some(b"alta3")),
-                &reg(),
-                &State::default(),
-                NOW
-            ),
-            Resolution::NotARepository
+            decide(&q("https", "github.com", Some(b"alta3")), &reg).route,
+            Route::NotARepository
         ));
+        let mut none = q("https", "github.com", Some(b"alta3/labs"));
+        none.host = None;
+        assert!(matches!(decide(&none, &reg).answer(), Answer::Nothing));
+    }
+
+    #[test]
+    fn store_and_erase_never_widen_and_never_delete_a_registered_token() {
+        let reg = reg();
+        let known = &reg.tokens[0];
+        let query = q("https", "github.com", Some(b"alta3/labs.git/info/lfs"));
+        assert_eq!(resolve_store(&query, &reg, Some(known)), Store::Used(known));
+        assert_eq!(
+            resolve_store(&query, &reg, None),
+            Store::Keep {
+                path: Some(b"alta3/labs".to_vec())
+            }
+        );
+        assert_eq!(
+            resolve_store(&q("http", "github.com", None), &reg, None),
+            Store::Ignore
+        );
+        match resolve_erase(&query, &reg, Some(known)) {
+            Erase::Reject { token, repo, .. } => assert_eq!(
+                (token.name.as_str(), repo.as_deref()),
+                ("installer", Some("alta3/labs"))
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            resolve_erase(&q("https", "example.com", Some(b"a/b.git")), &reg, None),
+            Erase::Forget {
+                path: Some(b"a/b.git".to_vec())
+            }
+        );
+    }
+
+    #[test]
+    fn tokens_are_recognised_by_recorded_or_live_fingerprints() {
+        let mut reg = reg();
+        reg.tokens[0].fingerprint = Some("sha256:00000000000000aa".into());
+        let mut env = tok("env", "github.com", &["labs"], Expiry::Never);
+        env.source = SecretSource::Env("T".into());
+        reg.tokens.push(env);
+        assert_eq!(
+            recognise(&reg, "github.com", "sha256:00000000000000aa", &[])
+                .unwrap()
+                .name,
+            "installer"
+        );
+        let live = [("env".to_string(), "sha256:00000000000000bb".to_string())];
+        assert_eq!(
+            recognise(&reg, "github.com", "sha256:00000000000000bb", &live)
+                .unwrap()
+                .name,
+            "env"
+        );
+        assert!(recognise(&reg, "127.0.0.1:8443", "sha256:00000000000000aa", &[]).is_none());
+        assert_eq!(
+            unfingerprinted(&reg, "github.com", Some(b"alta3/labs")).len(),
+            1
+        );
+        assert!(unfingerprinted(&reg, "github.com", Some(b"alta3/demo")).is_empty());
     }
 }

@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 
-use crate::policy::is_valid;
+use crate::policy::defect;
 use crate::registry::state::State;
 use crate::registry::{Expiry, Registry, Repos, Token};
 use crate::remote::Remote;
@@ -30,23 +30,27 @@ pub fn candidates<'r>(
         })
         .collect();
     found.sort_by_key(|t| {
-        let breadth = match &t.repos {
-            Repos::List(list) => (0, list.len()),
-            Repos::All => (1, 0),
-        };
         let expiry = match t.expires {
             Expiry::Never => i64::MAX,
             Expiry::Unknown => i64::MAX - 1,
             Expiry::At(at) => at,
         };
         (
-            !is_valid(t, state, now),
-            breadth,
+            defect(t, state, now).is_some(),
+            breadth(t),
             Reverse(expiry),
             t.name.clone(),
         )
     });
     found
+}
+
+/// How much a token covers, smaller first: an explicit list (by its length) before `all`.
+pub fn breadth(t: &Token) -> (u8, usize) {
+    match &t.repos {
+        Repos::List(list) => (0, list.len()),
+        Repos::All => (1, 0),
+    }
 }
 
 /// The repositories the host's tokens for `owner` cover, for the "no token covers" hint.
@@ -66,6 +70,17 @@ pub fn covered_by_owner(reg: &Registry, host: &str, owner: &str) -> Option<Vec<S
     }
     repos.dedup();
     any.then_some(repos)
+}
+
+/// The names of the host's tokens for `owner` that list their repositories: those a user
+/// can widen on GitHub and follow with `edit NAME --add-repo`.
+pub fn listed_by_owner(reg: &Registry, host: &str, owner: &str) -> Vec<String> {
+    reg.tokens
+        .iter()
+        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner))
+        .filter(|t| matches!(t.repos, Repos::List(_)))
+        .map(|t| t.name.clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -86,6 +86,12 @@ pub fn looks_like_token(text: &str) -> bool {
         })
 }
 
+/// Whether `s` has the shape [`fingerprint_of`] produces.
+pub fn is_fingerprint(s: &str) -> bool {
+    s.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
 pub fn fingerprint_of(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut out = String::from("sha256:");

@@ -3,13 +3,14 @@
 
 use std::io::Write;
 
-use super::secret_input::{read_secret, shape_warnings};
-use super::tokens::{store_secret, summary, ExpiryArgs};
+use super::secret_input::take_secret;
+use super::shared::{summary, ExpiryArgs};
 use super::{CliResult, EXIT_OK};
+use crate::change;
 use crate::context::Context;
-use crate::helper::say;
-use crate::registry::{config, valid_name, valid_token_name, Access, Repos, SecretSource, Token};
-use crate::secrets::{default_kind, StoreKind};
+use crate::registry::{valid_permission_name, Access, Repos, SecretSource, Token};
+use crate::remote::{valid_name, valid_token_name};
+use crate::secrets::{default_kind, valid_env_name, StoreKind};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -53,7 +54,7 @@ pub struct Args {
     /// Run this command each time to print the secret (e.g. "pass show github/alta3")
     #[arg(long, value_name = "CMD")]
     pub secret_command: Option<String>,
-    /// Use this token for the host when git sends no repository path
+    /// Use this token for the host when git sends no repository path (one per host)
     #[arg(long)]
     pub default: bool,
     #[command(flatten)]
@@ -71,7 +72,7 @@ pub fn parse_permissions(given: &[String]) -> Result<(Access, Vec<(String, Acces
             .ok_or_else(|| format!("--permission '{p}': the level must be none, read or write"))?;
         if k == "contents" {
             contents = Some(access);
-        } else if k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') && !k.is_empty() {
+        } else if valid_permission_name(k) {
             other.push((k.to_string(), access));
         } else {
             return Err(format!("--permission '{p}': unknown permission name"));
@@ -97,6 +98,12 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
             crate::protocol::escape(r.as_bytes())
         )));
     }
+    if let Some(v) = a.secret_env.as_deref().filter(|v| !valid_env_name(v)) {
+        return Err(bad(format!(
+            "--secret-env '{}' is not an environment variable name (letters, digits and '_', not starting with a digit)",
+            crate::protocol::escape(v.as_bytes())
+        )));
+    }
     let reg = ctx.registry()?;
     let host = a.host.to_ascii_lowercase();
     if reg.github_host(&host).is_none() {
@@ -105,8 +112,16 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     if reg.token(&a.name).is_some() {
         return Err(bad(format!("a token named '{}' exists already\nhint: use `git credential-scoped rotate {}` to replace its secret, or remove it first", a.name, a.name)));
     }
+    if a.default {
+        if let Some(other) = reg.tokens.iter().find(|t| t.default && t.host == host) {
+            return Err(bad(format!("token '{}' is already the default for {host}; a host has one default token (git sends no path only when useHttpPath is off)\nhint: leave out --default, or edit the config to move `default = true`", other.name)));
+        }
+    }
     let (contents, other_permissions) = parse_permissions(&a.permissions).map_err(bad)?;
-    let expires = a.expiry.resolve(ctx.now).map_err(bad)?;
+    let (expires, past) = a.expiry.resolve(ctx.now).map_err(bad)?;
+    if let Some(w) = past {
+        super::paint::say(&mut super::paint::stderr(), &w);
+    }
     let source = match (&a.secret_env, &a.secret_command, &a.secret_store) {
         (Some(v), _, _) => SecretSource::Env(v.clone()),
         (_, Some(c), _) => SecretSource::Command(c.clone()),
@@ -130,34 +145,9 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         default: a.default,
         fingerprint: None,
     };
-    let mut err = std::io::stderr();
-    let mut secret = None;
-    if let SecretSource::Store(_) = token.source {
-        let s = read_secret(&format!("Token for {} (input hidden): ", token.name))?;
-        for w in shape_warnings(&s) {
-            say(&mut err, &format!("warning: {w}"));
-        }
-        super::check::verify_new_token(ctx, &reg, &mut token, Some(&s), &a.verify)?;
-        token.fingerprint = Some(s.fingerprint());
-        secret = Some(s);
-    } else {
-        super::check::verify_new_token(ctx, &reg, &mut token, None, &a.verify)?;
-    }
-    // The secret is stored under the config's lock, once the name is known to be free: a
-    // concurrent `add` of the same name can never overwrite the secret of the one that won.
-    config::edit(&ctx.config_path, |doc, now| {
-        if now.token(&token.name).is_some() {
-            return Err(config::ConfigError::Invalid {
-                path: ctx.config_path.clone(),
-                what: format!("a token named '{}' was added meanwhile", token.name),
-            });
-        }
-        if let (SecretSource::Store(kind), Some(s)) = (&token.source, &secret) {
-            store_secret(ctx, *kind, &token, s)?;
-        }
-        config::put_token(doc, &token);
-        Ok(())
-    })?;
+    let prompt = format!("Token for {} (input hidden): ", token.name);
+    let secret = take_secret(ctx, &reg, &mut token, &a.verify, &prompt)?;
+    change::add(ctx, &token, secret.as_ref())?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

@@ -31,8 +31,37 @@ pub struct ManArgs {
 pub fn completions(a: CompletionsArgs) -> CliResult {
     let mut buf = Vec::new();
     clap_complete::generate(a.shell, &mut Cli::command(), BIN, &mut buf);
+    if a.shell == clap_complete::Shell::Bash {
+        buf = bash(&String::from_utf8_lossy(&buf)).into_bytes();
+    }
     std::io::stdout().lock().write_all(&buf)?;
     Ok(EXIT_OK)
+}
+
+/// What git's bash completion calls for `git credential-scoped ...` (it loads this file as
+/// the completion of `git-credential-scoped` and looks for `_git_credential_scoped`): the
+/// same completion, with git's words turned into this program's.
+const GIT_FUNCTION: &str = r#"
+# `git credential-scoped ...`: git's completion calls _git_credential_scoped.
+_git_credential_scoped() {
+    local at=${__git_cmd_idx:-1}
+    local COMP_WORDS=("git-credential-scoped" "${words[@]:$((at + 1))}")
+    local COMP_CWORD=$((cword - at))
+    _git__credential__scoped git-credential-scoped "${cur}" "${COMP_WORDS[COMP_CWORD - 1]}"
+}
+"#;
+
+/// The bash script clap_complete writes, made to work: for a program whose name holds `-`,
+/// clap_complete 4.6 names each subcommand's `case` label differently from the value it
+/// computes for it (`git__subcmd__credential__subcmd__scoped__subcmd__add` against
+/// `git__credential__scoped__subcmd__add`), so no option ever completed. Also the function
+/// git's own completion calls.
+fn bash(script: &str) -> String {
+    let fixed = script.replace(
+        "git__subcmd__credential__subcmd__scoped",
+        "git__credential__scoped",
+    );
+    format!("{fixed}{GIT_FUNCTION}")
 }
 
 pub fn man(a: ManArgs) -> CliResult {

@@ -7,23 +7,30 @@ mod add;
 mod check;
 mod completions;
 mod doctor;
-mod json;
+mod edit;
+mod exec;
+mod handout;
+mod import;
 mod list;
 mod new_token_url;
+pub mod paint;
+mod remove;
+mod rotate;
 mod secret_input;
 mod setup;
+mod shared;
 mod show;
-mod tokens;
+mod token;
+mod unreject;
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::context::Context;
 use crate::helper::{self, Action};
-use crate::messages::PREFIX;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_PROBLEMS: i32 = 1;
@@ -62,24 +69,32 @@ pub enum Command {
     Erase,
     /// Register a fine-grained token; the secret is read from a hidden prompt or from stdin
     Add(add::Args),
-    /// List registered tokens with their scope, expiry and state (never a secret)
+    /// List registered tokens by host and owner, soonest expiry first, with scope, expiry and state (never a secret)
     List(list::Args),
     /// Show one token in detail
     Show(show::Args),
     /// Remove a token and its stored secret
-    Remove(tokens::RemoveArgs),
+    Remove(remove::Args),
     /// Replace a token's secret, keeping its scope
-    Rotate(tokens::RotateArgs),
+    Rotate(rotate::Args),
     /// Clear the mark left when the server rejected a token
-    Unreject(tokens::UnrejectArgs),
-    /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host)
+    Unreject(unreject::Args),
+    /// Change a token's repositories, permissions or expiry after changing them on GitHub (no new secret)
+    Edit(edit::Args),
+    /// Register the fine-grained tokens of git's credential-store files (or of gh's hosts.yml): one token per secret, plan first
+    Import(import::Args),
+    /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host); --all checks every token
     Check(check::Args),
     /// Diagnose the git and registry set-up: helper chain, useHttpPath, write-back, secret stores, tokens
     Doctor(doctor::Args),
     /// Print GitHub's pre-filled link for creating a fine-grained token, and the repositories to tick
     NewTokenUrl(new_token_url::Args),
-    /// Make git use this helper for a host: credential.https://HOST.helper and useHttpPath (idempotent)
+    /// Make git use this helper for a host: credential.https://HOST.helper and useHttpPath (idempotent); --cargo for cargo
     Setup(setup::Args),
+    /// Print the token get would give for a repository, on stdout only (exit 1 and nothing printed when get would refuse)
+    Token(token::Args),
+    /// Run a command with the token get would give for a repository in GH_TOKEN and GITHUB_TOKEN
+    Exec(exec::Args),
     /// Print a shell completion script (used by install.sh)
     #[command(hide = true)]
     Completions(completions::CompletionsArgs),
@@ -98,7 +113,7 @@ pub fn main() -> i32 {
         return match run_helper(config.as_deref(), action) {
             Ok(code) => code,
             Err(e) => {
-                report(&e);
+                report_plain(&e);
                 EXIT_ERROR
             }
         };
@@ -119,8 +134,13 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    let for_git = matches!(cli.command, Command::Get | Command::Store | Command::Erase);
     match run(cli) {
         Ok(code) => code,
+        Err(e) if for_git => {
+            report_plain(&e);
+            EXIT_ERROR
+        }
         Err(e) => {
             report(&e);
             EXIT_ERROR
@@ -157,13 +177,16 @@ fn run_helper(config: Option<&std::path::Path>, action: Action) -> CliResult {
     Ok(EXIT_OK)
 }
 
-/// Prints an error: every line prefixed, so git shows where it comes from.
+/// Prints a management command's error or warning: every line prefixed, painted for a
+/// terminal ([`paint`]).
 pub fn report(e: &dyn std::fmt::Display) {
-    let text = e.to_string();
-    let mut err = std::io::stderr().lock();
-    for line in text.lines() {
-        let _ = writeln!(err, "{PREFIX}{line}");
-    }
+    paint::say(&mut paint::stderr(), &e.to_string());
+}
+
+/// Prints an error of git's own calls: every line prefixed, so git shows where it comes
+/// from, and never styled.
+fn report_plain(e: &dyn std::fmt::Display) {
+    crate::diag::say(&mut std::io::stderr().lock(), &e.to_string());
 }
 
 pub type CliResult = Result<i32, Box<dyn std::error::Error>>;
@@ -184,32 +207,68 @@ fn run(cli: Cli) -> CliResult {
         Command::Add(a) => add::run(&ctx, a),
         Command::List(a) => list::run(&ctx, a),
         Command::Show(a) => show::run(&ctx, a),
-        Command::Remove(a) => tokens::remove(&ctx, a),
-        Command::Rotate(a) => tokens::rotate(&ctx, a),
-        Command::Unreject(a) => tokens::unreject(&ctx, a),
+        Command::Remove(a) => remove::run(&ctx, a),
+        Command::Rotate(a) => rotate::run(&ctx, a),
+        Command::Unreject(a) => unreject::run(&ctx, a),
+        Command::Edit(a) => edit::run(&ctx, a),
+        Command::Import(a) => import::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::NewTokenUrl(a) => new_token_url::run(&ctx, a),
-        Command::Setup(a) => setup::run(a),
+        Command::Setup(a) => setup::run(&ctx, a),
+        Command::Token(a) => token::run(&ctx, a),
+        Command::Exec(a) => exec::run(&ctx, a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Get | Command::Store | Command::Erase | Command::Other(_) => Ok(EXIT_OK),
     }
 }
 
-/// An action git does not define is ignored silently (exit 0, no output) — unless a person
-/// typed it at a terminal, who deserves to hear about the typo.
+/// What is not a command. `help [COMMAND]` prints help. git's rule — ignore an action it
+/// does not define, silently — is for the bare action word git itself sends on a pipe (a
+/// future git's `capability`, say); anything else (typed at a terminal, or with more words)
+/// is an unknown command and says so.
 fn other(words: &[OsString]) -> i32 {
-    if std::io::stdin().is_terminal() {
-        let name = words
-            .first()
-            .map(|w| w.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        report(&format!(
-            "'{}' is not a command; see: git credential-scoped --help",
-            crate::protocol::escape(name.as_bytes())
-        ));
-        return EXIT_ERROR;
+    let text: Vec<String> = words
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    if text.first().map(String::as_str) == Some("help") {
+        return help(&text[1..]);
     }
-    EXIT_OK
+    if text.len() == 1 && !std::io::stdin().is_terminal() {
+        return EXIT_OK;
+    }
+    let name = text.first().cloned().unwrap_or_default();
+    report(&format!(
+        "'{}' is not a command\nhint: git credential-scoped --help lists the commands",
+        crate::protocol::escape(name.as_bytes())
+    ));
+    EXIT_ERROR
+}
+
+/// `help`, `help COMMAND`: the same text as `--help`.
+fn help(path: &[String]) -> i32 {
+    let mut args = vec!["git-credential-scoped".to_string()];
+    args.extend(path.iter().cloned());
+    args.push("--help".into());
+    match Cli::try_parse_from(&args) {
+        // Only an unknown name parses: as the catch-all for actions git may add.
+        Ok(_) => {
+            let name = path.first().map(String::as_str).unwrap_or_default();
+            report(&format!(
+                "there is no command '{}'\nhint: git credential-scoped --help lists the commands",
+                crate::protocol::escape(name.as_bytes())
+            ));
+            EXIT_ERROR
+        }
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_OK
+            }
+        }
+    }
 }

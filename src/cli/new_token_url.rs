@@ -5,11 +5,10 @@
 use std::io::Write;
 
 use super::add::parse_permissions;
-use super::json::Json;
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
 use crate::messages::NewTokenLink;
-use crate::registry::{valid_name, valid_token_name, Access};
+use crate::remote::valid_name;
 use crate::time::{parse_duration_days, DAY};
 
 #[derive(clap::Args, Debug)]
@@ -75,44 +74,46 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     }
     let expires = expires_days(&a.expires_in).map_err(bad)?;
     let (contents, others) = parse_permissions(&a.permissions).map_err(bad)?;
-    let name = match (&a.name, a.repos.as_slice()) {
-        (Some(n), _) => n.clone(),
-        (None, [one]) => format!("{}-{one}", a.owner),
-        (None, _) => a.owner.clone(),
-    };
-    let description = match a.repos.as_slice() {
-        [] => format!("git-credential-scoped: all {} repositories", a.owner),
-        list => format!("git-credential-scoped: {}", list.join(", ")),
-    };
-    let mut url = NewTokenLink {
-        host: &host,
-        owner: &a.owner,
-        name: &name,
-        description: Some(&description),
-        expires_in_days: expires,
-        contents,
+    let repos = (!a.repos.is_empty()).then_some(a.repos.as_slice());
+    let mut link = NewTokenLink::new(&host, &a.owner, repos);
+    if let Some(n) = &a.name {
+        link.name = n.clone();
     }
-    .url();
-    for (k, v) in others.iter().filter(|(_, v)| *v != Access::None) {
-        url.push_str(&format!("&{k}={}", v.name()));
-    }
-    let add = add_command(&a, &name, &host, expires, contents);
+    link.expires_in_days = expires;
+    link.contents = contents;
+    link.others = &others;
+    let (url, add, name) = (link.url(), link.add_command(), link.name.clone());
     let mut out = std::io::stdout().lock();
     if a.json {
-        let repos = if a.repos.is_empty() {
-            Json::str("all")
-        } else {
-            Json::Arr(a.repos.iter().map(|r| Json::str(r.as_str())).collect())
+        #[derive(serde::Serialize)]
+        #[serde(untagged)]
+        enum Value<'a> {
+            Text(&'a str),
+            Names(&'a [String]),
+            Days(i64),
+        }
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            url: &'a str,
+            owner: &'a str,
+            repositories: Value<'a>,
+            name: String,
+            expires_in: Value<'a>,
+            add_command: &'a str,
+        }
+        let doc = Doc {
+            url: &url,
+            owner: &a.owner,
+            repositories: match a.repos.as_slice() {
+                [] => Value::Text("all"),
+                list => Value::Names(list),
+            },
+            name: name.chars().take(40).collect(),
+            expires_in: expires.map_or(Value::Text("none"), Value::Days),
+            add_command: &add,
         };
-        let doc = Json::Obj(vec![
-            ("url", Json::str(url)),
-            ("owner", Json::str(a.owner.as_str())),
-            ("repositories", repos),
-            ("name", Json::str(name.chars().take(40).collect::<String>())),
-            ("expires_in", expires.map_or(Json::str("none"), Json::Num)),
-            ("add_command", Json::str(add)),
-        ]);
-        writeln!(out, "{}", doc.render())?;
+        serde_json::to_writer(&mut out, &doc)?;
+        writeln!(out)?;
         return Ok(EXIT_OK);
     }
     writeln!(out, "{url}")?;
@@ -133,38 +134,4 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         "Then register the new token (it is read from stdin or a hidden prompt):\n  {add}"
     )?;
     Ok(EXIT_OK)
-}
-
-fn add_command(a: &Args, name: &str, host: &str, expires: Option<i64>, contents: Access) -> String {
-    let local: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let local = if valid_token_name(&local) {
-        local
-    } else {
-        a.owner.clone()
-    };
-    let mut cmd = format!("git credential-scoped add {local} --owner {}", a.owner);
-    if a.repos.is_empty() {
-        cmd.push_str(" --all-repos");
-    } else {
-        cmd.push_str(&format!(" --repo {}", a.repos.join(",")));
-    }
-    if host != crate::registry::GITHUB {
-        cmd.push_str(&format!(" --host {host}"));
-    }
-    cmd.push_str(&format!(" --permission contents={}", contents.name()));
-    match expires {
-        Some(d) => cmd.push_str(&format!(" --expires-in {d}d")),
-        None => cmd.push_str(" --no-expiry"),
-    }
-    cmd.push_str(" --verify");
-    cmd
 }

@@ -1,9 +1,38 @@
-//! Reading a new secret: a hidden prompt on the terminal, or stdin when stdin is not a
-//! terminal (scripts pipe it in). Never from an argument.
+//! Taking in a new secret, for `add` and `rotate`: a hidden prompt on the terminal, or
+//! stdin when stdin is not a terminal (scripts pipe it in) — never from an argument — then
+//! warnings about its shape, then `--verify` against the server.
 
 use std::io::{IsTerminal, Read};
 
+use super::check::{verify_new_token, VerifyArgs};
+use crate::cli::paint::say;
+use crate::context::Context;
+use crate::registry::{Registry, SecretSource, Token};
 use crate::secret::Secret;
+
+/// The new secret of `token` (none when it comes from the environment or a command),
+/// read, warned about and, with `--verify`, checked against the server, which may also
+/// fill in the token's expiry. Nothing is stored here.
+pub fn take_secret(
+    ctx: &Context,
+    reg: &Registry,
+    token: &mut Token,
+    verify: &VerifyArgs,
+    prompt: &str,
+) -> Result<Option<Secret>, Box<dyn std::error::Error>> {
+    let mut err = crate::cli::paint::stderr();
+    if !matches!(token.source, SecretSource::Store(_)) {
+        verify_new_token(ctx, reg, token, None, verify)?;
+        return Ok(None);
+    }
+    let s = read_secret(prompt)?;
+    for w in shape_warnings(&s) {
+        say(&mut err, &format!("warning: {w}"));
+    }
+    verify_new_token(ctx, reg, token, Some(&s), verify)?;
+    token.fingerprint = Some(s.fingerprint());
+    Ok(Some(s))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {

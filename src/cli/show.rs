@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::list::token_json;
-use super::tokens::{state_label, summary};
+use super::shared::{state_label, summary};
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
 use crate::messages::renewal_link;
@@ -30,11 +30,8 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     };
     let mut out = std::io::stdout().lock();
     if a.json {
-        writeln!(
-            out,
-            "{}",
-            token_json(t, &state, ctx.now, &reg.settings).render()
-        )?;
+        serde_json::to_writer(&mut out, &token_json(t, &state, ctx.now, &reg.settings))?;
+        writeln!(out)?;
         return Ok(EXIT_OK);
     }
     writeln!(

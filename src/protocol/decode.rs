@@ -194,6 +194,8 @@ fn apply_url(request: &mut Request, url: &[u8]) -> Result<(), DecodeError> {
         host,
         path,
         username,
+        // As before: a password inside `url=` is not taken from it.
+        password: _,
     } = parse_url(url).map_err(DecodeError::BadUrl)?;
     let protocol = strict("url", protocol.as_bytes())?;
     let host = strict("url", host.as_bytes())?;

@@ -1,12 +1,20 @@
 //! A remote URL split the way git's `credential_from_url` splits it:
 //! `scheme://[user[:password]@]host[:port][/path]`, with percent-escapes decoded in the user
-//! name, host and path. Used for `url=` in a request and for the URLs given to `check`.
+//! name, host and path. The authority ends at the first `/`, `?` or `#` (as in git's
+//! `credential_from_url` and `url_normalize`), so an `@` after one of them is never read as
+//! the end of a user name: `https://evil.test#@github.com/` is a URL of `evil.test`.
+//! Used for `url=` in a request, for the URLs given to `check`, and for the lines of git's
+//! credential-store files that `import` reads (which carry the password too).
+
+use crate::secret::Secret;
 
 pub struct UrlParts {
     pub protocol: String,
     pub host: String,
     pub path: Option<Vec<u8>>,
     pub username: Option<String>,
+    /// What stood after the user name's `:`, decoded; never shown.
+    pub password: Option<Secret>,
 }
 
 /// Splits a URL; the error text says what is wrong without repeating the URL (it may hold a
@@ -22,8 +30,11 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
         return Err("has an invalid scheme".into());
     }
     let rest = &url[sep + 3..];
-    let slash = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(slash);
+    let end = rest
+        .iter()
+        .position(|b| b"/?#".contains(b))
+        .unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
     let (userinfo, hostport) = match authority.iter().rposition(|&b| b == b'@') {
         Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
         None => (None, authority),
@@ -36,25 +47,27 @@ pub fn parse_url(url: &[u8]) -> Result<UrlParts, String> {
     if host.bytes().any(|b| b < 0x21 || b == 0x7f || b == b'/') {
         return Err("has a host with spaces or control characters".into());
     }
-    let username = match userinfo {
+    let (username, password) = match userinfo {
         Some(info) => {
-            let user = info.split(|&b| b == b':').next().unwrap_or_default();
-            Some(
-                String::from_utf8(percent_decode(user))
-                    .map_err(|_| "has a user name that is not UTF-8")?,
-            )
+            let (user, pass) = match info.iter().position(|&b| b == b':') {
+                Some(colon) => (&info[..colon], Some(&info[colon + 1..])),
+                None => (info, None),
+            };
+            let user = String::from_utf8(percent_decode(user))
+                .map_err(|_| "has a user name that is not UTF-8")?;
+            (Some(user), pass.map(|p| Secret::new(percent_decode(p))))
         }
-        None => None,
+        None => (None, None),
     };
-    let path = match path.get(1..) {
-        Some(p) if !p.is_empty() => Some(percent_decode(p)),
-        _ => None,
-    };
+    // git trims the slashes before the path, and keeps a `?` or `#` that ended the host.
+    let start = path.iter().position(|&b| b != b'/').unwrap_or(path.len());
+    let path = (start < path.len()).then(|| percent_decode(&path[start..]));
     Ok(UrlParts {
         protocol: String::from_utf8_lossy(scheme).to_ascii_lowercase(),
         host,
         path,
         username,
+        password,
     })
 }
 
@@ -63,21 +76,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 pub fn percent_decode(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        if input[i] == b'%' && i + 2 < input.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(input[i + 1]), hex(input[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(input[i]);
-        i += 1;
-    }
-    out
+    percent_encoding::percent_decode(input).collect()
 }
 
 #[cfg(test)]
@@ -90,6 +89,7 @@ mod tests {
         assert_eq!(u.protocol, "https");
         assert_eq!(u.host, "github.com:443");
         assert_eq!(u.username.as_deref(), Some("x-access-token"));
+        assert_eq!(u.password.unwrap().expose(), b"secret");
         assert_eq!(u.path.unwrap(), b"alta3/labs.git");
     }
 
@@ -104,9 +104,31 @@ mod tests {
     fn percent_escapes_are_decoded() {
         let u = parse_url(b"https://us%40er@h/a%20b").unwrap();
         assert_eq!(u.username.as_deref(), Some("us@er"));
+        assert!(u.password.is_none());
         assert_eq!(u.path.unwrap(), b"a b");
+        let u = parse_url(b"https://u:p%3Aw%40rd%25@h/").unwrap();
+        assert_eq!(u.password.unwrap().expose(), b"p:w@rd%");
         assert_eq!(percent_decode(b"%4"), b"%4");
         assert_eq!(percent_decode(b"%zz%41"), b"%zzA");
+    }
+
+    #[test]
+    fn the_host_ends_at_a_slash_question_mark_or_hash() {
+        // Issue 12 #1: git and curl read these as URLs of evil.test.
+        for url in [
+            &b"https://evil.test#@github.com/alta3/labs"[..],
+            b"https://evil.test?@github.com/alta3/labs",
+            b"https://evil.test/@github.com/alta3/labs",
+            b"https://u@evil.test#@github.com/alta3/labs",
+        ] {
+            let u = parse_url(url).unwrap();
+            assert_eq!(u.host, "evil.test", "{}", String::from_utf8_lossy(url));
+        }
+        let u = parse_url(b"https://evil.test#@github.com/alta3/labs").unwrap();
+        assert_eq!(u.path.unwrap(), b"#@github.com/alta3/labs");
+        assert!(u.username.is_none());
+        let u = parse_url(b"https://me@github.com//alta3/labs").unwrap();
+        assert_eq!(u.path.unwrap(), b"alta3/labs");
     }
 
     #[test]

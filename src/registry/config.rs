@@ -1,17 +1,25 @@
-//! `config.toml`: the registry of tokens, the declared GitHub hosts and the settings.
+//! Reading `config.toml`: the registry of tokens, the declared GitHub hosts and the settings.
 //!
-//! Read into plain types ([`Registry`]) for the pure core; written by editing the parsed
-//! document (`toml_edit`) so a user's comments and layout survive the program's own writes.
-//! Every error names the file and the token or key, never a value that could be a secret
-//! (there are none in this file, but a user may paste one by mistake).
+//! The file is parsed with serde into the types below, which deny unknown keys and tables:
+//! a typo such as `expire = "2020-01-01"` or `[setings]` is an error naming the file, the
+//! line and the key (with a "did you mean" when a known key is close), never a silently
+//! ignored setting. The values are then checked and turned into the plain types of the pure
+//! core ([`Registry`]). Writing goes through [`super::document`], which edits the file with
+//! `toml_edit` so comments survive; what it writes is read back through here first.
+//!
+//! Errors name the file, line, token and key, never a value: a user may paste a token into
+//! the wrong place, and serde's own messages (which quote values) are cleaned first.
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use toml_edit::{value, Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table};
+use serde::Deserialize;
+use toml::Spanned;
 
-use super::{valid_name, valid_token_name, GITHUB};
-use super::{Access, Expiry, HostDecl, OnExpired, Repos, SecretSource, Settings, Token};
+use super::{Access, Expiry, HostDecl, OnExpired, Repos, SecretSource, Settings, Token, GITHUB};
 use crate::files::{self, FileError};
+use crate::remote::{valid_host, valid_name, valid_token_name};
+use crate::secret::looks_like_token;
 use crate::secrets::StoreKind;
 use crate::time;
 
@@ -21,16 +29,30 @@ pub const VERSION: i64 = 1;
 pub enum ConfigError {
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("{path} is not valid TOML (line {line})\nhint: fix the file by hand; `git credential-scoped list` shows what it holds once it parses")]
-    Syntax { path: PathBuf, line: usize },
-    #[error("{path}: {what}")]
-    Invalid { path: PathBuf, what: String },
+    #[error("{path} is not valid TOML (line {line}): {what}\nhint: fix the file by hand; `git credential-scoped list` shows what it holds once it loads")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        what: String,
+    },
+    #[error("{path}, line {line}: unknown key '{key}'{}\nhint: the keys config.toml takes are listed in docs/GUIDE.md (\"The registry file\")", suggestion.as_ref().map(|s| format!("; did you mean '{s}'?")).unwrap_or_default())]
+    UnknownKey {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        suggestion: Option<String>,
+    },
+    #[error("{path}, line {line}: {what}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        what: String,
+    },
     #[error("{path} has version {found}, written by a newer git-credential-scoped (this one reads version {VERSION})")]
     Version { path: PathBuf, found: i64 },
-    /// A secret written under the config's lock (so the secret and its fingerprint change
-    /// together) could not be stored.
-    #[error(transparent)]
-    Secret(#[from] crate::secrets::SecretError),
+    /// A change that could not be made whole (the registry was left as it was).
+    #[error("{0}")]
+    Change(String),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -41,8 +63,9 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The declaration of a GitHub host, or `None` when `host` is not a GitHub host.
-    /// Exact match (with port), ASCII case-insensitive: no suffix or look-alike matching.
+    /// The declaration of a GitHub host, or `None` when `host` is not a GitHub host — the
+    /// one statement of that rule. Exact match (with port), ASCII case-insensitive: no
+    /// suffix or look-alike matching. `github.com` is always one.
     pub fn github_host(&self, host: &str) -> Option<HostDecl> {
         if let Some(h) = self
             .hosts
@@ -63,131 +86,422 @@ impl Registry {
     }
 }
 
-/// Loads the registry; a missing file is an empty registry.
+// ---- The file's shape. Every table denies keys it does not name. ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    version: Option<Spanned<i64>>,
+    settings: Option<Spanned<SettingsDoc>>,
+    #[serde(default)]
+    host: Vec<Spanned<HostDoc>>,
+    #[serde(default)]
+    token: Vec<Spanned<TokenDoc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsDoc {
+    warn_days: Option<i64>,
+    on_expired: Option<String>,
+    secret_store: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostDoc {
+    name: String,
+    api: Option<String>,
+    allow_http: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenDoc {
+    name: String,
+    host: Option<String>,
+    owner: String,
+    repositories: ReposDoc,
+    permissions: Option<BTreeMap<String, String>>,
+    expires: Option<toml::Value>,
+    username: Option<String>,
+    secret: Option<String>,
+    secret_env: Option<String>,
+    secret_command: Option<String>,
+    default: Option<bool>,
+    fingerprint: Option<String>,
+}
+
+/// `repositories`: a list of names, or the string `"all"`.
+enum ReposDoc {
+    All,
+    List(Vec<String>),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ReposDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ReposDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of repository names, or \"all\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ReposDoc, E> {
+                Ok(if s == "all" {
+                    ReposDoc::All
+                } else {
+                    ReposDoc::Other
+                })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ReposDoc, A::Error> {
+                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(name) = seq.next_element::<String>()? {
+                    list.push(name);
+                }
+                Ok(ReposDoc::List(list))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+// ---- Reading ----
+
+/// Loads the registry; a missing file is an empty registry. The file must pass the checks
+/// of [`files::read_config`] (a regular file that only its owner may change).
 pub fn load(path: &Path) -> Result<Registry, ConfigError> {
-    match load_document(path)? {
-        Some(doc) => from_document(path, &doc),
+    match files::read_config(path)? {
+        Some(bytes) => from_bytes(path, &bytes),
         None => Ok(Registry::default()),
     }
 }
 
-pub fn load_document(path: &Path) -> Result<Option<DocumentMut>, ConfigError> {
-    files::check_not_world_writable(path)?;
-    let Some(bytes) = files::read_optional(path)? else {
-        return Ok(None);
-    };
-    let text = String::from_utf8(bytes).map_err(|_| ConfigError::Invalid {
+/// Parses and checks the bytes of a config file.
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Registry, ConfigError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ConfigError::Syntax {
         path: path.into(),
-        what: "is not UTF-8".into(),
+        line: line_of(bytes, e.valid_up_to()),
+        what: "the file is not UTF-8".into(),
     })?;
-    let doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| ConfigError::Syntax {
-            path: path.into(),
-            line: e.span().map_or(1, |s| {
-                text[..s.start.min(text.len())].matches('\n').count() + 1
-            }),
-        })?;
-    Ok(Some(doc))
+    let pieces = split(text);
+    if pieces.len() > 1 {
+        if let Some(reg) = in_parallel(path, text, &pieces)? {
+            return Ok(reg);
+        }
+    }
+    let doc: FileDoc = toml::from_str(text).map_err(|e| serde_error(path, text, &e))?;
+    let part = Reader {
+        path,
+        text,
+        base: 0,
+    }
+    .part(doc)?;
+    merge(path, text, vec![part])
 }
 
-fn from_document(path: &Path, doc: &DocumentMut) -> Result<Registry, ConfigError> {
-    let bad = |what: String| ConfigError::Invalid {
-        path: path.into(),
-        what,
-    };
-    match doc.get("version").map(|v| v.as_integer()) {
-        None => {}
-        Some(Some(VERSION)) => {}
-        Some(Some(found)) if found > VERSION => {
-            return Err(ConfigError::Version {
-                path: path.into(),
-                found,
+/// Below this size one thread parses the whole file.
+const SPLIT_ABOVE: usize = 512 * 1024;
+
+/// Where a large config may be cut for parsing in parallel: before lines that are exactly
+/// `[[token]]`, about evenly, one piece per core (at most four). A cut is sound only where
+/// everything before it is complete TOML — not inside a multi-line string or array; a
+/// piece that does not parse on its own therefore sends the whole file to the one-thread
+/// parse, which also gives the exact error.
+fn split(text: &str) -> Vec<usize> {
+    let cores = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if text.len() < SPLIT_ABOVE || cores < 2 {
+        return vec![0];
+    }
+    let mut cuts = vec![0];
+    for i in 1..cores {
+        let from = text.len() * i / cores;
+        let Some(at) = memchr::memmem::find(&text.as_bytes()[from..], b"\n[[token]]\n") else {
+            break;
+        };
+        let cut = from + at + 1;
+        if cut > *cuts.last().unwrap_or(&0) {
+            cuts.push(cut);
+        }
+    }
+    cuts
+}
+
+/// Parses the pieces on threads of their own; `None` when a piece does not parse alone or
+/// two pieces set what the file may set once (the one-thread parse then says why).
+fn in_parallel(path: &Path, text: &str, cuts: &[usize]) -> Result<Option<Registry>, ConfigError> {
+    let ends = cuts.iter().skip(1).copied().chain([text.len()]);
+    let pieces: Vec<(usize, &str)> = cuts
+        .iter()
+        .zip(ends)
+        .map(|(&a, b)| (a, &text[a..b]))
+        .collect();
+    let parts: Vec<Option<Result<Part, ConfigError>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|&(base, piece)| {
+                s.spawn(move || {
+                    let doc: FileDoc = toml::from_str(piece).ok()?;
+                    Some(Reader { path, text, base }.part(doc))
+                })
             })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let mut done = Vec::with_capacity(parts.len());
+    for p in parts {
+        match p {
+            None => return Ok(None),
+            Some(p) => done.push(p?),
         }
-        Some(_) => return Err(bad(format!("'version' must be {VERSION}"))),
     }
+    let once = |f: fn(&Part) -> bool| done.iter().filter(|p| f(p)).count() > 1;
+    if once(|p| p.version) || once(|p| p.settings.is_some()) {
+        return Ok(None);
+    }
+    merge(path, text, done).map(Some)
+}
+
+/// What one piece of the file holds, checked.
+struct Part {
+    version: bool,
+    settings: Option<Settings>,
+    hosts: Vec<HostDecl>,
+    tokens: Vec<(Token, usize)>,
+}
+
+/// The registry from the pieces, in file order; token names must be unique across them.
+fn merge(path: &Path, text: &str, parts: Vec<Part>) -> Result<Registry, ConfigError> {
     let mut reg = Registry::default();
-    if let Some(item) = doc.get("settings") {
-        let t = item
-            .as_table_like()
-            .ok_or_else(|| bad("'settings' must be a table".into()))?;
-        reg.settings = settings(t).map_err(bad)?;
-    }
-    for (i, t) in tables(doc, "host").map_err(bad)?.into_iter().enumerate() {
-        reg.hosts
-            .push(host(t).map_err(|e| bad(format!("[[host]] #{}: {e}", i + 1)))?);
-    }
-    for (i, t) in tables(doc, "token").map_err(bad)?.into_iter().enumerate() {
-        let token = token(t).map_err(|e| bad(format!("[[token]] #{}: {e}", i + 1)))?;
-        if reg.tokens.iter().any(|o| o.name == token.name) {
-            return Err(bad(format!("token name '{}' is used twice", token.name)));
+    let total = parts.iter().map(|p| p.tokens.len()).sum();
+    let mut names = HashSet::with_capacity(total);
+    reg.tokens.reserve(total);
+    for p in parts {
+        if let Some(s) = p.settings {
+            reg.settings = s;
         }
-        reg.tokens.push(token);
+        reg.hosts.extend(p.hosts);
+        for (token, at) in p.tokens {
+            if !names.insert(token.name.clone()) {
+                return Err(ConfigError::Invalid {
+                    path: path.into(),
+                    line: line_of(text.as_bytes(), at),
+                    what: format!("token name '{}' is used twice", token.name),
+                });
+            }
+            reg.tokens.push(token);
+        }
     }
     Ok(reg)
 }
 
-fn tables<'d>(doc: &'d DocumentMut, key: &str) -> Result<Vec<&'d Table>, String> {
-    match doc.get(key) {
-        None => Ok(Vec::new()),
-        Some(item) => match item.as_array_of_tables() {
-            Some(a) => Ok(a.iter().collect()),
-            None => Err(format!("'{key}' must be written as [[{key}]] tables")),
-        },
+/// The 1-based line of byte `offset`.
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() + 1
+}
+
+fn serde_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let line = e.span().map_or(1, |s| line_of(text.as_bytes(), s.start));
+    let message = e.message();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or("");
+        if !looks_like_token(key) {
+            return ConfigError::UnknownKey {
+                path: path.into(),
+                line,
+                key: crate::protocol::escape(key.as_bytes()),
+                suggestion: suggest(
+                    key,
+                    &backticked(rest.split_once("expected").map_or("", |x| x.1)),
+                ),
+            };
+        }
+    }
+    let what = clean(message);
+    // serde's own complaints are about values of the right syntax but the wrong kind.
+    let typed = [
+        "invalid type",
+        "invalid value",
+        "missing field",
+        "invalid length",
+        "duplicate field",
+        "unknown variant",
+    ];
+    if typed.iter().any(|t| message.starts_with(t)) {
+        return ConfigError::Invalid {
+            path: path.into(),
+            line,
+            what,
+        };
+    }
+    ConfigError::Syntax {
+        path: path.into(),
+        line,
+        what,
     }
 }
 
-fn get_str<'a>(t: &'a dyn toml_edit::TableLike, key: &str) -> Result<Option<&'a str>, String> {
-    match t.get(key) {
-        None => Ok(None),
-        Some(i) => i
-            .as_str()
-            .map(Some)
-            .ok_or_else(|| format!("'{key}' must be a string")),
+/// The words in backticks of a serde message (the keys it expected).
+fn backticked(s: &str) -> Vec<&str> {
+    s.split('`').skip(1).step_by(2).collect()
+}
+
+/// The known key closest to a mistyped one, when it is close enough to be meant.
+fn suggest(key: &str, known: &[&str]) -> Option<String> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(key, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.to_string())
+}
+
+/// serde's message without any value it quotes: `invalid type: string "…"` names the
+/// offending string, which could be a pasted token. One line, no control characters.
+fn clean(message: &str) -> String {
+    let first = message.lines().next().unwrap_or("");
+    let mut out = String::new();
+    let mut rest = first;
+    while let Some(i) = rest.find('"') {
+        out.push_str(&rest[..i]);
+        out.push('…');
+        let after = &rest[i + 1..];
+        let mut escaped = false;
+        let end = after.char_indices().find(|&(_, c)| {
+            let close = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            close
+        });
+        rest = end.map_or("", |(j, _)| &after[j + 1..]);
+    }
+    out.push_str(rest);
+    let words: Vec<&str> = out.split('`').collect();
+    let shown: Vec<String> = words
+        .iter()
+        .map(|w| {
+            if looks_like_token(w) {
+                "…".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    crate::protocol::escape(shown.join("`").as_bytes())
+}
+
+/// Turns a parsed piece of the file (starting at byte `base` of `text`) into checked
+/// values; errors name the line in the whole file.
+struct Reader<'a> {
+    path: &'a Path,
+    text: &'a str,
+    base: usize,
+}
+
+impl Reader<'_> {
+    fn invalid(&self, offset: usize, what: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.into(),
+            line: line_of(self.text.as_bytes(), self.base + offset),
+            what,
+        }
+    }
+
+    fn part(&self, doc: FileDoc) -> Result<Part, ConfigError> {
+        if let Some(v) = &doc.version {
+            match *v.get_ref() {
+                VERSION => {}
+                found if found > VERSION => {
+                    return Err(ConfigError::Version {
+                        path: self.path.into(),
+                        found,
+                    })
+                }
+                _ => {
+                    return Err(self.invalid(v.span().start, format!("'version' must be {VERSION}")))
+                }
+            }
+        }
+        let settings = match doc.settings {
+            Some(s) => {
+                let at = s.span().start;
+                Some(
+                    settings(s.into_inner())
+                        .map_err(|e| self.invalid(at, format!("[settings]: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        let mut hosts = Vec::with_capacity(doc.host.len());
+        for h in doc.host {
+            let at = h.span().start;
+            hosts.push(
+                host(h.into_inner()).map_err(|e| self.invalid(at, format!("[[host]]: {e}")))?,
+            );
+        }
+        let mut tokens = Vec::with_capacity(doc.token.len());
+        for t in doc.token {
+            let at = t.span().start;
+            tokens.push((
+                token(t.into_inner()).map_err(|e| self.invalid(at, e))?,
+                self.base + at,
+            ));
+        }
+        Ok(Part {
+            version: doc.version.is_some(),
+            settings,
+            hosts,
+            tokens,
+        })
     }
 }
 
-fn get_bool(t: &dyn toml_edit::TableLike, key: &str) -> Result<bool, String> {
-    match t.get(key) {
-        None => Ok(false),
-        Some(i) => i
-            .as_bool()
-            .ok_or_else(|| format!("'{key}' must be true or false")),
+fn settings(s: SettingsDoc) -> Result<Settings, String> {
+    let SettingsDoc {
+        warn_days,
+        on_expired,
+        secret_store,
+    } = s;
+    let mut out = Settings::default();
+    if let Some(d) = warn_days {
+        if !(0..=366).contains(&d) {
+            return Err("'warn_days' must be a number of days from 0 to 366".into());
+        }
+        out.warn_days = d;
     }
-}
-
-fn settings(t: &dyn toml_edit::TableLike) -> Result<Settings, String> {
-    let mut s = Settings::default();
-    if let Some(i) = t.get("warn_days") {
-        s.warn_days = i
-            .as_integer()
-            .filter(|d| (0..=366).contains(d))
-            .ok_or("'warn_days' must be a number of days from 0 to 366")?;
-    }
-    if let Some(v) = get_str(t, "on_expired")? {
-        s.on_expired = match v {
+    if let Some(v) = on_expired {
+        out.on_expired = match v.as_str() {
             "refuse" => OnExpired::Refuse,
             "warn" => OnExpired::Warn,
             _ => return Err("'on_expired' must be \"refuse\" or \"warn\"".into()),
         };
     }
-    if let Some(v) = get_str(t, "secret_store")? {
-        s.secret_store =
-            Some(StoreKind::parse(v).ok_or("'secret_store' must be \"keyring\" or \"file\"")?);
+    if let Some(v) = secret_store {
+        out.secret_store =
+            Some(StoreKind::parse(&v).ok_or("'secret_store' must be \"keyring\" or \"file\"")?);
     }
-    Ok(s)
+    Ok(out)
 }
 
-fn host(t: &dyn toml_edit::TableLike) -> Result<HostDecl, String> {
-    let name = get_str(t, "name")?.ok_or("'name' is missing")?;
-    if !valid_host(name) {
+fn host(h: HostDoc) -> Result<HostDecl, String> {
+    let HostDoc {
+        name,
+        api,
+        allow_http,
+    } = h;
+    if !valid_host(&name) {
         // Not repeated: a value that is no host name could be anything, a pasted token too.
         return Err(
             "'name' is not a host name (letters, digits, '-', '.', an optional :port)".into(),
         );
     }
-    let api = get_str(t, "api")?.map(str::to_string);
     if let Some(a) = &api {
         if !(a.starts_with("https://") || a.starts_with("http://")) {
             return Err("'api' must be an http(s) URL".into());
@@ -196,312 +510,150 @@ fn host(t: &dyn toml_edit::TableLike) -> Result<HostDecl, String> {
     Ok(HostDecl {
         name: name.to_ascii_lowercase(),
         api,
-        allow_http: get_bool(t, "allow_http")?,
+        allow_http: allow_http.unwrap_or(false),
     })
 }
 
-/// A host name as git sends it: letters, digits, `-`, `.`, an optional `:port`; or an IPv6
-/// literal in brackets.
-pub fn valid_host(s: &str) -> bool {
-    let (name, port) = match s.rsplit_once(':') {
-        Some((n, p)) if !n.ends_with(']') || s.starts_with('[') => {
-            if n.starts_with('[') && !n.ends_with(']') {
-                (s, None)
-            } else {
-                (n, Some(p))
-            }
-        }
-        _ => (s, None),
-    };
-    let port_ok =
-        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
-    let name_ok = if name.starts_with('[') {
-        name.ends_with(']')
-            && name[1..name.len() - 1]
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-    } else {
-        !name.is_empty()
-            && name.len() <= 253
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    };
-    port_ok && name_ok
-}
-
-fn token(t: &dyn toml_edit::TableLike) -> Result<Token, String> {
-    let name = get_str(t, "name")?.ok_or("'name' is missing")?;
-    if !valid_token_name(name) {
-        return Err("'name' may hold only letters, digits, '-', '_', '.', '@'".into());
+fn token(t: TokenDoc) -> Result<Token, String> {
+    if !valid_token_name(&t.name) {
+        return Err("[[token]]: 'name' may hold only letters, digits, '-', '_', '.', '@'".into());
     }
-    let ctx = |e: String| format!("token '{name}': {e}");
-    token_fields(name, t).map_err(ctx)
+    let name = t.name.clone();
+    token_fields(t).map_err(|e| format!("token '{name}': {e}"))
 }
 
-fn token_fields(name: &str, t: &dyn toml_edit::TableLike) -> Result<Token, String> {
-    let host = get_str(t, "host")?.unwrap_or(GITHUB).to_ascii_lowercase();
+fn token_fields(t: TokenDoc) -> Result<Token, String> {
+    let TokenDoc {
+        name,
+        host,
+        owner,
+        repositories,
+        permissions,
+        expires,
+        username,
+        secret,
+        secret_env,
+        secret_command,
+        default,
+        fingerprint,
+    } = t;
+    let host = host.as_deref().unwrap_or(GITHUB).to_ascii_lowercase();
     if !valid_host(&host) {
         return Err("'host' is not a host name".into());
     }
-    let owner = get_str(t, "owner")?
-        .ok_or("'owner' is missing")?
-        .to_string();
     if !valid_name(&owner) {
         return Err("'owner' is not a GitHub account name".into());
     }
-    let repos = repos(t)?;
-    let (contents, other_permissions) = permissions(t)?;
-    let expires = match t.get("expires") {
+    let (contents, other_permissions) = permissions_of(permissions)?;
+    let expires = match expires {
         None => Expiry::Unknown,
-        Some(i) => expiry(i).ok_or(
-            "'expires' must be \"never\", a date (2027-01-31) or a time (2027-01-31T12:00:00Z)",
+        Some(v) => expiry(&v).ok_or(
+            "'expires' must be \"never\", a date (2027-01-31) or a time (2027-01-31T12:00:00Z), in the years 1970 to 9999",
         )?,
     };
-    let username = get_str(t, "username")?.map(str::to_string);
     if let Some(u) = &username {
         if u.is_empty() || u.bytes().any(|b| b < 0x21 || b == 0x7f) {
             return Err("'username' must be a non-empty name without spaces".into());
         }
     }
-    let source = source(t)?;
-    let fingerprint = get_str(t, "fingerprint")?.map(str::to_string);
+    if let Some(f) = &fingerprint {
+        if !crate::secret::is_fingerprint(f) {
+            return Err(
+                "'fingerprint' must look like sha256:0123456789abcdef (16 hex digits)".into(),
+            );
+        }
+    }
     Ok(Token {
-        name: name.to_string(),
+        name,
         host,
         owner,
-        repos,
+        repos: repos(repositories)?,
         contents,
         other_permissions,
         expires,
         username,
-        source,
-        default: get_bool(t, "default")?,
+        source: source(secret, secret_env, secret_command)?,
+        default: default.unwrap_or(false),
         fingerprint,
     })
 }
 
-fn repos(t: &dyn toml_edit::TableLike) -> Result<Repos, String> {
-    let item = t
-        .get("repositories")
-        .ok_or("'repositories' is missing (a list of names, or \"all\")")?;
-    if item.as_str() == Some("all") {
-        return Ok(Repos::All);
-    }
-    let arr = item
-        .as_array()
-        .ok_or("'repositories' must be a list of names or \"all\"")?;
-    let mut list = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for v in arr.iter() {
-        let r = v
-            .as_str()
-            .filter(|r| valid_name(r))
-            .ok_or("'repositories' holds something that is not a repository name")?;
+fn repos(r: ReposDoc) -> Result<Repos, String> {
+    let list = match r {
+        ReposDoc::All => return Ok(Repos::All),
+        ReposDoc::Other => return Err("'repositories' must be a list of names or \"all\"".into()),
+        ReposDoc::List(list) => list,
+    };
+    let mut seen = HashSet::with_capacity(list.len());
+    let mut out = Vec::with_capacity(list.len());
+    for r in list {
+        if !valid_name(&r) {
+            return Err("'repositories' holds something that is not a repository name".into());
+        }
         if seen.insert(r.to_ascii_lowercase()) {
-            list.push(r.to_string());
+            out.push(r);
         }
     }
-    if list.is_empty() {
+    if out.is_empty() {
         return Err("'repositories' is empty".into());
     }
-    Ok(Repos::List(list))
+    Ok(Repos::List(out))
 }
 
-fn permissions(t: &dyn toml_edit::TableLike) -> Result<(Access, Vec<(String, Access)>), String> {
-    let Some(item) = t.get("permissions") else {
+fn permissions_of(
+    given: Option<BTreeMap<String, String>>,
+) -> Result<(Access, Vec<(String, Access)>), String> {
+    let Some(table) = given else {
         return Ok((Access::Read, Vec::new()));
     };
-    let table = item
-        .as_table_like()
-        .ok_or("'permissions' must be a table like { contents = \"read\" }")?;
     let mut contents = Access::None;
     let mut other = Vec::new();
-    for (k, v) in table.iter() {
-        let access = v
-            .as_str()
-            .and_then(Access::parse)
+    for (k, v) in table {
+        if !super::valid_permission_name(&k) {
+            return Err(
+                "'permissions' holds a name that is not a permission (like contents or metadata)"
+                    .into(),
+            );
+        }
+        let access = Access::parse(&v)
             .ok_or_else(|| format!("permission '{k}' must be \"none\", \"read\" or \"write\""))?;
         if k == "contents" {
             contents = access;
         } else {
-            other.push((k.to_string(), access));
+            other.push((k, access));
         }
     }
     Ok((contents, other))
 }
 
-fn expiry(item: &Item) -> Option<Expiry> {
-    if let Some(s) = item.as_str() {
-        if s == "never" {
-            return Some(Expiry::Never);
-        }
-        return time::parse_timestamp(s).map(Expiry::At);
+fn expiry(v: &toml::Value) -> Option<Expiry> {
+    match v {
+        toml::Value::String(s) if s == "never" => Some(Expiry::Never),
+        toml::Value::String(s) => time::parse_timestamp(s).map(Expiry::At),
+        toml::Value::Datetime(dt) => time::parse_timestamp(&dt.to_string()).map(Expiry::At),
+        _ => None,
     }
-    let dt = item.as_datetime()?;
-    time::parse_timestamp(&dt.to_string()).map(Expiry::At)
 }
 
-fn source(t: &dyn toml_edit::TableLike) -> Result<SecretSource, String> {
-    let store = get_str(t, "secret")?;
-    let env = get_str(t, "secret_env")?;
-    let command = get_str(t, "secret_command")?;
+fn source(
+    store: Option<String>,
+    env: Option<String>,
+    command: Option<String>,
+) -> Result<SecretSource, String> {
     match (store, env, command) {
-        (Some(s), None, None) => StoreKind::parse(s)
+        (Some(s), None, None) => StoreKind::parse(&s)
             .map(SecretSource::Store)
             .ok_or_else(|| "'secret' must be \"keyring\" or \"file\"".to_string()),
         // A token written where its variable's name belongs would be printed by `list`.
-        (None, Some(v), None) if crate::secret::looks_like_token(v) => Err(
+        (None, Some(v), None) if looks_like_token(&v) => Err(
             "'secret_env' holds a token itself: it must name the environment variable that holds the token (remove the token from this file and consider it exposed)".into(),
         ),
-        (None, Some(v), None) if !v.is_empty() => Ok(SecretSource::Env(v.to_string())),
-        (None, None, Some(c)) if !c.trim().is_empty() => Ok(SecretSource::Command(c.to_string())),
+        (None, Some(v), None) if crate::secrets::valid_env_name(&v) => Ok(SecretSource::Env(v)),
+        (None, Some(_), None) => Err("'secret_env' must name an environment variable (letters, digits and '_', not starting with a digit)".into()),
+        (None, None, Some(c)) if !c.trim().is_empty() => Ok(SecretSource::Command(c)),
         (None, None, None) => Ok(SecretSource::Store(StoreKind::Keyring)),
         _ => Err("give exactly one of 'secret', 'secret_env', 'secret_command'".into()),
     }
-}
-
-/// A new, empty registry document.
-pub fn new_document() -> DocumentMut {
-    let mut doc = DocumentMut::new();
-    doc.decor_mut().set_prefix(
-        "# git-credential-scoped registry: tokens and GitHub hosts. No secrets here.\n",
-    );
-    doc["version"] = value(VERSION);
-    doc
-}
-
-/// Writes `token` into the document: replaces the table with the same name (keeping its
-/// position and comments) or appends a new one.
-pub fn put_token(doc: &mut DocumentMut, token: &Token) {
-    if !doc.contains_key("token") {
-        doc["token"] = Item::ArrayOfTables(ArrayOfTables::new());
-    }
-    let Some(arr) = doc["token"].as_array_of_tables_mut() else {
-        return;
-    };
-    let existing = arr
-        .iter_mut()
-        .find(|t| t.get("name").and_then(Item::as_str) == Some(token.name.as_str()));
-    match existing {
-        Some(table) => fill_token(table, token),
-        None => {
-            let mut table = Table::new();
-            fill_token(&mut table, token);
-            arr.push(table);
-        }
-    }
-}
-
-fn fill_token(t: &mut Table, token: &Token) {
-    let Token {
-        name,
-        host,
-        owner,
-        repos,
-        contents,
-        other_permissions,
-        expires,
-        username,
-        source,
-        default,
-        fingerprint,
-    } = token;
-    set(t, "name", value(name.as_str()));
-    set(t, "host", value(host.as_str()));
-    set(t, "owner", value(owner.as_str()));
-    let repos = match repos {
-        Repos::All => value("all"),
-        Repos::List(list) => value(list.iter().map(String::as_str).collect::<Array>()),
-    };
-    set(t, "repositories", repos);
-    let mut perms = InlineTable::new();
-    perms.insert("contents", contents.name().into());
-    for (k, v) in other_permissions {
-        perms.insert(k, v.name().into());
-    }
-    set(t, "permissions", value(perms));
-    let expires = match expires {
-        Expiry::Never => value("never"),
-        Expiry::At(at) => value(time::format_datetime(*at)),
-        Expiry::Unknown => Item::None,
-    };
-    set(t, "expires", expires);
-    set(t, "username", username.as_deref().map_or(Item::None, value));
-    let (store, env, command) = match source {
-        SecretSource::Store(k) => (value(k.name()), Item::None, Item::None),
-        SecretSource::Env(v) => (Item::None, value(v.as_str()), Item::None),
-        SecretSource::Command(c) => (Item::None, Item::None, value(c.as_str())),
-    };
-    set(t, "secret", store);
-    set(t, "secret_env", env);
-    set(t, "secret_command", command);
-    set(
-        t,
-        "default",
-        if *default { value(true) } else { Item::None },
-    );
-    set(
-        t,
-        "fingerprint",
-        fingerprint.as_deref().map_or(Item::None, value),
-    );
-}
-
-/// Sets a key, leaving an equal value untouched and keeping the comments around a changed one.
-fn set(t: &mut Table, key: &str, new: Item) {
-    match (t.get_mut(key), new) {
-        (None, Item::None) => {}
-        (Some(_), Item::None) => {
-            t.remove(key);
-        }
-        (Some(Item::Value(old)), Item::Value(mut new)) => {
-            if old.to_string().trim() != new.to_string().trim() {
-                let decor = old.decor().clone();
-                *new.decor_mut() = decor;
-                *old = new;
-            }
-        }
-        (_, new) => {
-            t[key] = new;
-        }
-    }
-}
-
-/// Removes the token table named `name`; false when there is none.
-pub fn remove_token(doc: &mut DocumentMut, name: &str) -> bool {
-    let Some(arr) = doc.get_mut("token").and_then(Item::as_array_of_tables_mut) else {
-        return false;
-    };
-    let before = arr.len();
-    arr.retain(|t| t.get("name").and_then(Item::as_str) != Some(name));
-    before != arr.len()
-}
-
-/// Loads the document, lets `change` edit it, validates the result and writes it back, all
-/// under the config directory's lock.
-pub fn edit<T>(
-    path: &Path,
-    change: impl FnOnce(&mut DocumentMut, &Registry) -> Result<T, ConfigError>,
-) -> Result<T, ConfigError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("config".into(), |n| n.to_string_lossy().into_owned());
-    let _lock = files::lock(dir, &format!(".{name}.lock"))?;
-    let mut doc = load_document(path)?.unwrap_or_else(new_document);
-    let before = from_document(path, &doc)?;
-    let result = change(&mut doc, &before)?;
-    from_document(path, &doc)?;
-    let mut text = doc.to_string();
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    files::write_atomic(path, text.as_bytes())?;
-    Ok(result)
 }
 
 #[cfg(test)]
@@ -509,11 +661,10 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Registry, ConfigError> {
-        let doc: DocumentMut = text.parse().unwrap();
-        from_document(Path::new("config.toml"), &doc)
+        from_bytes(Path::new("config.toml"), text.as_bytes())
     }
 
-    const SAMPLE: &str = r#"
+    pub const SAMPLE: &str = r#"
 version = 1
 # my settings
 [settings]
@@ -570,58 +721,143 @@ default = true
     }
 
     #[test]
-    fn errors_name_the_token_and_key() {
-        let e = parse(
-            "[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = [\"a\"]\nexpires = \"soon\"\n",
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("token 't': 'expires'"), "{e}");
+    fn errors_name_the_line_token_and_key() {
+        let e = parse("\n[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = [\"a\"]\nexpires = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2: token 't': 'expires'"), "{e}");
         let e = parse("version = 2\n").unwrap_err();
         assert!(matches!(e, ConfigError::Version { found: 2, .. }));
         let e = parse("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = [\"a/b\"]\n")
             .unwrap_err();
         assert!(e.to_string().contains("repository name"), "{e}");
         let e = parse("[[token]]\nname=\"t\"\nowner=\"o\"\nrepositories=\"all\"\n[[token]]\nname=\"t\"\nowner=\"p\"\nrepositories=\"all\"\n").unwrap_err();
-        assert!(e.to_string().contains("used twice"), "{e}");
-    }
-
-    #[test]
-    fn writes_keep_comments_and_round_trip() {
-        let mut doc: DocumentMut = SAMPLE.parse().unwrap();
-        let reg = from_document(Path::new("c"), &doc).unwrap();
-        let mut t = reg.tokens[0].clone();
-        t.expires = Expiry::At(1_900_000_000);
-        t.fingerprint = Some("sha256:0011223344556677".into());
-        put_token(&mut doc, &t);
-        let mut n = t.clone();
-        n.name = "new".into();
-        n.source = SecretSource::Command("pass show x".into());
-        put_token(&mut doc, &n);
-        let text = doc.to_string();
         assert!(
-            text.contains("# my settings") && text.contains("# the installer token"),
-            "{text}"
+            e.to_string()
+                .contains("line 5: token name 't' is used twice"),
+            "{e}"
         );
-        let again = parse(&text).unwrap();
-        assert_eq!(again.tokens[0], t);
-        assert_eq!(again.tokens[2], n);
-        assert!(remove_token(&mut doc, "personal"));
-        assert!(!remove_token(&mut doc, "personal"));
-        assert_eq!(parse(&doc.to_string()).unwrap().tokens.len(), 2);
     }
 
     #[test]
-    fn host_names() {
-        for ok in [
-            "github.com",
-            "127.0.0.1:8443",
-            "ghe.example.com",
-            "[::1]:443",
+    fn unknown_keys_and_tables_are_errors_with_a_suggestion() {
+        // Issue 12 #4: both were silently ignored.
+        let e = parse("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = \"all\"\nexpire = \"2020-01-01\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("config.toml, line 5: unknown key 'expire'; did you mean 'expires'?"),
+            "{e}"
+        );
+        let e = parse("version = 1\n[setings]\nwarn_days = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2: unknown key 'setings'; did you mean 'settings'?"),
+            "{e}"
+        );
+        let e = parse("[settings]\nzzz = 1\n").unwrap_err().to_string();
+        assert!(e.contains("line 2: unknown key 'zzz'\n"), "{e}");
+        let e = parse("[[host]]\nname = \"h.example\"\nallowhttp = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean 'allow_http'?"), "{e}");
+    }
+
+    #[test]
+    fn errors_never_repeat_a_value() {
+        let canary = "github_pat_11CANARYCANARYCANARY0123456789";
+        for text in [
+            format!("[settings]\nwarn_days = \"{canary}\"\n"),
+            format!("[settings]\non_expired = \"{canary}\"\n"),
+            format!("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = \"all\"\n{canary} = 1\n"),
+            format!("[[token]]\nname = \"{canary}\"\nowner = \"o\"\nrepositories = \"all\"\n"),
+            format!("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = \"{canary}\"\n"),
+            format!("[[token]]\nname = \"t\"\nowner = \"o\"\nrepositories = \"all\"\nsecret_env = \"{canary}\"\n"),
+            format!("version = \"{canary}\"\n"),
+            format!("x = \"{canary}\n"),
         ] {
-            assert!(valid_host(ok), "{ok}");
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(!e.contains("CANARY"), "{e}");
         }
-        for bad in ["", "a b", "evil.test/github.com", "h:", "h:123456", "a@b"] {
-            assert!(!valid_host(bad), "{bad}");
+    }
+
+    #[test]
+    fn a_large_file_parsed_in_pieces_reads_exactly_like_a_whole() {
+        let mut text = String::from("version = 1\n[settings]\nwarn_days = 3\n");
+        for i in 0..8000 {
+            text.push_str(&format!("[[token]]\nname = \"t{i}\"\nowner = \"o{}\"\nrepositories = [\"a{i}\", \"b{i}\"]\nexpires = \"2027-01-01\"\n", i % 7));
+            if i == 3000 {
+                text.push_str("[[host]]\nname = \"ghe.test\"\n");
+            }
         }
+        assert!(
+            split(&text).len() > 1
+                || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2
+        );
+        let doc: FileDoc = toml::from_str(&text).unwrap();
+        let whole = merge(
+            Path::new("c"),
+            &text,
+            vec![Reader {
+                path: Path::new("c"),
+                text: &text,
+                base: 0,
+            }
+            .part(doc)
+            .unwrap()],
+        )
+        .unwrap();
+        let pieces = parse(&text).unwrap();
+        assert_eq!(pieces, whole);
+        assert_eq!(
+            (
+                pieces.tokens.len(),
+                pieces.hosts.len(),
+                pieces.settings.warn_days
+            ),
+            (8000, 1, 3)
+        );
+        // An error in a later piece names its line in the whole file; a duplicate name
+        // across pieces is found; a setting defined twice across pieces is TOML's error.
+        let bad = text.replace("name = \"t7500\"\n", "name = \"t7500\"\nexpire = 1\n");
+        let line = bad[..bad.find("expire = 1").unwrap()].matches('\n').count() + 1;
+        assert!(parse(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains(&format!("line {line}: unknown key 'expire'")));
+        let twice = text.replace("name = \"t7900\"", "name = \"t1\"");
+        assert!(parse(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("token name 't1' is used twice"));
+        let settings_twice = format!("{text}[settings]\nwarn_days = 4\n");
+        assert!(parse(&settings_twice).is_err());
+        // A cut where `[[token]]` starts a line inside a multi-line string is no cut: the
+        // piece before it does not parse alone, and the one-thread parse reads the string.
+        let quoted = "version = 1\n[[token]]\nname = \"q\"\nowner = \"o\"\nrepositories = \"all\"\nsecret_command = \"\"\"\n[[token]]\nname = \"x\"\n\"\"\"\n";
+        let cut = quoted.find("[[token]]\nname = \"x\"").unwrap();
+        assert!(in_parallel(Path::new("c"), quoted, &[0, cut])
+            .unwrap()
+            .is_none());
+        let reg = parse(quoted).unwrap();
+        assert_eq!(reg.tokens.len(), 1);
+        assert!(
+            matches!(&reg.tokens[0].source, SecretSource::Command(c) if c.contains("[[token]]"))
+        );
+    }
+
+    #[test]
+    fn many_tokens_load_in_linear_time() {
+        // Issue 12 #9: the duplicate-name check was quadratic.
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!(
+                "[[token]]\nname = \"t{i}\"\nowner = \"o\"\nrepositories = [\"r{i}\"]\n"
+            ));
+        }
+        let start = std::time::Instant::now();
+        assert_eq!(parse(&text).unwrap().tokens.len(), 20_000);
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
     }
 }

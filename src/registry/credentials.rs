@@ -74,7 +74,7 @@ pub fn path(data_dir: &Path) -> PathBuf {
 
 pub fn load(data_dir: &Path) -> Result<Vec<Stored>, IndexError> {
     let path = path(data_dir);
-    let Some(bytes) = files::read_optional(&path)? else {
+    let Some(bytes) = files::read_data(&path)? else {
         return Ok(Vec::new());
     };
     let damaged = |line| IndexError::Damaged {

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod config;
 pub mod credentials;
+pub mod document;
 pub mod state;
 
 pub use config::{ConfigError, Registry};
@@ -72,6 +73,16 @@ pub enum Expiry {
     Unknown,
 }
 
+impl Expiry {
+    /// Unix seconds, when known (what git receives as `password_expiry_utc`).
+    pub fn timestamp(self) -> Option<u64> {
+        match self {
+            Expiry::At(at) => u64::try_from(at).ok().filter(|&t| t > 0),
+            Expiry::Never | Expiry::Unknown => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecretSource {
     Store(StoreKind),
@@ -108,9 +119,26 @@ pub struct Token {
 }
 
 impl Token {
-    /// The secret store key for this token's secret.
+    /// Where this token's secret is kept in a secret store: under its name and fingerprint,
+    /// so a new secret (`rotate`) is written beside the old one and the registry switches
+    /// to it in one atomic write of the config; the old one is deleted after.
     pub fn secret_key(&self) -> String {
-        format!("token/{}", self.name)
+        match &self.fingerprint {
+            Some(fp) => format!("token/{}/{fp}", self.name),
+            None => format!("token/{}", self.name),
+        }
+    }
+
+    /// The keys to look the secret up under: [`Token::secret_key`], then the name alone,
+    /// where versions before 0.2 kept it.
+    pub fn secret_keys(&self) -> Vec<String> {
+        let legacy = format!("token/{}", self.name);
+        let key = self.secret_key();
+        if key == legacy {
+            vec![key]
+        } else {
+            vec![key, legacy]
+        }
     }
 
     pub fn permissions_text(&self) -> String {
@@ -153,21 +181,16 @@ pub struct HostDecl {
     pub allow_http: bool,
 }
 
-/// GitHub's owner and repository names: letters, digits, `-`, `_`, `.`.
-pub fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 100
-        && s != "."
-        && s != ".."
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+impl HostDecl {
+    /// The one statement of which protocols a GitHub host takes tokens over: https, and
+    /// plain http only where the config allows it (loopback test servers).
+    pub fn accepts(&self, protocol: &str) -> bool {
+        protocol == "https" || (protocol == "http" && self.allow_http)
+    }
 }
 
-/// Token names: what a user can type and a shell won't split.
-pub fn valid_token_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
-        && !s.starts_with('-')
+/// Permission names as GitHub writes them: lowercase letters and `_` (`contents`,
+/// `pull_requests`).
+pub fn valid_permission_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }

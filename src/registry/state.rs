@@ -63,7 +63,7 @@ pub enum StateError {
 
 pub fn load(data_dir: &Path) -> Result<State, StateError> {
     let path = data_dir.join(FILE);
-    let Some(bytes) = files::read_optional(&path)? else {
+    let Some(bytes) = files::read_data(&path)? else {
         return Ok(State::default());
     };
     let damaged = |line| StateError::Damaged {
@@ -123,6 +123,28 @@ fn save(data_dir: &Path, state: &State) -> Result<(), StateError> {
         ));
     }
     Ok(files::write_atomic(&data_dir.join(FILE), out.as_bytes())?)
+}
+
+/// "Last used" is a hint for people (`show`, `list --json`), recorded at most once per hour
+/// per token: git runs `store` after every successful fetch, and most of those then cost a
+/// read of this small file and no write (and so no fsync) at all.
+pub const USE_GRANULARITY: i64 = 3_600;
+
+/// Records that `name` was used at `now`, unless that is already known to the hour.
+pub fn record_use(data_dir: &Path, name: &str, now: i64) -> Result<(), StateError> {
+    let fresh = |s: &State| {
+        s.get(name)
+            .and_then(|t| t.last_used)
+            .is_some_and(|at| (0..USE_GRANULARITY).contains(&(now - at)))
+    };
+    if fresh(&load(data_dir)?) {
+        return Ok(());
+    }
+    update(data_dir, |s| {
+        if !fresh(s) {
+            s.entry(name).last_used = Some(now);
+        }
+    })
 }
 
 /// Applies `change` to the state under its lock.

@@ -1,6 +1,11 @@
 //! `secret_command`: a command such as `pass show work/token` or `op read ...` prints the
 //! token on stdout. It runs through `sh -c` (on Windows `cmd /S /C`; the user wrote it in their
 //! own config), with stdin closed and a time limit, and only its first line is used.
+//!
+//! On Unix it runs in a process group of its own, and the whole group is killed when it
+//! ends or runs out of time: a child it left behind (`sleep`, gpg under `pass`) would
+//! otherwise hold our stderr — and git waiting on it — open. Daemons that detach into a
+//! session of their own (gpg-agent) are not in the group and keep running.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -12,6 +17,10 @@ use crate::secret::Secret;
 const LIMIT: Duration = Duration::from_secs(30);
 
 pub fn run_secret_command(command: &str, token: &str) -> Result<Secret, SecretError> {
+    run_with_limit(command, token, LIMIT)
+}
+
+fn run_with_limit(command: &str, token: &str, limit: Duration) -> Result<Secret, SecretError> {
     let fail = |problem: String| SecretError::Command {
         token: token.to_string(),
         problem,
@@ -35,15 +44,24 @@ pub fn run_secret_command(command: &str, token: &str) -> Result<Secret, SecretEr
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() > LIMIT => {
-                let _ = child.kill();
+            Ok(None) if start.elapsed() > limit => {
+                kill_group(&mut child);
                 let _ = child.wait();
-                return Err(fail(format!("did not finish within {} s", LIMIT.as_secs())));
+                let _ = reader.join();
+                return Err(fail(format!(
+                    "did not finish within {} s (it was stopped)",
+                    limit.as_secs_f32()
+                )));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(2)),
-            Err(e) => return Err(fail(format!("could not be waited for: {e}"))),
+            Err(e) => {
+                kill_group(&mut child);
+                return Err(fail(format!("could not be waited for: {e}")));
+            }
         }
     };
+    // What the command left behind would keep the pipe (and git) waiting.
+    kill_group(&mut child);
     let out = Secret::new(reader.join().unwrap_or_default());
     if !status.success() {
         return Err(fail(format!("failed ({status})")));
@@ -63,9 +81,27 @@ pub fn run_secret_command(command: &str, token: &str) -> Result<Secret, SecretEr
 
 #[cfg(unix)]
 fn shell(command: &str) -> Command {
+    use std::os::unix::process::CommandExt;
     let mut c = Command::new("sh");
-    c.arg("-c").arg(command);
+    c.arg("-c").arg(command).process_group(0);
     c
+}
+
+/// Kills the command's whole process group (its id is the shell's pid).
+#[cfg(unix)]
+fn kill_group(child: &mut std::process::Child) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill has no memory-safety preconditions; a negative pid names the group
+        // that `process_group(0)` created for this child, and nothing else.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(child: &mut std::process::Child) {
+    let _ = child.kill();
 }
 
 /// On Windows: `cmd /S /C "COMMAND"`, passed verbatim. Quoted as a normal argument, a
@@ -87,6 +123,45 @@ mod tests {
     fn first_line_of_stdout_is_the_secret() {
         let s = run_secret_command("printf 'tok\\nother\\n'", "t").unwrap();
         assert_eq!(s.expose(), b"tok");
+    }
+
+    fn alive(pid: i32) -> bool {
+        // A zombie waiting for its reaper counts as gone.
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+        })
+    }
+
+    #[test]
+    fn a_command_that_runs_too_long_is_stopped_with_its_children() {
+        // Issue 12 #8: only sh was killed; its children lived on, holding the pipes.
+        let tmp = tempfile::tempdir().unwrap();
+        let pidfile = tmp.path().join("pid");
+        let cmd = format!("sleep 60 & echo $! > {}; wait", pidfile.display());
+        let start = Instant::now();
+        let e = run_with_limit(&cmd, "t", Duration::from_millis(300)).unwrap_err();
+        assert!(e.to_string().contains("did not finish"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(10));
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(pid), "the command's child {pid} still runs");
+    }
+
+    #[test]
+    fn a_child_left_behind_does_not_hold_the_answer() {
+        let start = Instant::now();
+        let s = run_with_limit("echo tok; sleep 60 &", "t", Duration::from_secs(30)).unwrap();
+        assert_eq!(s.expose(), b"tok");
+        assert!(start.elapsed() < Duration::from_secs(10));
     }
 
     #[test]

@@ -1,27 +1,72 @@
 //! The OS keyring through the keyring project's crates: Secret Service over D-Bus on Linux
 //! (no libdbus needed at run time), Keychain on macOS, Credential Manager on Windows.
+//!
+//! Every call into the platform's store runs on a helper thread and is waited for at most
+//! [`LIMIT`]: a session bus that accepts the connection and then never answers must not
+//! hang `git fetch`. On time-out the caller gets an `Unreachable` error saying so (the
+//! thread is abandoned; the process ends soon after).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry, Error};
 
 use super::{SecretError, SecretStore, SERVICE};
 use crate::secret::Secret;
 
+/// How long one keyring call may take.
+pub const LIMIT: Duration = Duration::from_secs(5);
+
 pub struct KeyringStore {
     store: Arc<CredentialStore>,
+}
+
+/// Runs `f` on a helper thread and waits at most [`LIMIT`] for it.
+fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("keyring".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|e| format!("could not start a thread: {e}"))?;
+    rx.recv_timeout(LIMIT).map_err(|_| {
+        format!(
+            "{} did not answer within {} s",
+            platform_name(),
+            LIMIT.as_secs()
+        )
+    })
+}
+
+fn platform_name() -> &'static str {
+    if cfg!(target_os = "linux") {
+        "the Secret Service (D-Bus session bus)"
+    } else if cfg!(target_os = "macos") {
+        "the macOS Keychain"
+    } else if cfg!(target_os = "windows") {
+        "the Windows Credential Manager"
+    } else {
+        "the OS keyring"
+    }
 }
 
 impl KeyringStore {
     /// Connects to the platform's store. The error is a short description without secrets.
     pub fn open() -> Result<KeyringStore, String> {
-        platform_store()
-            .map(|store| KeyringStore { store })
-            .map_err(describe)
+        bounded(|| platform_store().map_err(describe))?.map(|store| KeyringStore { store })
     }
 
-    fn entry(&self, key: &str) -> Result<Entry, SecretError> {
-        build_entry(self.store.as_ref(), key).map_err(classify)
+    /// Runs one operation on the entry for `key`, bounded in time.
+    fn with_entry<T: Send + 'static>(
+        &self,
+        key: &str,
+        op: impl FnOnce(Entry) -> keyring_core::Result<T> + Send + 'static,
+    ) -> Result<keyring_core::Result<T>, SecretError> {
+        let store = Arc::clone(&self.store);
+        let key = key.to_string();
+        bounded(move || build_entry(store.as_ref(), &key).and_then(op))
+            .map_err(SecretError::Unreachable)
     }
 }
 
@@ -105,9 +150,9 @@ fn classify(e: Error) -> SecretError {
     }
 }
 
-impl SecretStore for &KeyringStore {
+impl SecretStore for KeyringStore {
     fn get(&self, key: &str) -> Result<Option<Secret>, SecretError> {
-        match self.entry(key)?.get_secret() {
+        match self.with_entry(key, |e| e.get_secret())? {
             Ok(bytes) => Ok(Some(Secret::new(bytes))),
             Err(Error::NoEntry) => Ok(None),
             Err(e) => Err(classify(e)),
@@ -115,13 +160,13 @@ impl SecretStore for &KeyringStore {
     }
 
     fn set(&self, key: &str, secret: &Secret) -> Result<(), SecretError> {
-        self.entry(key)?
-            .set_secret(secret.expose())
+        let value = secret.duplicate();
+        self.with_entry(key, move |e| e.set_secret(value.expose()))?
             .map_err(classify)
     }
 
     fn delete(&self, key: &str) -> Result<(), SecretError> {
-        match self.entry(key)?.delete_credential() {
+        match self.with_entry(key, |e| e.delete_credential())? {
             Ok(()) | Err(Error::NoEntry) => Ok(()),
             Err(e) => Err(classify(e)),
         }

@@ -18,6 +18,7 @@ pub use command::run_secret_command;
 pub use file::FileStore;
 pub use keyring::KeyringStore;
 
+use crate::registry::{SecretSource, Token};
 use crate::secret::Secret;
 
 /// The service name under which keyring entries are filed.
@@ -66,6 +67,8 @@ pub enum SecretError {
     Command { token: String, problem: String },
     #[error("GIT_CREDENTIAL_SCOPED_SECRET_STORE must be 'keyring' or 'file'")]
     BadSelection,
+    #[error("the secret of token '{token}' is missing from the {store} store\nhint: run: git credential-scoped rotate {token}")]
+    Missing { token: String, store: &'static str },
 }
 
 /// A place that keeps secrets under string keys.
@@ -76,29 +79,69 @@ pub trait SecretStore {
     fn delete(&self, key: &str) -> Result<(), SecretError>;
 }
 
-/// The stores of one invocation, opened on first use.
+/// The stores of one invocation; the keyring is connected to on first use only.
 pub struct Stores {
-    data_dir: PathBuf,
+    file: FileStore,
     keyring: OnceCell<Result<KeyringStore, String>>,
 }
 
 impl Stores {
     pub fn new(data_dir: PathBuf) -> Stores {
         Stores {
-            data_dir,
+            file: FileStore::new(data_dir),
             keyring: OnceCell::new(),
         }
     }
 
-    pub fn open(&self, kind: StoreKind) -> Result<Box<dyn SecretStore + '_>, SecretError> {
+    pub fn open(&self, kind: StoreKind) -> Result<&dyn SecretStore, SecretError> {
         match kind {
-            StoreKind::File => Ok(Box::new(FileStore::new(self.data_dir.clone()))),
-            StoreKind::Keyring => {
-                let store = self.keyring.get_or_init(KeyringStore::open);
-                match store {
-                    Ok(k) => Ok(Box::new(k)),
-                    Err(e) => Err(SecretError::Unreachable(e.clone())),
+            StoreKind::File => Ok(&self.file),
+            StoreKind::Keyring => match self.keyring.get_or_init(KeyringStore::open) {
+                Ok(k) => Ok(k),
+                Err(e) => Err(SecretError::Unreachable(e.clone())),
+            },
+        }
+    }
+
+    /// Warning lines about repairs made while reading (a secret file readable by others),
+    /// for the caller to say.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.file.take_warnings()
+    }
+
+    /// Whether [`Stores::token_secret`] would succeed, found out without reading from the
+    /// OS keyring (which could unlock it): the environment variable is looked at, the
+    /// command is run (its output dropped), the file store is read, the keyring is only
+    /// connected to.
+    pub fn availability(&self, token: &Token) -> Result<(), SecretError> {
+        match &token.source {
+            SecretSource::Store(StoreKind::Keyring) => self.open(StoreKind::Keyring).map(|_| ()),
+            _ => self.token_secret(token).map(|_| ()),
+        }
+    }
+
+    /// The secret of a registered token, from wherever it lives. Only called once a token
+    /// has been chosen: this is the first moment the keyring is opened.
+    pub fn token_secret(&self, token: &Token) -> Result<Secret, SecretError> {
+        match &token.source {
+            SecretSource::Env(var) => from_env(var, &token.name),
+            SecretSource::Command(cmd) => run_secret_command(cmd, &token.name),
+            SecretSource::Store(kind) => {
+                let store = self.open(*kind)?;
+                for key in token.secret_keys() {
+                    if let Some(secret) = store.get(&key)? {
+                        // A secret found under the name alone (written by an older version)
+                        // must be the one the registry names.
+                        let recorded = token.fingerprint.as_deref();
+                        if recorded.is_none_or(|fp| secret.fingerprint() == fp) {
+                            return Ok(secret);
+                        }
+                    }
                 }
+                Err(SecretError::Missing {
+                    token: token.name.clone(),
+                    store: kind.name(),
+                })
             }
         }
     }
@@ -111,6 +154,14 @@ pub fn default_kind(configured: Option<StoreKind>) -> Result<StoreKind, SecretEr
         Ok(v) if !v.is_empty() => StoreKind::parse(&v).ok_or(SecretError::BadSelection),
         _ => Ok(configured.unwrap_or(StoreKind::Keyring)),
     }
+}
+
+/// An environment variable name a shell can set: letters, digits and `_`, not starting with
+/// a digit.
+pub fn valid_env_name(s: &str) -> bool {
+    s.bytes().next().is_some_and(|b| !b.is_ascii_digit())
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Reads a secret from an environment variable at use time.

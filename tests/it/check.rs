@@ -10,6 +10,7 @@ const OTHER: &str =
 
 fn env_with(tokens: &[(&str, &[&str])]) -> Env {
     let env = Env::new().at(NOW);
+    env.use_http_path();
     for (secret, args) in tokens {
         env.add(args, secret).ok();
     }
@@ -73,7 +74,7 @@ fn the_json_shape_is_stable() {
     let uncovered = env.run(&["check", "--json", "https://github.com/alta3/other"], b"");
     assert_eq!(uncovered.status, 1);
     assert!(
-        uncovered.stdout.starts_with(r#"{"ok":false,"results":[{"url":"https://github.com/alta3/other","host":"github.com","repository":"alta3/other","token":null,"verdict":"uncovered","serves":false,"expires":null,"days_left":null,"messages":["hint: create a token for alta3/other at https://github.com/settings/personal-access-tokens/new?"#),
+        uncovered.stdout.starts_with(r#"{"ok":false,"results":[{"url":"https://github.com/alta3/other","host":"github.com","repository":"alta3/other","token":null,"verdict":"uncovered","serves":false,"expires":null,"days_left":null,"messages":["no token covers alta3/other; tokens for alta3 cover: labs, demo","hint: if token 'alta3' was also given alta3/other on GitHub, run: git credential-scoped edit alta3 --add-repo other; otherwise create a token for it: git credential-scoped new-token-url --owner alta3 --repo other","hint: create a token for alta3/other at https://github.com/settings/personal-access-tokens/new?"#),
         "{}",
         uncovered.stdout
     );
@@ -84,14 +85,24 @@ fn an_uncovered_repository_names_what_the_owner_tokens_cover_and_how_to_get_one(
     let env = alta3();
     let out = env.run(&["check", "https://github.com/alta3/other"], b"");
     assert_eq!(out.status, 1);
-    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        out.stdout,
+        "uncovered https://github.com/alta3/other: no token covers alta3/other; tokens for alta3 cover: labs, demo\n"
+    );
+    // Issue 17 #6: the reasons and hints go to stderr, the table to stdout.
+    let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(
         lines[0],
-        "uncovered https://github.com/alta3/other: no token covers alta3/other; tokens for alta3 cover: labs, demo"
+        "git-credential-scoped: no token covers alta3/other; tokens for alta3 cover: labs, demo"
     );
-    assert!(lines[1].contains("target_name=alta3"), "{}", out.stdout);
+    // Issue 14: GitHub lets a token be given another repository; `edit` follows it.
+    assert_eq!(
+        lines[1],
+        "git-credential-scoped: hint: if token 'alta3' was also given alta3/other on GitHub, run: git credential-scoped edit alta3 --add-repo other; otherwise create a token for it: git credential-scoped new-token-url --owner alta3 --repo other"
+    );
+    assert!(lines[2].contains("target_name=alta3"), "{}", out.stdout);
     assert!(
-        lines[1].contains("git credential-scoped add alta3-other --owner alta3 --repo other"),
+        lines[2].contains("git credential-scoped add alta3-other --owner alta3 --repo other"),
         "{}",
         out.stdout
     );
@@ -284,16 +295,32 @@ fn exit_codes_for_a_mix_and_for_usage_errors() {
 }
 
 #[test]
-fn offline_check_never_opens_the_keyring() {
-    // The keyring is unreachable in this environment (no D-Bus session): a check that opened
-    // it would fail.
+fn offline_check_says_when_get_could_not_reach_the_keyring() {
+    // Issue 17 #7: check said ok where get then failed. The keyring is unreachable in this
+    // environment (no D-Bus session); check connects to it (it never reads a secret from
+    // it) and says what get would do.
     let env = Env::new().at(NOW);
+    env.use_http_path();
     env.write_config(
         "version = 1\n[[token]]\nname = \"kr\"\nowner = \"alta3\"\nrepositories = [\"labs\"]\nexpires = \"2027-06-01\"\nsecret = \"keyring\"\n",
     );
     let out = env.run(&["check", "https://github.com/alta3/labs"], b"");
-    assert_eq!(out.ok().stderr, "");
-    assert!(out.stdout.starts_with("ok "), "{}", out.stdout);
+    assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("unavailable https://github.com/alta3/labs  token 'kr'"),
+        "{}",
+        out.stdout
+    );
+    assert_has(
+        &out.stderr,
+        "get would fail: the OS keyring is not reachable",
+    );
+    let get = env.run(
+        &["get"],
+        b"protocol=https\nhost=github.com\npath=alta3/labs\n\n",
+    );
+    assert_eq!(get.stdout, "quit=1\n");
 }
 
 #[test]

@@ -134,7 +134,7 @@ fn list_shows_state_and_countdown_in_table_and_json() {
     let text = &out.ok().stdout;
     let line = |name: &str| {
         text.lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
             .unwrap()
             .to_string()
     };
@@ -192,8 +192,11 @@ fn remove_deletes_the_token_and_its_secret_but_keeps_comments() {
         config.contains("# keep me") && !config.contains("name = \"t\""),
         "{config}"
     );
-    let secrets = std::fs::read_to_string(env.data_dir().join("secrets")).unwrap();
-    assert!(!secrets.contains("token/t"), "{secrets}");
+    let secrets = env.stored_secrets();
+    assert!(
+        !secrets.iter().any(|(k, _)| k.starts_with("token/t")),
+        "{secrets:?}"
+    );
     let out = env.run(&["remove", "t"], b"");
     assert_eq!(out.status, 2);
     assert!(out.stderr.contains("no token named 't'"));
@@ -219,7 +222,8 @@ fn show_names_the_renewal_link_and_unknown_names_fail() {
 fn help_is_available_for_every_command() {
     let env = Env::new();
     for cmd in [
-        "add", "list", "show", "remove", "rotate", "unreject", "get", "store", "erase",
+        "add", "list", "show", "remove", "rotate", "unreject", "get", "store", "erase", "edit",
+        "token", "exec",
     ] {
         let out = env.run(&[cmd, "--help"], b"");
         assert_eq!(out.status, 0, "{cmd}");

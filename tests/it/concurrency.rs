@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use git_credential_scoped::fields;
 use git_credential_scoped::registry::credentials;
 use git_credential_scoped::secret::fingerprint_of;
 
@@ -305,23 +304,7 @@ fn verify_final_state(env: &Env, expected: &[Vec<Option<String>>], rotations: &[
             });
         }
     });
-    // The secret store holds exactly the secrets of the index and of the tokens: nothing
-    // orphaned, nothing missing.
-    let text = std::fs::read_to_string(data.join("secrets")).unwrap();
-    let keys: BTreeSet<String> = text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let k = l.split(' ').next().unwrap();
-            String::from_utf8(fields::decode(k).unwrap().unwrap()).unwrap()
-        })
-        .collect();
-    let mut want: BTreeSet<String> = index.iter().map(|e| e.secret_key()).collect();
-    want.extend((0..ADDS).map(|i| format!("token/a{i}")));
-    want.extend((0..ROTATING).map(|j| format!("token/rot{j}")));
-    want.insert("token/rej".into());
-    assert_eq!(keys, want);
-    // Each rotated token ends with its last secret, and the config's fingerprint agrees.
+    // Each token's fingerprint, as the config records it.
     let config = std::fs::read_to_string(env.config_path()).unwrap();
     let fps: HashMap<String, String> = config
         .split("[[token]]")
@@ -336,6 +319,19 @@ fn verify_final_state(env: &Env, expected: &[Vec<Option<String>>], rotations: &[
             Some((name, fp))
         })
         .collect();
+    // The secret store holds exactly the secrets of the index and of the tokens: nothing
+    // orphaned, nothing missing.
+    let keys: BTreeSet<String> = env.stored_secrets().into_iter().map(|(k, _)| k).collect();
+    let mut want: BTreeSet<String> = index.iter().map(|e| e.secret_key()).collect();
+    let names = (0..ADDS)
+        .map(|i| format!("a{i}"))
+        .chain((0..ROTATING).map(|j| format!("rot{j}")))
+        .chain(["rej".to_string()]);
+    for name in names {
+        want.insert(format!("token/{name}/{}", fps[&name]));
+    }
+    assert_eq!(keys, want);
+    // Each rotated token ends with its last secret, and the config's fingerprint agrees.
     for (j, n) in rotations.iter().enumerate() {
         let last = token("rot", j, *n);
         let out = ok(

@@ -31,11 +31,11 @@ fn lock_holder_child_process() {
     std::thread::sleep(Duration::from_secs(120));
 }
 
-struct Holder(Child);
+pub struct Holder(Child);
 
 impl Holder {
     /// A live process holding `dir/name`, returned once it holds it.
-    fn start(dir: &Path, name: &str) -> Holder {
+    pub fn start(dir: &Path, name: &str) -> Holder {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "crash::lock_holder_child_process",
@@ -61,7 +61,7 @@ impl Holder {
     }
 
     /// SIGKILL: no destructor, no unlock call; only the kernel releases the lock.
-    fn kill(mut self) {
+    pub fn kill(mut self) {
         self.0.kill().unwrap();
         self.0.wait().unwrap();
     }
@@ -127,7 +127,13 @@ fn a_live_lock_holder_makes_writers_give_up_after_the_bounded_wait() {
     type Writer<'a> = Box<dyn Fn() -> Out + 'a>;
     let cases: [(&Path, &str, Writer); 3] = [
         (&data, credentials::LOCK, Box::new(|| store(&env, "new"))),
-        (&data, ".secrets.lock", Box::new(|| store(&env, "new"))),
+        // The file store writes each secret whole, with no lock of its own; the usage
+        // state is read, changed and written back under its lock.
+        (
+            &data,
+            ".state.lock",
+            Box::new(|| env.run(&["unreject", "t"], b"")),
+        ),
         (
             &config_dir,
             ".config.toml.lock",
@@ -187,9 +193,8 @@ fn a_store_killed_between_its_two_writes_leaves_the_old_credential() {
     let env = Env::new();
     store(&env, "old").ok();
     let data = env.data_dir();
-    let secrets = data.join("secrets");
-    let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
-    let before = lines(&secrets);
+    let count = || env.stored_secrets().len();
+    let before = count();
     // Hold the index lock: the writer stores the new secret, then waits for the index.
     let holder = Holder::start(&data, credentials::LOCK);
     let mut writer = spawn(
@@ -198,7 +203,7 @@ fn a_store_killed_between_its_two_writes_leaves_the_old_credential() {
         b"protocol=https\nhost=example.com\nusername=u\npassword=new\n\n",
     );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while lines(&secrets) == before {
+    while count() == before {
         assert!(
             Instant::now() < deadline,
             "the writer never wrote its secret"

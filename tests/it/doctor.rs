@@ -23,8 +23,21 @@ fn set_up(env: &Env) {
     git(env, &["credential.https://github.com.useHttpPath", "true"]);
 }
 
+/// What `setup --cargo` writes, so that whether this machine has cargo on PATH does not
+/// change what doctor finds.
+fn cargo_set_up(env: &Env) {
+    let dir = env.home.join(".cargo");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "[net]\ngit-fetch-with-cli = true\n",
+    )
+    .unwrap();
+}
+
 fn with_token() -> Env {
     let env = Env::new().at(NOW);
+    cargo_set_up(&env);
     env.add(
         &[
             "alta3",
@@ -240,7 +253,7 @@ fn token_findings_expired_expiring_rejected_unknown_and_overlaps() {
         "{s}"
     );
     assert!(
-        s.contains("  fix: git credential-scoped check --online https://github.com/e/x (re-test)"),
+        s.contains("  fix: git credential-scoped check --online https://github.com/e/x\n"),
         "{s}"
     );
     assert!(
@@ -364,7 +377,7 @@ fn the_json_shape_is_stable() {
             r#"{{"ok":true,"config":"{cfg}","hosts":[{{"host":"github.com","helpers":[{{"value":"scoped","#,
             r#""key":"credential.https://github.com.helper","scope":"global","origin":"file:{gc}","ours":true,"only_for":null}}],"#,
             r#""reset":{{"key":"credential.https://github.com.helper","scope":"global","origin":"file:{gc}"}},"#,
-            r#""scoped_first":true,"use_http_path":true,"write_back":[]}}],"#,
+            r#""scoped_first":true,"use_http_path":true,"write_back":[],"scheme":"https"}}],"#,
             r#""secret_stores":[{{"store":"file","tokens":["alta3"],"reachable":null}}],"findings":[]}}"#,
             "\n"
         ),
@@ -372,4 +385,79 @@ fn the_json_shape_is_stable() {
         gc = gitconfig.display()
     );
     assert_eq!(out.ok().stdout, want);
+}
+
+/// A cargo home with a `cargo` program in its `bin` (as rustup installs it), and its config.
+fn cargo_home(env: &mut Env, config: Option<&str>) -> std::path::PathBuf {
+    let home = env.tmp.path().join("cargo-home");
+    std::fs::create_dir_all(home.join("bin")).unwrap();
+    let cargo = home.join("bin/cargo");
+    std::fs::write(&cargo, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    if let Some(text) = config {
+        std::fs::write(home.join("config.toml"), text).unwrap();
+    }
+    env.set("CARGO_HOME", &home.to_string_lossy());
+    home
+}
+
+#[test]
+fn cargo_without_git_fetch_with_cli_is_a_note_fixed_by_setup_cargo() {
+    // Issue 14: cargo's libgit2 ignores the reset, quit=1 and the helper's messages.
+    let mut env = with_token();
+    set_up(&env);
+    let home = cargo_home(&mut env, Some("# mine\n[build]\njobs = 2\n"));
+    let out = doctor(&env);
+    assert_eq!(out.status, 0, "a note does not fail doctor: {}", out.stdout);
+    assert_has(
+        &out.stdout,
+        &format!(
+            "note: cargo fetches git dependencies with its built-in libgit2 (net.git-fetch-with-cli is not set in {})\n",
+            home.join("config.toml").display()
+        ),
+    );
+    assert_has(&out.stdout, "  fix: git credential-scoped setup --cargo\n");
+    assert_has(&out.stdout, "no problems found (1 note)\n");
+    assert!(codes(&env).contains(r#""severity":"note","code":"cargo-without-git""#));
+
+    // The fix, then no note; CARGO_NET_GIT_FETCH_WITH_CLI=false still wins over the file.
+    env.run(&["setup", "--cargo"], b"").ok();
+    assert!(
+        !codes(&env).contains("cargo-without-git"),
+        "{}",
+        codes(&env)
+    );
+    env.set("CARGO_NET_GIT_FETCH_WITH_CLI", "false");
+    assert_has(
+        &doctor(&env).stdout,
+        "(CARGO_NET_GIT_FETCH_WITH_CLI=false is set)",
+    );
+}
+
+#[test]
+fn no_cargo_no_note() {
+    let mut env = with_token();
+    set_up(&env);
+    let home = cargo_home(&mut env, None);
+    std::fs::remove_file(home.join("bin/cargo")).unwrap();
+    // A PATH with git but no cargo, whatever this machine has in /usr/bin.
+    let bin = env.tmp.path().join("only-git");
+    std::fs::create_dir_all(&bin).unwrap();
+    let git = which("git");
+    std::os::unix::fs::symlink(&git, bin.join("git")).unwrap();
+    let helper_dir = std::path::Path::new(crate::support::BIN).parent().unwrap();
+    env.set(
+        "PATH",
+        &format!("{}:{}", helper_dir.display(), bin.display()),
+    );
+    let out = doctor(&env);
+    assert!(!out.stdout.contains("cargo"), "{}", out.stdout);
+}
+
+fn which(program: &str) -> std::path::PathBuf {
+    ["/usr/local/bin", "/usr/bin", "/bin"]
+        .iter()
+        .map(|d| std::path::Path::new(d).join(program))
+        .find(|p| p.exists())
+        .expect("git is installed")
 }

@@ -178,11 +178,15 @@ fn files_are_private() {
         std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
         0o700
     );
-    for f in ["credentials", "secrets"] {
-        assert_eq!(
-            std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777,
-            0o600,
-            "{f}"
-        );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.join("credentials")), 0o600);
+    assert_eq!(mode(&env.secrets_dir()), 0o700);
+    let files: Vec<_> = std::fs::read_dir(env.secrets_dir())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(!files.is_empty());
+    for f in files {
+        assert_eq!(mode(&f.path()), 0o600, "{}", f.path().display());
     }
 }

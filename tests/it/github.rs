@@ -381,7 +381,9 @@ fn secret_env_and_secret_command_are_read_at_use_time() {
     )
     .ok();
     let out = env.run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n");
-    assert_eq!(out.stdout, "");
+    // Issue 12 #15: refused with quit=1, so git stops instead of prompting.
+    assert_eq!(out.stdout, "quit=1\n");
+    assert_has(&out.stderr, "refused: the secret of token");
     assert_has(&out.stderr, "environment variable MY_TOKEN is not set");
     env.set("MY_TOKEN", "github_pat_ENV");
     assert!(env

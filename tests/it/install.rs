@@ -197,15 +197,19 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
         v.stdout,
         format!("{BIN_NAME} {}\n", env!("CARGO_PKG_VERSION"))
     );
+    // The helper by absolute path of the installed binary (issue 13).
+    let path = binary.display();
     assert_eq!(
         git_global(&env, &["--list"]),
-        "credential.https://github.com.helper=\n\
-         credential.https://github.com.helper=scoped\n\
-         credential.https://github.com.usehttppath=true\n"
+        format!(
+            "credential.https://github.com.helper=\n\
+             credential.https://github.com.helper={path}\n\
+             credential.https://github.com.usehttppath=true\n"
+        )
     );
     assert_eq!(
         git_global(&env, &["--get-all", "credential.https://github.com.helper"]),
-        "\nscoped\n"
+        format!("\n{path}\n")
     );
     assert_eq!(
         git_global(

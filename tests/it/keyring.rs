@@ -76,7 +76,7 @@ fn registered_tokens_are_read_from_the_keyring_only_once_chosen() {
     );
     // ...and one that needs it says so plainly, naming the alternatives.
     let out = cut.run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n");
-    assert_eq!(out.stdout, "");
+    assert_eq!(out.stdout, "quit=1\n");
     assert_has(&out.stderr, "the OS keyring is not reachable");
     assert_has(&out.stderr, "GIT_CREDENTIAL_SCOPED_SECRET_STORE=file");
 }

@@ -7,18 +7,27 @@ mod check;
 mod cli;
 mod concurrency;
 mod crash;
+mod docs;
 mod doctor;
+mod doctor_fixes;
 mod e2e;
+mod edit;
+mod fixes;
 mod generic;
 mod github;
+#[cfg(unix)]
+mod glance;
 mod hostile;
 mod hygiene;
+mod import;
 // install.sh is POSIX sh and is not the Windows installer (README: install on Windows).
 #[cfg(unix)]
 mod install;
+mod integrity;
 // A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
 #[cfg(target_os = "linux")]
 mod keyring;
+mod monitor;
 mod online;
 // Keychain and Credential Manager; Linux's Secret Service is keyring.rs.
 #[cfg(any(target_os = "macos", windows))]
@@ -36,3 +45,4 @@ mod setup;
 // The system helpers are sh scripts here; under wine there is no git at all.
 #[cfg(unix)]
 mod system_helpers;
+mod token;

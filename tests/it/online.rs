@@ -28,6 +28,7 @@ impl World {
             server.create_repo("alta3", repo).unwrap();
         }
         let mut env = Env::new().at(NOW);
+        env.use_http_path();
         env.write_config(&format!(
             "version = 1\n[[host]]\nname = \"{}\"\napi = \"{}\"\n",
             server.host(),
@@ -126,12 +127,12 @@ fn the_expiry_header_with_a_numeric_offset_names_the_same_instant() {
     assert_eq!(human.status, 0, "{}", human.stdout);
     assert!(
         human
-            .stdout
+            .stderr
             .contains("recorded from the server: token 't' expires 2027-03-01, in 45 days"),
         "{}",
         human.stdout
     );
-    assert_has(&human.stdout, "online: repository visible, contents readable, server expiry 2027-03-01, expiry recorded in the config");
+    assert_has(&human.stderr, "git-credential-scoped: online: repository visible, contents readable, server expiry 2027-03-01, expiry recorded in the config");
     assert_has(&w.config(), "expires = \"2027-03-01T12:00:00Z\"");
 }
 
@@ -277,10 +278,11 @@ fn add_verify_refuses_a_revoked_token_and_saves_nothing() {
         "nothing was saved; to save it anyway, add --force",
     );
     assert_lacks(&w.config(), "[[token]]");
-    let secrets = w.env.data_dir().join("secrets");
-    assert!(!std::fs::read_to_string(secrets)
-        .unwrap_or_default()
-        .contains("token/t"));
+    assert!(!w
+        .env
+        .stored_secrets()
+        .iter()
+        .any(|(k, _)| k.starts_with("token/t")));
     let forced = w.add("t", &["--repo", "labs", "--verify", "--force"], LIVE);
     assert_eq!(forced.status, 0, "{}", forced.stderr);
     assert_has(&forced.stderr, "saving it anyway (--force)");
@@ -355,6 +357,7 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
         l.local_addr().unwrap().port()
     };
     let env = Env::new().at(NOW);
+    env.use_http_path();
     env.write_config(&format!(
         "version = 1\n[[host]]\nname = \"127.0.0.1:{port}\"\napi = \"https://127.0.0.1:{port}/api/v3\"\n"
     ));
@@ -385,7 +388,7 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
     assert_eq!(out.status, 1);
     assert!(out.stdout.starts_with("unverified"), "{}", out.stdout);
     assert_has(
-        &out.stdout,
+        &out.stderr,
         &format!("could not reach https://127.0.0.1:{port}/api/v3/repos/alta3/labs"),
     );
     let list = env.run(&["list", "--json"], b"");
@@ -393,5 +396,82 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
         list.stdout.contains(r#""state":"ok""#),
         "not marked rejected: {}",
         list.stdout
+    );
+}
+
+// ---- edit --verify (issue 14): the token as edited, asked with its own secret ----
+
+#[test]
+fn edit_verify_refuses_a_repository_github_has_not_given_the_token_and_changes_nothing() {
+    let w = World::start(vec![token("t", LIVE, None)]);
+    w.add("t", &["--repo", "labs", "--no-expiry"], LIVE).ok();
+    let before = w.config();
+    let out = w
+        .env
+        .run(&["edit", "t", "--add-repo", "demo", "--verify"], b"");
+    w.assert_no_secret(&out);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert_has(
+        &out.stderr,
+        "the server cannot show alta3/demo to token 't' (404)",
+    );
+    assert_has(
+        &out.stderr,
+        "nothing was changed; to change it anyway, add --force",
+    );
+    assert_eq!(w.config(), before);
+    let forced = w.env.run(
+        &["edit", "t", "--add-repo", "demo", "--verify", "--force"],
+        b"",
+    );
+    assert_eq!(forced.status, 0, "{}", forced.stderr);
+    assert_has(&forced.stderr, "changing it anyway (--force)");
+    assert_has(&w.config(), "repositories = [\"labs\", \"demo\"]");
+    // A revoked token is refused whatever the edit.
+    w.server.revoke("t");
+    let out = w.env.run(
+        &["edit", "t", "--permission", "contents=write", "--verify"],
+        b"",
+    );
+    assert_eq!(out.status, 2);
+    assert_has(
+        &out.stderr,
+        "the server rejected token 't' (401 Bad credentials)",
+    );
+    assert_lacks(&w.config(), "contents = \"write\"");
+}
+
+#[test]
+fn edit_verify_passes_once_github_has_the_change_and_records_the_servers_expiry() {
+    let mut spec = token("t", LIVE, Some("2027-03-01 12:00:00 UTC"));
+    spec.repos = Some(vec!["labs".into(), "demo".into()]);
+    let w = World::start(vec![spec]);
+    w.add("t", &["--repo", "labs"], LIVE).ok();
+    assert_lacks(&w.config(), "expires");
+    let out = w
+        .env
+        .run(&["edit", "t", "--add-repo", "demo", "--verify"], b"");
+    w.assert_no_secret(&out);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_has(&out.stdout, "  repositories: labs -> labs, demo\n");
+    assert_has(
+        &out.stdout,
+        "  expires:      unknown -> 2027-03-01 (in 45 days)\n",
+    );
+    assert_has(&w.config(), "expires = \"2027-03-01T12:00:00Z\"");
+    // The server saw the added repository asked about with this token, and nothing else.
+    let asked: Vec<String> = w
+        .server
+        .log()
+        .iter()
+        .filter(|e| e.path.starts_with("/api/v3/"))
+        .map(|e| e.path.clone())
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            "/api/v3/repos/alta3/demo",
+            "/api/v3/repos/alta3/demo/commits?per_page=1"
+        ]
     );
 }

@@ -1,6 +1,7 @@
-//! File permissions (SPEC §6): the secret store file and the data directory holding it must
+//! File permissions (SPEC §6): the secret store's files and the directories holding them must
 //! be private. Readable by group or others: repaired to 0600 / 0700 with one warning line.
-//! Writable by them: refused, with the chmod command (its secrets may have been replaced).
+//! Writable by them: refused, with the chmod command (its secrets may have been replaced, or
+//! data planted that steers where tokens go).
 //! The config holds no secrets, so it may be readable by others; writable is refused (it
 //! decides where tokens are sent).
 
@@ -39,16 +40,35 @@ fn get_generic(env: &Env) -> Out {
     env.run(&["get"], b"protocol=https\nhost=example.com\n\n")
 }
 
+/// The file holding the registered token's secret.
+fn token_secret_file(env: &Env) -> std::path::PathBuf {
+    fs::read_dir(env.secrets_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("token%2Ft%2F")
+        })
+        .expect("the token's secret file")
+}
+
 #[test]
 fn files_are_created_private() {
     let env = armed();
     let data = env.data_dir();
     assert_eq!(mode(&data), 0o700);
-    for f in ["secrets", "credentials", "state", "registry.cache"] {
+    for f in ["credentials", "state", "registry.cache"] {
         let p = data.join(f);
         if p.exists() {
             assert_eq!(mode(&p), 0o600, "{f}");
         }
+    }
+    assert_eq!(mode(&env.secrets_dir()), 0o700);
+    for f in fs::read_dir(env.secrets_dir()).unwrap().flatten() {
+        assert_eq!(mode(&f.path()), 0o600, "{}", f.path().display());
     }
     assert_eq!(mode(&env.config_path()), 0o600);
 }
@@ -56,7 +76,7 @@ fn files_are_created_private() {
 #[test]
 fn a_secret_file_readable_by_others_is_repaired_with_one_warning() {
     let env = armed();
-    let secrets = env.data_dir().join("secrets");
+    let secrets = token_secret_file(&env);
     chmod(&secrets, 0o644);
     let out = get_token(&env);
     assert!(out.ok().stdout.contains(TOKEN));
@@ -94,30 +114,39 @@ fn a_data_directory_open_to_others_is_repaired_with_one_warning() {
 
 #[test]
 fn a_secret_file_or_directory_writable_by_others_is_refused() {
-    for (target, bad, fix) in [
-        ("secrets", 0o666, "chmod 600"),
-        ("secrets", 0o620, "chmod 600"),
-        ("", 0o777, "chmod 700"),
-        ("", 0o730, "chmod 700"),
+    const SECRETS: &str = "holds secrets and is writable by group or others";
+    const DATA: &str = "may be written by group or others";
+    for (target, bad, why, fix) in [
+        ("secret", 0o666, SECRETS, "chmod 600"),
+        ("secret", 0o620, SECRETS, "chmod 600"),
+        ("secrets.d", 0o777, SECRETS, "chmod 700"),
+        ("", 0o777, DATA, "chmod 700"),
+        ("", 0o730, DATA, "chmod 700"),
     ] {
         let env = armed();
-        let p = env.data_dir().join(target);
-        let p = if target.is_empty() { env.data_dir() } else { p };
+        let p = match target {
+            "secret" => token_secret_file(&env),
+            "" => env.data_dir(),
+            dir => env.data_dir().join(dir),
+        };
         chmod(&p, bad);
-        for out in [
-            get_token(&env),
-            get_generic(&env),
-            env.run(
-                &["store"],
-                b"protocol=https\nhost=example.com\nusername=v\npassword=x\n\n",
-            ),
-        ] {
-            assert_eq!(out.stdout, "", "{target} {bad:o}");
+        let mut runs = vec![(get_token(&env), "quit=1\n")];
+        // One secret's file concerns that secret only; a directory concerns them all.
+        if target != "secret" {
+            runs.push((get_generic(&env), "quit=1\n"));
+            runs.push((
+                env.run(
+                    &["store"],
+                    b"protocol=https\nhost=example.com\nusername=v\npassword=x\n\n",
+                ),
+                "",
+            ));
+        }
+        for (out, stdout) in runs {
+            assert_eq!(out.stdout, stdout, "{target} {bad:o}");
             assert_eq!(out.status, 2, "{target} {bad:o}: {}", out.stderr);
             assert!(
-                out.stderr
-                    .contains("holds secrets and is writable by group or others")
-                    && out.stderr.contains(fix),
+                out.stderr.contains(why) && out.stderr.contains(fix),
                 "{target} {bad:o}: {}",
                 out.stderr
             );
@@ -143,13 +172,13 @@ fn a_config_readable_by_others_is_fine_but_writable_is_refused() {
     for bad in [0o664, 0o646, 0o660] {
         chmod(&config, bad);
         let runs = [
-            get_token(&env),
-            env.run(&["list"], b""),
-            env.run(&["check", "https://github.com/o/r"], b""),
-            env.add(&["u", "--owner", "o", "--repo", "s"], TOKEN),
+            (get_token(&env), "quit=1\n"),
+            (env.run(&["list"], b""), ""),
+            (env.run(&["check", "https://github.com/o/r"], b""), ""),
+            (env.add(&["u", "--owner", "o", "--repo", "s"], TOKEN), ""),
         ];
-        for out in runs {
-            assert_eq!(out.stdout, "", "{bad:o}");
+        for (out, stdout) in runs {
+            assert_eq!(out.stdout, stdout, "{bad:o}");
             assert_eq!(out.status, 2, "{bad:o}: {}", out.stderr);
             assert!(
                 out.stderr.contains("writable by group or others")

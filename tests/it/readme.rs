@@ -15,19 +15,21 @@ use std::path::{Path, PathBuf};
 use super::install::build_command;
 
 const README: &str = include_str!("../../README.md");
+const GUIDE: &str = include_str!("../../docs/GUIDE.md");
+const FAQ: &str = include_str!("../../docs/FAQ.md");
 const TOKEN: &str =
     "github_pat_11README00000000000000_readmeTestOnlyNotARealToken0123456789abcdefghij";
 
-struct Block {
-    marker: Option<String>,
-    info: String,
-    body: String,
-    line: usize,
+pub struct Block {
+    pub marker: Option<String>,
+    pub info: String,
+    pub body: String,
+    pub line: usize,
 }
 
 /// The fenced code blocks of a markdown text, each with the `<!-- readme-test: ... -->`
 /// marker on the last non-blank line before it, if any.
-fn blocks(text: &str) -> Vec<Block> {
+pub fn blocks(text: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut last_text = "";
     let mut lines = text.lines().enumerate();
@@ -63,16 +65,95 @@ fn blocks(text: &str) -> Vec<Block> {
 }
 
 fn block(name: &str) -> String {
-    let found: Vec<Block> = blocks(README)
+    marked(README, "README.md", name)
+}
+
+/// The block of docs/GUIDE.md marked `<!-- readme-test: NAME -->` (run by the tests of the
+/// module it is about).
+pub fn guide_block(name: &str) -> String {
+    marked(GUIDE, "docs/GUIDE.md", name)
+}
+
+/// The block of docs/FAQ.md marked `<!-- readme-test: NAME -->`.
+pub fn faq_block(name: &str) -> String {
+    marked(FAQ, "docs/FAQ.md", name)
+}
+
+fn marked(text: &str, file: &str, name: &str) -> String {
+    let found: Vec<Block> = blocks(text)
         .into_iter()
         .filter(|b| b.marker.as_deref() == Some(name))
         .collect();
     assert_eq!(
         found.len(),
         1,
-        "README.md needs one block marked readme-test: {name}"
+        "{file} needs one block marked readme-test: {name}"
     );
     found.into_iter().next().map(|b| b.body).unwrap_or_default()
+}
+
+/// The GUIDE's marked blocks and the tests that run them.
+const GUIDE_BLOCKS: [&str; 17] = [
+    "guide-import",           // import::the_guide_s_import_steps_run_as_written
+    "guide-import-gh",        // import::a_token_in_gh_hosts_yml_is_imported_with_the_scope_given
+    "guide-cron",             // monitor::the_guide_s_cron_line_and_timer_run_as_written
+    "guide-systemd-service",  // monitor::the_guide_s_cron_line_and_timer_run_as_written
+    "guide-new-token",        // docs::registering_a_token_as_the_guide_shows
+    "guide-add",              // docs::registering_a_token_as_the_guide_shows
+    "guide-several",          // docs::several_organizations_as_the_guide_shows
+    "guide-several-check",    // docs::several_organizations_as_the_guide_shows
+    "guide-file-store",       // docs::the_secret_stores_as_the_guide_shows
+    "guide-secret-command",   // docs::the_secret_stores_as_the_guide_shows
+    "guide-headless-keyring", // docs::the_headless_keyring_recipe_works
+    "guide-ghe-config",       // docs::an_enterprise_host_as_the_guide_shows
+    "guide-ghe",              // docs::an_enterprise_host_as_the_guide_shows
+    "guide-rotate",           // docs::rotating_and_editing_as_the_guide_shows
+    "guide-edit",             // docs::rotating_and_editing_as_the_guide_shows
+    "guide-registry",         // docs::the_registry_file_example_reads_as_documented
+    "guide-settings",         // docs::the_registry_file_example_reads_as_documented
+];
+
+/// The FAQ's marked blocks and the tests that run them.
+const FAQ_BLOCKS: [&str; 4] = [
+    "faq-doctor", // docs::the_faq_s_commands_run_as_written
+    "faq-check",  // docs::the_faq_s_commands_run_as_written
+    "faq-rotate", // docs::the_faq_s_commands_run_as_written
+    "faq-cargo",  // docs::the_faq_s_commands_run_as_written
+];
+
+/// Every shell block of `text` is marked with a known name or `skip (why)`, and every
+/// known name marks a block.
+fn check_markers(text: &str, file: &str, known: &[&str]) {
+    for b in blocks(text).iter().filter(|b| {
+        b.info.is_empty() || ["sh", "bash", "shell", "console"].contains(&b.info.as_str())
+    }) {
+        assert!(
+            !b.info.is_empty(),
+            "{file} line {}: a block needs its language (```sh, ```toml, ...)",
+            b.line
+        );
+        let marker = b.marker.as_deref().unwrap_or_else(|| {
+            panic!(
+                "{file} line {}: a ```{} block needs <!-- readme-test: NAME --> on the line before it (and a test), or <!-- readme-test: skip (why) -->",
+                b.line, b.info
+            )
+        });
+        let ok = known.contains(&marker) || (marker.starts_with("skip (") && marker.ends_with(')'));
+        assert!(ok, "{file} line {}: unknown marker '{marker}'", b.line);
+    }
+    for name in known {
+        assert!(!marked(text, file, name).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn every_shell_block_in_the_guide_is_run_by_a_test_or_says_why_not() {
+    check_markers(GUIDE, "docs/GUIDE.md", &GUIDE_BLOCKS);
+}
+
+#[test]
+fn every_shell_block_in_the_faq_is_run_by_a_test_or_says_why_not() {
+    check_markers(FAQ, "docs/FAQ.md", &FAQ_BLOCKS);
 }
 
 #[test]

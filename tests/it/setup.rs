@@ -2,8 +2,11 @@
 //! `--uninstall`, comparing the exact `git config --list` (and the file's bytes) before and
 //! after. Real git reads and writes the files; nothing here parses git's config format.
 
-use crate::support::{assert_has, run_with_stdin, Env, Out};
+use crate::support::{assert_has, assert_lacks, run_with_stdin, Env, Out, BIN};
 use std::path::Path;
+
+const TOKEN: &str =
+    "github_pat_11SETUPPATH000000000_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST";
 
 const GLOBAL_BEFORE: &str = "[user]
 \tname = Octo Cat
@@ -21,10 +24,15 @@ credential.https://gitlab.com.helper=store
 credential.https://github.com.username=octocat
 ";
 
-const OURS: &str = "credential.https://github.com.helper=
-credential.https://github.com.helper=scoped
+/// What setup adds: the reset, this program by absolute path, useHttpPath.
+fn ours() -> String {
+    format!(
+        "credential.https://github.com.helper=
+credential.https://github.com.helper={BIN}
 credential.https://github.com.usehttppath=true
-";
+"
+    )
+}
 
 fn gitconfig(env: &Env) -> std::path::PathBuf {
     env.home.join(".gitconfig")
@@ -67,12 +75,12 @@ fn setup_adds_exactly_three_values_leaves_other_helpers_and_is_idempotent() {
     );
     assert!(first
         .stdout
-        .contains("+ credential.https://github.com.helper = scoped"));
+        .contains(&format!("+ credential.https://github.com.helper = {BIN}")));
     assert!(first
         .stdout
         .contains("+ credential.https://github.com.useHttpPath = true"));
     assert_eq!(first.stderr, "", "no warnings: {}", first.stderr);
-    assert_eq!(global_list(&env), format!("{LIST_BEFORE}{OURS}"));
+    assert_eq!(global_list(&env), format!("{LIST_BEFORE}{}", ours()));
     let after_first = read(&gitconfig(&env));
 
     let second = env.run(&["setup", "--global"], b"");
@@ -156,7 +164,7 @@ fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
             ]
         )
         .stdout,
-        "manager\n\nscoped\n"
+        format!("manager\n\n{BIN}\n")
     );
     env.run(&["setup"], b"").ok();
     env.run(&["setup", "--uninstall"], b"").ok();
@@ -165,7 +173,7 @@ fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
-fn uninstall_keeps_a_reset_the_user_wrote_and_setup_moves_a_stray_entry_to_the_end() {
+fn setup_moves_its_entries_after_a_helper_added_behind_them_and_uninstall_restores_the_rest() {
     let env = Env::new();
     std::fs::write(
         gitconfig(&env),
@@ -185,10 +193,13 @@ fn uninstall_keeps_a_reset_the_user_wrote_and_setup_moves_a_stray_entry_to_the_e
     };
     let out = env.run(&["setup"], b"");
     out.ok();
-    assert_has(&out.stdout, "(moved to the end)");
-    assert_eq!(helpers(), "\ncache\n\nscoped\n");
+    assert_has(
+        &out.stdout,
+        "- credential.https://github.com.helper = scoped",
+    );
+    assert_eq!(helpers(), format!("cache\n\n{BIN}\n"));
     env.run(&["setup", "--uninstall"], b"").ok();
-    assert_eq!(helpers(), "\ncache\n", "the user's own reset stays");
+    assert_eq!(helpers(), "cache\n", "the user's own helper stays");
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
@@ -211,9 +222,11 @@ fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
         .current_dir(&repo);
     assert_eq!(
         run_with_stdin(list, b"").stdout,
-        "credential.https://ghe.example.com:8443.helper \n\
-         credential.https://ghe.example.com:8443.helper scoped\n\
-         credential.https://ghe.example.com:8443.usehttppath true\n"
+        format!(
+            "credential.https://ghe.example.com:8443.helper \n\
+             credential.https://ghe.example.com:8443.helper {BIN}\n\
+             credential.https://ghe.example.com:8443.usehttppath true\n"
+        )
     );
     assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE);
 
@@ -233,36 +246,124 @@ fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
-fn setup_warns_when_git_cannot_find_the_helper_on_path() {
+fn git_runs_the_helper_by_its_path_even_when_it_is_not_on_path() {
+    // Issue 13: setup writes the absolute path (one git start-up less per request than
+    // `scoped`), so git finds the helper whatever PATH says.
     let env = Env::new();
-    let mut c = env.command(crate::support::BIN);
+    let mut c = env.command(BIN);
     c.env("PATH", "/usr/local/bin:/usr/bin:/bin").arg("setup");
     let out = run_with_stdin(c, b"");
     out.ok();
-    assert_has(
-        &out.stderr,
-        "warning: git-credential-scoped is not on PATH, so git cannot run it",
-    );
-    assert_has(&out.stderr, "hint: add ");
+    assert_eq!(out.stderr, "");
+    env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], TOKEN)
+        .ok();
+    let mut fill = env.command("git");
+    fill.env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .args(["credential", "fill"]);
+    let out = run_with_stdin(fill, b"url=https://github.com/o/r\n\n");
+    assert_has(&out.ok().stdout, &format!("password={TOKEN}"));
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
-fn setup_warns_when_a_helper_read_later_would_also_get_the_tokens() {
+fn setup_moves_its_entries_after_a_helper_later_in_the_same_file() {
+    // Issue 17 #1: doctor's write-back fix was `setup`, which said "nothing to change".
     let env = Env::new();
     std::fs::write(
         gitconfig(&env),
         "[credential \"https://github.com\"]\n\tusername = octocat\n[credential]\n\thelper = store\n",
     )
     .unwrap();
+    env.run(&["setup"], b"").ok();
+    std::fs::write(
+        gitconfig(&env),
+        format!("{}[credential]\n\thelper = cache\n", read(&gitconfig(&env))),
+    )
+    .unwrap();
+    const WRITE_BACK: &str =
+        "git also hands every token that worked for github.com to helper 'cache'";
+    let doctor = env.run(&["doctor"], b"");
+    assert_has(&doctor.stdout, WRITE_BACK);
+    assert_has(&doctor.stdout, "fix: git credential-scoped setup\n");
     let out = env.run(&["setup"], b"");
+    out.ok();
+    assert_eq!(out.stderr, "", "nothing is read after it now");
+    assert_has(
+        &out.stdout,
+        "moved [credential \"https://github.com\"] to the end of the file",
+    );
+    assert_eq!(
+        git_config(
+            &env,
+            &["--global", "credential.https://github.com.username"]
+        )
+        .stdout,
+        "octocat\n"
+    );
+    let doctor = env.run(&["doctor"], b"");
+    assert_lacks(&doctor.stdout, WRITE_BACK);
+    assert_eq!(
+        env.run(&["setup"], b"").stdout.lines().count(),
+        1,
+        "then nothing to change"
+    );
+}
+
+#[test]
+fn setup_says_which_setup_fixes_a_helper_read_from_a_later_file() {
+    let env = Env::new();
+    let repo = env.home.join("repo");
+    let mut init = env.command("git");
+    init.args(["init", "-q"]).arg(&repo);
+    run_with_stdin(init, b"").ok();
+    let mut local = env.command("git");
+    local
+        .args(["config", "--local", "credential.helper", "store"])
+        .current_dir(&repo);
+    run_with_stdin(local, b"").ok();
+    let mut c = env.command(BIN);
+    c.arg("setup").current_dir(&repo);
+    let out = run_with_stdin(c, b"");
     out.ok();
     assert!(
         out.stderr.contains("warning: git also asks 'store' (")
-            && out.stderr.contains("git credential-scoped doctor"),
+            && out
+                .stderr
+                .contains("hint: run: git credential-scoped setup --local"),
         "{}",
         out.stderr
     );
+    let mut fix = env.command(BIN);
+    fix.args(["setup", "--local"]).current_dir(&repo);
+    let out = run_with_stdin(fix, b"");
+    out.ok();
+    assert_eq!(out.stderr, "");
+    let mut doctor = env.command(BIN);
+    doctor.arg("doctor").current_dir(&repo);
+    assert_lacks(
+        &run_with_stdin(doctor, b"").stdout,
+        "git also hands every token that worked for github.com to helper 'store'",
+    );
+}
+
+#[test]
+fn uninstall_keeps_a_use_http_path_that_was_there_before_setup() {
+    // Issue 17 #11: it removed a value setup had not written.
+    let env = Env::new();
+    std::fs::write(
+        gitconfig(&env),
+        "[credential \"https://github.com\"]\n\tuseHttpPath = true\n",
+    )
+    .unwrap();
+    let before = read(&gitconfig(&env));
+    env.run(&["setup"], b"").ok();
+    let out = env.run(&["setup", "--uninstall"], b"");
+    out.ok();
+    assert_has(
+        &out.stdout,
+        "kept credential.https://github.com.useHttpPath = true",
+    );
+    assert_eq!(read(&gitconfig(&env)), before);
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
@@ -293,4 +394,136 @@ fn setup_refuses_a_bad_host_a_missing_git_and_an_unwritable_config_with_exit_2()
     let out = env.run(&["setup", "--global", "--local"], b"");
     assert_eq!(out.status, 2);
     assert!(!gitconfig(&env).exists(), "nothing was written");
+}
+
+// ---- setup --cargo (issue 14): cargo fetches git dependencies with git ----
+
+const CARGO_BEFORE: &str = "# my cargo settings
+[build]
+jobs = 2   # two cores
+
+[net]
+retry = 3
+";
+
+/// A hermetic cargo home (`CARGO_HOME`), holding `config` as `name` when given.
+fn cargo_env(name: &str, config: Option<&str>) -> (Env, std::path::PathBuf) {
+    let mut env = Env::new();
+    let home = env.tmp.path().join("cargo-home");
+    std::fs::create_dir_all(&home).unwrap();
+    if let Some(text) = config {
+        std::fs::write(home.join(name), text).unwrap();
+    }
+    env.set("CARGO_HOME", &home.to_string_lossy());
+    (env, home.join(name))
+}
+
+#[test]
+fn setup_cargo_adds_one_key_keeping_comments_is_idempotent_and_uninstall_restores_the_bytes() {
+    let (env, file) = cargo_env("config.toml", Some(CARGO_BEFORE));
+    let first = env.run(&["setup", "--cargo"], b"");
+    first.ok();
+    assert_has(
+        &first.stdout,
+        "set up git-credential-scoped for https://github.com",
+    );
+    assert_has(
+        &first.stdout,
+        &format!(
+            "set up cargo in {}:\n  + net.git-fetch-with-cli = true  (cargo fetches git dependencies with git, which asks this helper)\n",
+            file.display()
+        ),
+    );
+    assert_eq!(
+        read(&file),
+        format!("{CARGO_BEFORE}git-fetch-with-cli = true\n"),
+        "the key joins the user's [net], everything else as it was"
+    );
+    let again = env.run(&["setup", "--cargo"], b"");
+    again.ok();
+    assert_has(
+        &again.stdout,
+        "already set up: cargo fetches git dependencies with git",
+    );
+    assert_eq!(
+        read(&file),
+        format!("{CARGO_BEFORE}git-fetch-with-cli = true\n")
+    );
+
+    let out = env.run(&["setup", "--uninstall", "--cargo"], b"");
+    out.ok();
+    assert_has(
+        &out.stdout,
+        "removed git-credential-scoped for https://github.com",
+    );
+    assert_has(&out.stdout, "  - net.git-fetch-with-cli = true\n");
+    assert_eq!(read(&file), CARGO_BEFORE, "the file is as it was");
+    let twice = env.run(&["setup", "--uninstall", "--cargo"], b"");
+    assert_has(&twice.ok().stdout, "nothing to remove for cargo");
+}
+
+#[test]
+fn setup_cargo_creates_the_file_and_uninstall_takes_back_only_what_setup_changed() {
+    // No cargo home yet: created, with only the setting.
+    let (env, file) = cargo_env("config.toml", None);
+    env.run(&["setup", "--cargo"], b"").ok();
+    assert_eq!(read(&file), "[net]\ngit-fetch-with-cli = true\n");
+    env.run(&["setup", "--uninstall", "--cargo"], b"").ok();
+    assert!(!file.exists(), "the file setup created is gone");
+
+    // Already true before setup: kept by uninstall.
+    let before = "[net]\ngit-fetch-with-cli = true\n";
+    let (env, file) = cargo_env("config.toml", Some(before));
+    assert_has(
+        &env.run(&["setup", "--cargo"], b"").ok().stdout,
+        "already set up: cargo",
+    );
+    let out = env.run(&["setup", "--uninstall", "--cargo"], b"");
+    assert_has(&out.ok().stdout, "kept net.git-fetch-with-cli = true in ");
+    assert_eq!(read(&file), before);
+
+    // false before setup: true, then false again.
+    let before = "net.git-fetch-with-cli = false # off on purpose\n";
+    let (env, file) = cargo_env("config.toml", Some(before));
+    assert_has(
+        &env.run(&["setup", "--cargo"], b"").ok().stdout,
+        "+ net.git-fetch-with-cli = true (was false)",
+    );
+    assert_eq!(
+        read(&file),
+        "net.git-fetch-with-cli = true # off on purpose\n"
+    );
+    env.run(&["setup", "--uninstall", "--cargo"], b"").ok();
+    assert_eq!(read(&file), before);
+}
+
+#[test]
+fn setup_cargo_edits_the_older_config_file_cargo_prefers_and_refuses_a_broken_one() {
+    let (env, file) = cargo_env("config", Some("[build]\njobs = 1\n"));
+    env.run(&["setup", "--cargo"], b"").ok();
+    assert_eq!(
+        read(&file),
+        "[build]\njobs = 1\n\n[net]\ngit-fetch-with-cli = true\n"
+    );
+    assert!(!file.with_file_name("config.toml").exists());
+
+    let broken = "[net]\nretry = 3\ngit-fetch-with-cli = \n";
+    let (env, file) = cargo_env("config.toml", Some(broken));
+    let out = env.run(&["setup", "--cargo"], b"");
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert_has(
+        &out.stderr,
+        &format!("{} is not valid TOML (line 3)", file.display()),
+    );
+    assert_eq!(read(&file), broken, "left as it was");
+    assert!(
+        !gitconfig(&env).exists(),
+        "git's config untouched: checked first"
+    );
+    let odd = "[net]\ngit-fetch-with-cli = \"yes\"\n";
+    let (env, file) = cargo_env("config.toml", Some(odd));
+    let out = env.run(&["setup", "--cargo"], b"");
+    assert_eq!(out.status, 2);
+    assert_has(&out.stderr, "is not what cargo expects");
+    assert_eq!(read(&file), odd);
 }

@@ -145,12 +145,66 @@ impl Env {
         self.run(&all, format!("{secret}\n").as_bytes())
     }
 
+    /// Turns on `credential.useHttpPath` in the test's ~/.gitconfig, as `setup` does: git
+    /// then sends the repository path to helpers, and `check` (which asks git) sees it.
+    pub fn use_http_path(&self) {
+        let out = self
+            .command("git")
+            .args(["config", "--global", "credential.useHttpPath", "true"])
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git config: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The file secret store's directory.
+    pub fn secrets_dir(&self) -> PathBuf {
+        self.data_dir().join("secrets.d")
+    }
+
+    /// The file store's secrets by key (file names unescaped).
+    pub fn stored_secrets(&self) -> Vec<(String, Vec<u8>)> {
+        let Ok(dir) = std::fs::read_dir(self.secrets_dir()) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, Vec<u8>)> = dir
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                (unescape(&name), std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Every file under the temp dir, with its content (for the canary tests).
     pub fn all_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut out = Vec::new();
         walk(self.tmp.path(), &mut out);
         out
     }
+}
+
+/// A file store file name back to its key (`%XX` escapes).
+pub fn unescape(name: &str) -> String {
+    let b = name.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&name[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
 }
 
 fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
@@ -262,6 +316,15 @@ impl Drop for SecretService {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg(self.bus_pid.to_string()).status();
     }
+}
+
+/// The stdout of `get` for `github.com/PATH` (owner/repo).
+pub fn run_get(env: &Env, path: &str) -> String {
+    env.run(
+        &["get"],
+        format!("protocol=https\nhost=github.com\npath={path}\n\n").as_bytes(),
+    )
+    .stdout
 }
 
 /// Asserts that `text` contains `needle`, showing `text` when it does not.

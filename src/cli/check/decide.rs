@@ -1,87 +1,35 @@
-//! The offline half of `check`: the decision `get` would make for a URL, described in
+//! The offline half of `check`: the [`Decision`] `get` would make for a URL, described in
 //! words — the verdict, the token and what to run when it is not served. Pure: the
-//! registry, state, generic index and clock are arguments.
+//! registry, state, generic index and clock are arguments; `get`'s own decision function
+//! decides, this file only describes its value.
 
-use crate::messages::{self, NewTokenLink};
-use crate::policy::{Refusal, Verdict};
+use crate::messages::new_token_hint;
+use crate::policy::Verdict as Policy;
 use crate::protocol::escape;
-use crate::registry::credentials::{Pattern, Stored};
+use crate::registry::credentials::Stored;
 use crate::registry::state::State;
-use crate::registry::{Access, Expiry, Registry, Token};
+use crate::registry::Registry;
 use crate::remote::Remote;
-use crate::resolve::{resolve, Choice, Query, Resolution};
-use crate::time::{format_date, relative};
+use crate::resolve::{resolve, Answer, Choice, Decision, Query, Route};
+use crate::time::format_date;
 
-use super::online::Online;
+use super::outcome::{expiry_words, Outcome, TokenVerdict, Verdict};
 use super::target::Target;
 
-/// What `check` says about one URL.
-pub struct Outcome {
-    pub url: String,
-    pub host: String,
-    pub repository: Option<String>,
-    pub token: Option<Token>,
-    pub verdict: &'static str,
-    pub serves: bool,
-    /// The rest of the first human line.
-    pub head: String,
-    pub messages: Vec<String>,
-    pub online: Option<Online>,
-}
-
-impl Outcome {
-    fn new(t: &Target) -> Outcome {
-        Outcome {
-            url: t.shown.clone(),
-            host: t.host.clone(),
-            repository: None,
-            token: None,
-            verdict: "ok",
-            serves: false,
-            head: String::new(),
-            messages: Vec::new(),
-            online: None,
-        }
-    }
-}
-
-fn verdict_name(v: &Verdict) -> &'static str {
-    match v {
-        Verdict::Serve => "ok",
-        Verdict::Expiring { .. } => "expiring",
-        Verdict::ExpiredAllowed { .. } | Verdict::Refuse(Refusal::Expired { .. }) => "expired",
-        Verdict::Refuse(Refusal::NoContents) => "no-contents",
-        Verdict::Refuse(Refusal::NoWrite) => "no-write",
-        Verdict::Refuse(Refusal::Rejected(_)) => "rejected",
-    }
-}
-
-pub fn expiry_words(e: Expiry, now: i64) -> String {
-    match e {
-        Expiry::Never => "never expires".into(),
-        Expiry::Unknown => "expiry unknown".into(),
-        Expiry::At(at) if at <= now => {
-            format!("expired {} ({})", format_date(at), relative(at, now))
-        }
-        Expiry::At(at) => format!("expires {}, {}", format_date(at), relative(at, now)),
-    }
-}
-
 fn choice_head(c: &Choice, now: i64) -> String {
+    use crate::policy::Refusal;
     let t = c.token;
     let reason = match &c.verdict {
-        Verdict::Refuse(Refusal::Expired { .. }) => expiry_words(t.expires, now),
-        Verdict::Refuse(Refusal::NoContents) => "it has no contents permission".into(),
-        Verdict::Refuse(Refusal::NoWrite) => {
-            format!(
-                "pushing needs contents=write, it has contents={}",
-                t.contents.name()
-            )
-        }
-        Verdict::Refuse(Refusal::Rejected(r)) => {
+        Policy::Refuse(Refusal::Expired { .. }) => expiry_words(t.expires, now),
+        Policy::Refuse(Refusal::NoContents) => "it has no contents permission".into(),
+        Policy::Refuse(Refusal::NoWrite) => format!(
+            "pushing needs contents=write, it has contents={}",
+            t.contents.name()
+        ),
+        Policy::Refuse(Refusal::Rejected(r)) => {
             format!("the server rejected it on {}", format_date(r.at))
         }
-        _ => {
+        Policy::Serve | Policy::Expiring { .. } | Policy::ExpiredAllowed { .. } => {
             return format!(
                 "token '{}' ({}, {})",
                 t.name,
@@ -91,33 +39,6 @@ fn choice_head(c: &Choice, now: i64) -> String {
         }
     };
     format!("token '{}': {reason}", t.name)
-}
-
-/// The creation link and `add` command for a repository no token covers.
-fn new_token_hint(remote: &Remote, need_write: bool) -> String {
-    let description = format!("git-credential-scoped: {}", remote.repo);
-    let link = NewTokenLink {
-        host: &remote.host,
-        owner: &remote.owner,
-        name: &format!("{}-{}", remote.owner, remote.repo),
-        description: Some(&description),
-        expires_in_days: Some(90),
-        contents: if need_write {
-            Access::Write
-        } else {
-            Access::Read
-        },
-    }
-    .url();
-    let host = if remote.host == crate::registry::GITHUB {
-        String::new()
-    } else {
-        format!(" --host {}", remote.host)
-    };
-    format!(
-        "hint: create a token for {} at {link} then run: git credential-scoped add {}-{} --owner {} --repo {}{host} --expires-in 90d --verify",
-        remote.full_name(), remote.owner, remote.repo, remote.owner, remote.repo
-    )
 }
 
 /// The same decision `get` makes, described. Pure: the registry, state, generic index and
@@ -131,118 +52,110 @@ pub fn decide(
     need_write: bool,
 ) -> Outcome {
     let q = Query {
-        protocol: &t.protocol,
-        host: &t.host,
+        protocol: Some(&t.protocol),
+        host: Some(&t.host),
         path: t.path.as_deref(),
         username: t.username.as_deref(),
         need_write,
     };
-    let mut o = Outcome::new(t);
+    describe(t, &resolve(&q, reg, state, now), index, now, need_write)
+}
+
+fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bool) -> Outcome {
     let host = escape(t.host.as_bytes());
-    match resolve(&q, reg, state, now) {
-        Resolution::NotGitHub => not_github(&mut o, &host, stored(t, index, t.path.as_deref())),
-        Resolution::InsecureProtocol => insecure_protocol(&mut o, &host, &t.protocol),
-        Resolution::NoPath {
-            default: Some(c), ..
-        } => {
-            o.messages.push(
-                "the URL names no repository; get would send the host's default token".into(),
+    let (serves, stored) = match d.answer() {
+        Answer::Token(_) => (true, false),
+        Answer::Quit(_) | Answer::Nothing => (false, false),
+        Answer::Stored(l) => {
+            let found = index.iter().any(|e| e.matches(&l.pattern()));
+            (found, found)
+        }
+    };
+    let mut o = Outcome {
+        url: t.shown.clone(),
+        host: t.host.clone(),
+        repository: None,
+        token: d.choice().map(|c| c.token.clone()),
+        verdict: Verdict::NoPath,
+        serves,
+        head: String::new(),
+        messages: d.lines.clone(),
+        online: None,
+    };
+    let note = if stored {
+        " (get answers with a credential stored for it)"
+    } else {
+        ""
+    };
+    if let (Answer::Stored(l), false) = (d.answer(), stored) {
+        o.messages.extend(l.unanswered.iter().cloned());
+    }
+    match &d.route {
+        Route::Incomplete | Route::NoPath { default: None } | Route::NotARepository => {
+            if t.path_withheld {
+                // resolve's line says why and what fixes it, when the host has tokens.
+                o.head = format!(
+                    "git sends no repository path for {host} (credential.useHttpPath is off){note}"
+                );
+                if o.messages.is_empty() {
+                    o.messages.push(crate::messages::no_path_line(&t.host));
+                }
+            } else {
+                o.head = format!("the URL names no OWNER/REPO on {host}{note}");
+                o.messages.push(format!(
+                    "hint: give the repository's URL, like https://{host}/OWNER/REPO"
+                ));
+            }
+        }
+        Route::NotGitHub => {
+            o.verdict = Verdict::NotGitHub;
+            o.head = format!("{host} is not a GitHub host{note}");
+            if !stored {
+                o.messages.push(format!("hint: if {host} is GitHub Enterprise, declare it in the config: [[host]] name = \"{host}\" api = \"https://{host}/api/v3\""));
+            }
+        }
+        Route::InsecureProtocol => {
+            o.verdict = Verdict::InsecureProtocol;
+            o.head = format!(
+                "{host} is a GitHub host and takes tokens over https only, not {}",
+                escape(t.protocol.as_bytes())
             );
-            describe_choice(&mut o, &c, now);
+            o.messages.push(format!("hint: use https://{host}/..."));
         }
-        Resolution::NoPath { default: None, .. } | Resolution::NotARepository => {
-            no_path(&mut o, &host, stored(t, index, t.path.as_deref()))
+        Route::NoPath { default: Some(c) } | Route::Chosen(c) => {
+            if matches!(d.route, Route::NoPath { .. }) {
+                o.messages.insert(
+                    0,
+                    "the URL names no repository; get would send the host's default token".into(),
+                );
+            }
+            o.repository = c.remote.as_ref().map(Remote::full_name);
+            o.verdict = Verdict::Token(TokenVerdict::of(&c.verdict));
+            o.head = choice_head(c, now);
         }
-        Resolution::Chosen(c) => describe_choice(&mut o, &c, now),
-        Resolution::Uncovered {
+        Route::Uncovered {
             remote,
             owner_covers,
+            ..
         } => {
-            let served = stored(t, index, Some(remote.full_name().as_bytes()));
-            uncovered(&mut o, &remote, owner_covers.as_deref(), served, need_write);
+            o.repository = Some(remote.full_name());
+            o.verdict = Verdict::Uncovered;
+            o.head = match owner_covers {
+                Some(covers) => format!(
+                    "{}{note}",
+                    crate::messages::uncovered_line(&remote.full_name(), &remote.owner, covers)
+                ),
+                None => format!(
+                    "no token for {} on {} covers {}{note}",
+                    remote.owner,
+                    remote.host,
+                    remote.full_name()
+                ),
+            };
+            if !stored {
+                o.messages.push(new_token_hint(remote, need_write));
+            }
         }
     }
     o
-}
-
-fn not_github(o: &mut Outcome, host: &str, served: bool) {
-    o.verdict = "not-github";
-    o.serves = served;
-    o.head = format!("{host} is not a GitHub host{}", stored_note(o.serves));
-    o.messages.push(format!("hint: if {host} is GitHub Enterprise, declare it in the config: [[host]] name = \"{host}\" api = \"https://{host}/api/v3\""));
-}
-
-fn insecure_protocol(o: &mut Outcome, host: &str, protocol: &str) {
-    o.verdict = "insecure-protocol";
-    o.head = format!(
-        "{host} is a GitHub host and takes tokens over https only, not {}",
-        escape(protocol.as_bytes())
-    );
-    o.messages.push(format!("hint: use https://{host}/..."));
-}
-
-fn no_path(o: &mut Outcome, host: &str, served: bool) {
-    o.verdict = "no-path";
-    o.serves = served;
-    o.head = format!(
-        "the URL names no OWNER/REPO on {host}{}",
-        stored_note(o.serves)
-    );
-    o.messages.push(format!(
-        "hint: give the repository's URL, like https://{host}/OWNER/REPO"
-    ));
-}
-
-fn uncovered(
-    o: &mut Outcome,
-    remote: &Remote,
-    owner_covers: Option<&[String]>,
-    served: bool,
-    need_write: bool,
-) {
-    o.repository = Some(remote.full_name());
-    o.verdict = "uncovered";
-    o.serves = served;
-    o.head = match owner_covers {
-        Some(covers) => messages::uncovered_line(&remote.full_name(), &remote.owner, covers),
-        None => format!(
-            "no token for {} on {} covers {}",
-            remote.owner,
-            remote.host,
-            remote.full_name()
-        ),
-    };
-    o.head.push_str(&stored_note(o.serves));
-    if !o.serves {
-        o.messages.push(new_token_hint(remote, need_write));
-    }
-}
-
-/// Whether the generic store holds a credential `get` would answer with for `path` of the
-/// target's host.
-fn stored(t: &Target, index: &[Stored], path: Option<&[u8]>) -> bool {
-    let p = Pattern {
-        protocol: &t.protocol,
-        host: &t.host,
-        path,
-        username: t.username.as_deref(),
-    };
-    index.iter().any(|e| e.matches(&p))
-}
-
-fn stored_note(served: bool) -> String {
-    if served {
-        " (get answers with a credential stored for it)".into()
-    } else {
-        String::new()
-    }
-}
-
-fn describe_choice(o: &mut Outcome, c: &Choice, now: i64) {
-    o.repository = c.remote.as_ref().map(Remote::full_name);
-    o.token = Some(c.token.clone());
-    o.verdict = verdict_name(&c.verdict);
-    o.serves = c.verdict.serves();
-    o.head = choice_head(c, now);
-    o.messages.extend(messages::verdict_lines(c, now));
 }

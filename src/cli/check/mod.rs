@@ -14,23 +14,27 @@
 //! [`decide`](mod@decide) describes the offline decision, [`online`] asks the host,
 //! [`report`] prints the outcome for people or as JSON, and [`verify`] serves `--verify`.
 
+mod all;
 mod decide;
 mod online;
+mod outcome;
 mod report;
 mod target;
 mod verify;
 
-pub use verify::{verify_new_token, VerifyArgs};
+pub use verify::{verify_edit, verify_found_token, verify_new_token, VerifyArgs};
 
 use super::{CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::registry::credentials;
 use crate::registry::Registry;
-use decide::{decide, Outcome};
+use decide::decide;
 use online::{ask, Probes};
-use target::{parse_target, Target};
+use outcome::{Outcome, Verdict};
+pub use target::{parse_target, Target};
 
-/// The `--json` shape, shown by `check --help`; keep it in step with [`Outcome::json`].
+/// The `--json` shapes, shown by `check --help`; keep them in step with [`Outcome::json`]
+/// and [`all`]'s report.
 pub const JSON_HELP: &str = "\
 Exit codes: 0 every URL would be served, 1 at least one would not, 2 usage or environment error.
 
@@ -58,14 +62,35 @@ Exit codes: 0 every URL would be served, 1 at least one would not, 2 usage or en
        \"expires\": \"2026-12-31T12:00:00Z\" | \"never\" | null,   as the server reports it
        \"expiry_recorded\": true|false,     the config was updated with it
        \"rejected_marked\": true|false, \"rejected_cleared\": true|false,
-       \"error\": \"...\" | null}}]}";
+       \"error\": \"...\" | null}}]}
+
+check --all looks at every registered token instead, offline (the config and the state file
+only: no secret store is opened). Exit codes: 0 every token is fine, 1 at least one is
+expired, expiring within --within DAYS, rejected, without contents permission, or of unknown
+expiry, 2 usage or environment error. With --json:
+  {\"ok\": true|false,                      true when every token is fine
+   \"within_days\": 7,                     the window that counts as expiring
+   \"tokens\": [{                          by host, owner, then soonest expiry
+     \"name\": \"alta3\", \"host\": \"github.com\", \"owner\": \"alta3\",
+     \"repositories\": [\"labs\", \"demo\"] | \"all\",
+     \"state\": \"ok\" | \"expiring\" | \"expired\" | \"rejected\" | \"no-contents\"
+              | \"unknown-expiry\",
+     \"expires\": \"2027-02-19T13:58:00Z\" | \"never\" | null,
+     \"days_left\": 90 | null,
+     \"messages\": [\"...\"]}]}             what is wrong and the command that fixes it";
 
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = JSON_HELP)]
 pub struct Args {
     /// Remote URLs, like https://github.com/alta3/labs.git
-    #[arg(required = true, value_name = "URL")]
+    #[arg(required_unless_present = "all", value_name = "URL")]
     pub urls: Vec<String>,
+    /// Every registered token instead of URLs, offline: exit 1 when any is expired, expiring within --within days, rejected, without contents, or of unknown expiry (for cron, systemd timers, CI schedules)
+    #[arg(long, conflicts_with_all = ["urls", "online", "write"])]
+    pub all: bool,
+    /// With --all: count a token as expiring this many days ahead [default: the config's warn_days, 7 unless set]
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(0..=3660))]
+    pub within: Option<u16>,
     /// Also ask the host: repository visible to the token, contents readable, expiry (recorded in the config); a 401 marks the token rejected
     #[arg(long)]
     pub online: bool,
@@ -78,10 +103,16 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
+    if a.all {
+        return all::run(ctx, a.within, a.json);
+    }
+    if a.within.is_some() {
+        return Err("--within goes with --all (for URLs, the config's warn_days decides)".into());
+    }
     let targets = a
         .urls
         .iter()
-        .map(|u| parse_target(u))
+        .map(|u| parse_target(u).map(Target::sent_by_git))
         .collect::<Result<Vec<_>, _>>()?;
     let mut reg = ctx.registry()?;
     let mut probes = Probes::default();
@@ -90,13 +121,21 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         outcomes.push(check_one(ctx, &mut reg, &mut probes, t, &a)?);
     }
     let ok = outcomes.iter().all(|o| o.serves);
-    let mut out = std::io::stdout().lock();
-    report::write(&mut out, &outcomes, ok, a.json, ctx.now)?;
+    let mut out = crate::cli::paint::stdout();
+    report::write(
+        &mut out,
+        &mut crate::cli::paint::stderr(),
+        &outcomes,
+        ok,
+        a.json,
+        ctx.now,
+    )?;
     Ok(if ok { EXIT_OK } else { EXIT_PROBLEMS })
 }
 
 /// Decides one URL; with `--online`, asks the host about the chosen token, records what it
-/// says, and decides again until the chosen token is one already asked about.
+/// says, and decides again until the chosen token is one already asked about. A token that
+/// would be sent is then checked for what `get` needs: that its secret can be had.
 fn check_one(
     ctx: &Context,
     reg: &mut Registry,
@@ -105,21 +144,29 @@ fn check_one(
     a: &Args,
 ) -> Result<Outcome, Box<dyn std::error::Error>> {
     let index = credentials::load(&ctx.data_dir)?;
+    let mut o = decide(t, reg, &ctx.state()?, &index, ctx.now, a.write);
     for _ in 0..=reg.tokens.len() {
-        let state = ctx.state()?;
-        let mut o = decide(t, reg, &state, &index, ctx.now, a.write);
         let (Some(token), Some(repo), true) = (o.token.clone(), o.repository.clone(), a.online)
         else {
-            return Ok(o);
+            break;
         };
         let key = (token.name.clone(), repo.to_ascii_lowercase());
         if let Some(online) = probes.done.get(&key) {
             online.amend(&mut o, &token, ctx.now);
             o.online = Some(online.clone());
-            return Ok(o);
+            break;
         }
+        let state = ctx.state()?;
         let online = ask(ctx, reg, &state, &token, &repo);
         probes.done.insert(key, online);
+        o = decide(t, reg, &ctx.state()?, &index, ctx.now, a.write);
     }
-    Ok(decide(t, reg, &ctx.state()?, &index, ctx.now, a.write))
+    if let (true, Some(token)) = (o.serves, &o.token) {
+        if let Err(e) = ctx.stores.availability(token) {
+            o.verdict = Verdict::Unavailable;
+            o.serves = false;
+            o.messages.push(format!("get would fail: {e}"));
+        }
+    }
+    Ok(o)
 }

@@ -5,31 +5,19 @@
 
 use std::collections::HashMap;
 
+use crate::change;
 use crate::context::Context;
-use crate::github::{Client, ContentsAccess, Probe, RepoAccess, ServerExpiry};
-use crate::helper::token_secret;
+use crate::github::{Client, Probe, Problem, ServerExpiry};
 use crate::messages::renewal_link;
 use crate::registry::state::{self, Rejection, State};
-use crate::registry::{config, Expiry, Registry, Token};
+use crate::registry::{Expiry, Registry, Token};
 
-use super::decide::{expiry_words, Outcome};
+use super::outcome::{expiry_words, Online, Outcome, TokenVerdict, Verdict};
 
 /// The answers already had, by token name and lowercased repository.
 #[derive(Default)]
 pub struct Probes {
     pub done: HashMap<(String, String), Online>,
-}
-
-/// What `--online` learned about one token and repository.
-#[derive(Clone, Debug, Default)]
-pub struct Online {
-    pub token: String,
-    pub api: String,
-    pub probe: Option<Probe>,
-    pub error: Option<String>,
-    pub expiry_recorded: bool,
-    pub rejected_marked: bool,
-    pub rejected_cleared: bool,
 }
 
 /// Asks the host and records the answer in the config and the state file.
@@ -38,6 +26,10 @@ pub fn ask(ctx: &Context, reg: &mut Registry, state: &State, token: &Token, repo
         token: token.name.clone(),
         ..Online::default()
     };
+    // The API base is known before anything is asked (and shown even when it cannot be reached).
+    if let Some(decl) = reg.github_host(&token.host) {
+        online.api = crate::github::api_base(&decl);
+    }
     let result = probe(ctx, reg, token, repo).and_then(|(api, probe)| {
         online.api = api;
         record(ctx, reg, state, token, repo, &probe, &mut online)?;
@@ -61,7 +53,7 @@ fn probe(
         .ok_or_else(|| format!("{} is no longer a GitHub host in the config", token.host))?;
     let client = Client::new(&decl)?;
     let api = client.api.clone();
-    let secret = token_secret(ctx, token)?;
+    let secret = ctx.stores.token_secret(token)?;
     let (owner, name) = repo.split_once('/').unwrap_or((repo, ""));
     let username = token.username.as_deref().unwrap_or("x-access-token");
     let probe = client.probe_repo(&token.name, username, &secret, owner, name)?;
@@ -97,12 +89,11 @@ fn record_expiry(
     let Some(e) = new_expiry.filter(|e| *e != token.expires) else {
         return Ok(false);
     };
-    let mut changed = token.clone();
-    changed.expires = e;
-    config::edit(&ctx.config_path, |doc, _| {
-        config::put_token(doc, &changed);
-        Ok(())
-    })?;
+    // Under the lock, against the registry as it is now: a token removed or rotated during
+    // the network call is left alone.
+    if !change::record_expiry(ctx, token, e)? {
+        return Ok(false);
+    }
     if let Some(t) = reg.tokens.iter_mut().find(|t| t.name == token.name) {
         t.expires = e;
     }
@@ -143,27 +134,33 @@ fn tokens_page(host: &str) -> String {
 }
 
 /// The lines explaining a 404 for `repo` (SPEC §7: say all the reasons).
-pub fn not_found_lines(token: &Token, repo: &str, git_read: Option<u16>, api: &str) -> Vec<String> {
+fn not_found_lines(
+    token: &Token,
+    repo: &str,
+    git_can_read: bool,
+    api: &str,
+    then: &str,
+) -> Vec<String> {
     let owner = repo.split('/').next().unwrap_or(repo);
     let mut lines = vec![format!(
         "the server cannot show {repo} to token '{}' (404): {} is not among the token's selected repositories, or the token belongs to another owner than {owner}, or an owner of {owner} has not approved the token yet, or there is no such repository",
         token.name,
         repo.split('/').nth(1).unwrap_or(repo),
     )];
-    if git_read == Some(200) {
+    if git_can_read {
         lines.push(format!("note: git itself can read {repo} with this token, so the API at {api} may be the wrong one; check `api` of this host in the config"));
     }
     lines.push(format!(
-        "hint: review the token's repository access at {} (organization owners approve tokens under the organization's Settings, Personal access tokens, Pending requests); or create a new token at {} then run: git credential-scoped rotate {}",
-        tokens_page(&token.host), renewal_link(token), token.name
+        "hint: review the token's repository access at {} (organization owners approve tokens under the organization's Settings, Personal access tokens, Pending requests); or create a new token at {} then run: {then}",
+        tokens_page(&token.host), renewal_link(token)
     ));
     lines
 }
 
-pub fn no_contents_lines(token: &Token, repo: &str, accepted: &str) -> Vec<String> {
+fn no_contents_lines(token: &Token, repo: &str, accepted: &str, then: &str) -> Vec<String> {
     vec![
         format!("the server says token '{}' may not read the contents of {repo} (403; it needs {accepted}), so git can neither clone nor fetch", token.name),
-        format!("hint: create a token with contents=read at {} then run: git credential-scoped rotate {}", renewal_link(token), token.name),
+        format!("hint: create a token with contents=read at {} then run: {then}", renewal_link(token)),
     ]
 }
 
@@ -172,7 +169,7 @@ impl Online {
     /// see or read the repository does not pass.
     pub fn amend(&self, o: &mut Outcome, token: &Token, now: i64) {
         if let Some(e) = &self.error {
-            o.verdict = "unverified";
+            o.verdict = Verdict::Unverified;
             o.serves = false;
             o.messages.extend(e.lines().map(str::to_string));
             return;
@@ -198,25 +195,57 @@ impl Online {
 /// repository, or about which nothing could be verified.
 fn judge(o: &mut Outcome, p: &Probe, token: &Token) {
     let repo = o.repository.clone().unwrap_or_default();
-    match (&p.repo, &p.contents) {
-        (RepoAccess::NotFound { git_read }, _) => {
-            if *git_read != Some(200) {
-                o.verdict = "not-found";
-                o.serves = false;
-            }
-            o.messages
-                .extend(not_found_lines(token, &repo, *git_read, &p.api));
+    let Some(problem) = p.problem() else {
+        return;
+    };
+    o.messages
+        .extend(problem_lines(token, &repo, &problem, &p.api, true));
+    let verdict = match problem {
+        Problem::NotFound { git_can_read: true } | Problem::Rejected => return,
+        Problem::NotFound {
+            git_can_read: false,
+        } => Verdict::NotFound,
+        Problem::Unexpected(_) => Verdict::Unverified,
+        Problem::NoContents { .. } => Verdict::Token(TokenVerdict::NoContents),
+    };
+    o.verdict = verdict;
+    o.serves = false;
+}
+
+/// What to run after creating a replacement token: `rotate` for a registered token (with
+/// `--verify`, which records what the server says the new one may do), or `add` again for
+/// one being registered (nothing was saved).
+fn then_run(token: &Token, registered: bool) -> String {
+    if registered {
+        format!("{} --verify", crate::messages::rotate_command(token))
+    } else {
+        "the same `git credential-scoped add` again".to_string()
+    }
+}
+
+/// The words for a problem the server reported about `repo` (`owner/repo`) for `token`;
+/// `registered` is false for a token `add --verify` is about to register.
+pub fn problem_lines(
+    token: &Token,
+    repo: &str,
+    problem: &Problem,
+    api: &str,
+    registered: bool,
+) -> Vec<String> {
+    match problem {
+        Problem::Rejected => vec![format!(
+            "the server rejected token '{}' (401 Bad credentials): it is revoked, expired or mistyped",
+            token.name
+        )],
+        Problem::NotFound { git_can_read } => {
+            not_found_lines(token, repo, *git_can_read, api, &then_run(token, registered))
         }
-        (RepoAccess::Unexpected(s), _) | (_, Some(ContentsAccess::Unexpected(s))) => {
-            o.verdict = "unverified";
-            o.serves = false;
-            o.messages.push(format!("the server answered HTTP {s}; nothing could be verified (rate limit or server trouble?): try again later"));
+        Problem::Unexpected(s) => vec![format!(
+            "the server answered HTTP {s} about {repo}; nothing could be verified for token '{}' (rate limit or server trouble?): try again later",
+            token.name
+        )],
+        Problem::NoContents { accepted } => {
+            no_contents_lines(token, repo, accepted, &then_run(token, registered))
         }
-        (_, Some(ContentsAccess::Missing { accepted })) => {
-            o.verdict = "no-contents";
-            o.serves = false;
-            o.messages.extend(no_contents_lines(token, &repo, accepted));
-        }
-        _ => {}
     }
 }

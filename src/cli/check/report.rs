@@ -4,31 +4,69 @@
 
 use std::io::Write;
 
-use super::decide::Outcome;
-use super::online::Online;
-use crate::cli::json::Json;
+use serde::Serialize;
+
+use super::outcome::{expiry_words, Online, Outcome, Standing, TokenReport};
+use crate::cli::paint;
 use crate::github::{ContentsAccess, Probe, RepoAccess, ServerExpiry};
-use crate::registry::Expiry;
+use crate::registry::{Expiry, Repos};
 use crate::time::{self, format_date};
+
+/// `check --json`: the documented shape (super::JSON_HELP); fields in this order.
+#[derive(Serialize)]
+struct Doc<'a> {
+    ok: bool,
+    results: Vec<ResultDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct ResultDoc<'a> {
+    url: &'a str,
+    host: &'a str,
+    repository: Option<&'a str>,
+    token: Option<&'a str>,
+    verdict: &'static str,
+    serves: bool,
+    expires: Option<String>,
+    days_left: Option<i64>,
+    messages: &'a [String],
+    online: Option<OnlineDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct OnlineDoc<'a> {
+    token: &'a str,
+    api: &'a str,
+    repository: &'static str,
+    status: Option<u16>,
+    git_read: Option<u16>,
+    contents: Option<&'static str>,
+    expires: Option<String>,
+    expiry_recorded: bool,
+    rejected_marked: bool,
+    rejected_cleared: bool,
+    error: Option<&'a str>,
+}
 
 /// Writes all outcomes, as one JSON object or as human lines.
 pub fn write(
     out: &mut impl Write,
+    diag: &mut impl Write,
     outcomes: &[Outcome],
     ok: bool,
     json: bool,
     now: i64,
 ) -> std::io::Result<()> {
     if json {
-        let results = outcomes.iter().map(|o| o.json(now)).collect();
-        let doc = Json::Obj(vec![
-            ("ok", Json::Bool(ok)),
-            ("results", Json::Arr(results)),
-        ]);
-        writeln!(out, "{}", doc.render())?;
+        let doc = Doc {
+            ok,
+            results: outcomes.iter().map(|o| o.json(now)).collect(),
+        };
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)?;
     } else {
         for o in outcomes {
-            o.print(out)?;
+            o.print(out, diag)?;
         }
     }
     Ok(())
@@ -36,49 +74,44 @@ pub fn write(
 
 impl Outcome {
     /// One entry of `results`; keep it in step with [`super::JSON_HELP`].
-    pub fn json(&self, now: i64) -> Json {
-        let (expires, days_left) = match self.token.as_ref().map(|t| t.expires) {
-            Some(Expiry::Never) => (Json::str("never"), Json::Null),
-            Some(Expiry::At(at)) => (
-                Json::str(time::format_datetime(at)),
-                Json::Num((at - now).div_euclid(time::DAY)),
-            ),
-            _ => (Json::Null, Json::Null),
-        };
-        let messages = self.messages.iter().map(|m| Json::str(m.as_str()));
-        Json::Obj(vec![
-            ("url", Json::str(self.url.as_str())),
-            ("host", Json::str(self.host.as_str())),
-            ("repository", Json::opt_str(self.repository.clone())),
-            (
-                "token",
-                Json::opt_str(self.token.as_ref().map(|t| t.name.clone())),
-            ),
-            ("verdict", Json::str(self.verdict)),
-            ("serves", Json::Bool(self.serves)),
-            ("expires", expires),
-            ("days_left", days_left),
-            ("messages", Json::Arr(messages.collect())),
-            (
-                "online",
-                self.online.as_ref().map_or(Json::Null, Online::json),
-            ),
-        ])
+    fn json(&self, now: i64) -> ResultDoc<'_> {
+        let (expires, days_left) = self
+            .token
+            .as_ref()
+            .map_or((None, None), |t| expiry_fields(t.expires, now));
+        ResultDoc {
+            url: &self.url,
+            host: &self.host,
+            repository: self.repository.as_deref(),
+            token: self.token.as_ref().map(|t| t.name.as_str()),
+            verdict: self.verdict.name(),
+            serves: self.serves,
+            expires,
+            days_left,
+            messages: &self.messages,
+            online: self.online.as_ref().map(Online::json),
+        }
     }
 
-    pub fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let status = match (self.serves, self.verdict) {
-            (true, "uncovered" | "not-github" | "no-path") => "ok",
-            (false, "expired" | "no-contents" | "no-write" | "rejected") => "refused",
-            (_, v) => v,
-        };
+    /// The status line on `out` (what scripts read); the reasons, hints and what the
+    /// server said on `diag`, one prefixed line each.
+    pub fn print(&self, out: &mut impl Write, diag: &mut impl Write) -> std::io::Result<()> {
+        let status = self.verdict.status(self.serves);
         let sep = if self.token.is_some() { " " } else { ":" };
-        writeln!(out, "{status:<9} {}{sep} {}", self.url, self.head)?;
+        let pad = " ".repeat(9usize.saturating_sub(status.len()));
+        let style = self.verdict.style(self.serves);
+        writeln!(
+            out,
+            "{}{pad} {}{sep} {}",
+            paint::paint(style, status),
+            self.url,
+            self.head
+        )?;
         for m in &self.messages {
-            writeln!(out, "          {m}")?;
+            paint::say(diag, m);
         }
         if let Some(online) = &self.online {
-            writeln!(out, "          online: {}", online.summary())?;
+            paint::say(diag, &format!("online: {}", online.summary()));
         }
         Ok(())
     }
@@ -106,25 +139,37 @@ impl Online {
         parts.join(", ")
     }
 
-    fn json(&self) -> Json {
+    fn json(&self) -> OnlineDoc<'_> {
         let p = self.probe.as_ref();
-        let (repository, status, git_read) = repo_json(p.map(|p| &p.repo));
-        Json::Obj(vec![
-            ("token", Json::str(self.token.as_str())),
-            ("api", Json::str(self.api.as_str())),
-            ("repository", Json::str(repository)),
-            ("status", status),
-            ("git_read", git_read),
-            (
-                "contents",
-                contents_json(p.and_then(|p| p.contents.as_ref())),
-            ),
-            ("expires", expires_json(p.and_then(|p| p.expiry.as_ref()))),
-            ("expiry_recorded", Json::Bool(self.expiry_recorded)),
-            ("rejected_marked", Json::Bool(self.rejected_marked)),
-            ("rejected_cleared", Json::Bool(self.rejected_cleared)),
-            ("error", Json::opt_str(self.error.clone())),
-        ])
+        let (repository, status, git_read) = match p.map(|p| &p.repo) {
+            Some(RepoAccess::Visible) => ("visible", None, None),
+            Some(RepoAccess::NotFound { git_read }) => ("not-found", None, *git_read),
+            Some(RepoAccess::Rejected) => ("rejected", None, None),
+            Some(RepoAccess::Unexpected(s)) => ("unexpected", Some(*s), None),
+            None => ("unexpected", None, None),
+        };
+        OnlineDoc {
+            token: &self.token,
+            api: &self.api,
+            repository,
+            status,
+            git_read,
+            contents: p.and_then(|p| p.contents.as_ref()).map(|c| match c {
+                ContentsAccess::Readable => "readable",
+                ContentsAccess::Empty => "empty",
+                ContentsAccess::Missing { .. } => "missing",
+                ContentsAccess::Unexpected(_) => "unexpected",
+            }),
+            expires: p.and_then(|p| p.expiry.as_ref()).and_then(|e| match e {
+                ServerExpiry::At(at) => Some(time::format_datetime(*at)),
+                ServerExpiry::Never => Some("never".into()),
+                ServerExpiry::Unreadable(_) => None,
+            }),
+            expiry_recorded: self.expiry_recorded,
+            rejected_marked: self.rejected_marked,
+            rejected_cleared: self.rejected_cleared,
+            error: self.error.as_deref(),
+        }
     }
 }
 
@@ -151,35 +196,142 @@ fn probe_words(p: &Probe) -> Vec<String> {
     parts
 }
 
-/// `repository`, `status` and `git_read` of the `online` object.
-fn repo_json(repo: Option<&RepoAccess>) -> (&'static str, Json, Json) {
-    match repo {
-        Some(RepoAccess::Visible) => ("visible", Json::Null, Json::Null),
-        Some(RepoAccess::NotFound { git_read }) => (
-            "not-found",
-            Json::Null,
-            git_read.map_or(Json::Null, |s| Json::Num(s.into())),
+/// `check --all --json`: the documented shape (super::JSON_HELP); fields in this order.
+#[derive(Serialize)]
+struct AllDoc<'a> {
+    ok: bool,
+    within_days: i64,
+    tokens: Vec<TokenDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct TokenDoc<'a> {
+    name: &'a str,
+    host: &'a str,
+    owner: &'a str,
+    repositories: Repositories<'a>,
+    state: &'static str,
+    expires: Option<String>,
+    days_left: Option<i64>,
+    messages: &'a [String],
+}
+
+/// `"all"` or a list of names.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Repositories<'a> {
+    All(&'static str),
+    List(&'a [String]),
+}
+
+pub fn write_all_json(
+    out: &mut impl Write,
+    reports: &[TokenReport],
+    ok: bool,
+    within_days: i64,
+    now: i64,
+) -> std::io::Result<()> {
+    let tokens = reports
+        .iter()
+        .map(|r| {
+            let t = r.token;
+            let (expires, days_left) = expiry_fields(t.expires, now);
+            TokenDoc {
+                name: &t.name,
+                host: &t.host,
+                owner: &t.owner,
+                repositories: match &t.repos {
+                    Repos::All => Repositories::All("all"),
+                    Repos::List(l) => Repositories::List(l),
+                },
+                state: r.standing.name(),
+                expires,
+                days_left,
+                messages: &r.messages,
+            }
+        })
+        .collect();
+    let doc = AllDoc {
+        ok,
+        within_days,
+        tokens,
+    };
+    serde_json::to_writer(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// `check --all` for people: one line per token on `out` — the state (in color on a
+/// terminal), the name, host/owner and the expiry — and what to do on `diag`.
+pub fn write_all(
+    out: &mut impl Write,
+    diag: &mut impl Write,
+    reports: &[TokenReport],
+    now: i64,
+) -> std::io::Result<()> {
+    let rows: Vec<[String; 3]> = reports
+        .iter()
+        .map(|r| {
+            let t = r.token;
+            [
+                t.name.clone(),
+                format!("{}/{}", t.host, t.owner),
+                expiry_words(t.expires, now),
+            ]
+        })
+        .collect();
+    let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
+    let (w_state, w_name, w_owner) = (
+        reports
+            .iter()
+            .map(|r| r.standing.name().len())
+            .max()
+            .unwrap_or(0),
+        width(0),
+        width(1),
+    );
+    for (r, row) in reports.iter().zip(&rows) {
+        let word = r.standing.name();
+        let style = match &r.standing {
+            Standing::Policy(v) => paint::verdict(v),
+            Standing::UnknownExpiry => paint::WARN,
+        };
+        writeln!(
+            out,
+            "{}{}  {:<w_name$}  {:<w_owner$}  {}",
+            paint::paint(style, word),
+            " ".repeat(w_state - word.len()),
+            row[0],
+            row[1],
+            row[2]
+        )?;
+    }
+    for r in reports {
+        for m in &r.messages {
+            paint::say(diag, m);
+        }
+    }
+    let bad = reports.iter().filter(|r| !r.standing.fine()).count();
+    if bad > 0 {
+        paint::say(
+            diag,
+            &format!(
+                "{bad} of {} token{} need{} attention",
+                reports.len(),
+                if reports.len() == 1 { "" } else { "s" },
+                if bad == 1 { "s" } else { "" }
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn expiry_fields(e: Expiry, now: i64) -> (Option<String>, Option<i64>) {
+    match e {
+        Expiry::Never => (Some("never".to_string()), None),
+        Expiry::At(at) => (
+            Some(time::format_datetime(at)),
+            Some((at - now).div_euclid(time::DAY)),
         ),
-        Some(RepoAccess::Rejected) => ("rejected", Json::Null, Json::Null),
-        Some(RepoAccess::Unexpected(s)) => ("unexpected", Json::Num((*s).into()), Json::Null),
-        None => ("unexpected", Json::Null, Json::Null),
-    }
-}
-
-fn contents_json(contents: Option<&ContentsAccess>) -> Json {
-    match contents {
-        Some(ContentsAccess::Readable) => Json::str("readable"),
-        Some(ContentsAccess::Empty) => Json::str("empty"),
-        Some(ContentsAccess::Missing { .. }) => Json::str("missing"),
-        Some(ContentsAccess::Unexpected(_)) => Json::str("unexpected"),
-        None => Json::Null,
-    }
-}
-
-fn expires_json(expiry: Option<&ServerExpiry>) -> Json {
-    match expiry {
-        Some(ServerExpiry::At(at)) => Json::str(time::format_datetime(*at)),
-        Some(ServerExpiry::Never) => Json::str("never"),
-        _ => Json::Null,
+        Expiry::Unknown => (None, None),
     }
 }

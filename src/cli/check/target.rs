@@ -2,6 +2,8 @@
 //! way git splits it, any password dropped from what is shown, and a hint when an SSH
 //! remote is given (git asks credential helpers only for URLs).
 
+use std::process::{Command, Stdio};
+
 use crate::protocol::escape;
 use crate::protocol::url::parse_url;
 
@@ -11,19 +13,69 @@ pub struct Target {
     pub shown: String,
     pub protocol: String,
     pub host: String,
+    /// The path as git would send it to the helper: none unless useHttpPath is on.
     pub path: Option<Vec<u8>>,
     pub username: Option<String>,
+    /// The URL has a path that git would not send (useHttpPath off for it).
+    pub path_withheld: bool,
 }
+
+impl Target {
+    /// Drops the path when git would not send it to a credential helper: git's own
+    /// `credential.useHttpPath` for this URL (git-config(1) `credential.<url>.*`), off
+    /// unless set. Left as it is when git cannot be asked.
+    pub fn sent_by_git(mut self) -> Target {
+        let Some(path) = &self.path else {
+            return self;
+        };
+        // The URL given to git has no user name or password: nothing secret in argv.
+        let url = format!(
+            "{}://{}/{}",
+            self.protocol,
+            self.host,
+            String::from_utf8_lossy(path)
+        );
+        let out = Command::new("git")
+            .args([
+                "config",
+                "--type=bool",
+                "--get-urlmatch",
+                "credential.useHttpPath",
+            ])
+            .arg(&url)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output();
+        let sends = match out {
+            Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim() == "true",
+            Ok(o) if o.status.code() == Some(1) => false,
+            _ => true,
+        };
+        if !sends {
+            self.path = None;
+            self.path_withheld = true;
+        }
+        self
+    }
+}
+
+const SSH: &str = "SSH remotes do not use credential helpers (git authenticates them with SSH keys); give the https:// URL to check the token git would send over HTTPS";
 
 pub fn parse_target(url: &str) -> Result<Target, String> {
     let parts = parse_url(url.as_bytes()).map_err(|why| {
         let hint = if url.contains('@') && !url.contains("://") {
-            "\nhint: SSH remotes (git@host:owner/repo) do not use credential helpers; give the https:// URL"
+            format!("\nhint: {SSH}")
         } else {
-            ""
+            String::new()
         };
         format!("argument {why}; give a URL like https://github.com/OWNER/REPO{hint}")
     })?;
+    if matches!(parts.protocol.as_str(), "ssh" | "git+ssh" | "ssh+git") {
+        return Err(format!(
+            "{} is an SSH URL\nhint: {SSH}",
+            escape(url.split('@').next_back().unwrap_or(url).as_bytes())
+        ));
+    }
     let user = parts
         .username
         .as_deref()
@@ -44,6 +96,7 @@ pub fn parse_target(url: &str) -> Result<Target, String> {
         host: parts.host,
         path: parts.path,
         username: parts.username,
+        path_withheld: false,
     })
 }
 

@@ -3,16 +3,16 @@
 //! registered tokens themselves: an undeclared host, expiry, a rejected mark, no contents
 //! permission, and tokens whose scopes overlap.
 
-use super::super::tokens::state_label;
-use crate::cli::json::Json;
 use crate::messages::renewal_link;
+use crate::policy::{judge, Refusal, Verdict};
 use crate::registry::state::State;
 use crate::registry::{Expiry, Registry, Repos, Token};
 use crate::remote::Remote;
 use crate::scope::candidates;
 use crate::time::{format_date, relative};
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
@@ -29,6 +29,8 @@ impl Severity {
     }
 }
 
+/// One finding; serialized as one entry of `findings` in `doctor --json`.
+#[derive(serde::Serialize)]
 pub struct Finding {
     pub severity: Severity,
     pub code: &'static str,
@@ -36,7 +38,11 @@ pub struct Finding {
     pub token: Option<String>,
     pub what: String,
     pub why: String,
+    /// One command that fixes it, as it can be run (with a secret on stdin where the
+    /// command reads one); `None` when only the user can decide what to change.
     pub fix: Option<String>,
+    /// GitHub's page for creating the token the fix needs, when it needs one.
+    pub link: Option<String>,
 }
 
 impl Finding {
@@ -49,7 +55,13 @@ impl Finding {
             what,
             why: why.to_string(),
             fix: None,
+            link: None,
         }
+    }
+
+    pub fn link(mut self, l: String) -> Finding {
+        self.link = Some(l);
+        self
     }
 
     pub fn host(mut self, h: &str) -> Finding {
@@ -66,18 +78,6 @@ impl Finding {
         self.fix = Some(f);
         self
     }
-
-    pub fn json(&self) -> Json {
-        Json::Obj(vec![
-            ("severity", Json::str(self.severity.name())),
-            ("code", Json::str(self.code)),
-            ("host", Json::opt_str(self.host.clone())),
-            ("token", Json::opt_str(self.token.clone())),
-            ("what", Json::str(self.what.as_str())),
-            ("why", Json::str(self.why.as_str())),
-            ("fix", Json::opt_str(self.fix.clone())),
-        ])
-    }
 }
 
 /// A URL of a repository the token covers, for commands in fixes.
@@ -89,19 +89,52 @@ fn sample_url(t: &Token) -> String {
     format!("https://{}/{}/{repo}", t.host, t.owner)
 }
 
-pub fn token_findings(reg: &Registry, state: &State, now: i64, out: &mut Vec<Finding>) {
+pub fn token_findings(
+    reg: &Registry,
+    state: &State,
+    now: i64,
+    config: &std::path::Path,
+    out: &mut Vec<Finding>,
+) {
     for t in &reg.tokens {
         if reg.github_host(&t.host).is_none() {
-            out.push(host_undeclared(t));
+            out.push(host_undeclared(t, config));
         }
-        let label = state_label(t, state, now, &reg.settings);
-        if let Some(finding) = state_finding(t, label, now) {
+        let verdict = judge(t, state, now, &reg.settings, false);
+        if let Some(finding) = state_finding(t, &verdict, now) {
             out.push(finding.token(&t.name));
+        }
+    }
+    for host in hosts_with_tokens(reg) {
+        let defaults: Vec<&Token> = reg
+            .tokens
+            .iter()
+            .filter(|t| t.default && t.host == host)
+            .collect();
+        if defaults.len() > 1 {
+            let names: Vec<String> = defaults.iter().map(|t| format!("'{}'", t.name)).collect();
+            out.push(
+                Finding::new(Severity::Warning, "default-ambiguous",
+                    format!("tokens {} are all marked default for {host}", names.join(", ")),
+                    "when git sends no repository path, get sends a default token only if there is exactly one: with several it sends none")
+                .host(&host)
+                .fix(defaults[1..].iter().map(|t| format!("git credential-scoped edit {} --no-default", t.name)).collect::<Vec<_>>().join(" && ")),
+            );
         }
     }
 }
 
-fn host_undeclared(t: &Token) -> Finding {
+fn hosts_with_tokens(reg: &Registry) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for t in &reg.tokens {
+        if !hosts.contains(&t.host) {
+            hosts.push(t.host.clone());
+        }
+    }
+    hosts
+}
+
+fn host_undeclared(t: &Token, config: &std::path::Path) -> Finding {
     Finding::new(
         Severity::Error,
         "host-undeclared",
@@ -113,60 +146,62 @@ fn host_undeclared(t: &Token) -> Finding {
     )
     .token(&t.name)
     .fix(format!(
-        "add to the config: [[host]] name = \"{}\" api = \"https://{}/api/v3\"",
-        t.host, t.host
+        "printf '\\n[[host]]\\nname = \"{0}\"\\napi = \"https://{0}/api/v3\"\\n' >> {1}",
+        t.host,
+        crate::gitconfig::shell_quote(&config.display().to_string())
     ))
 }
 
-/// The finding for a token's state (`tokens`' label), if it calls for one.
-fn state_finding(t: &Token, label: &str, now: i64) -> Option<Finding> {
+/// The finding for a token's verdict, if it calls for one. No `_` arm: a new verdict must
+/// decide here whether it is worth a finding.
+fn state_finding(t: &Token, verdict: &Verdict, now: i64) -> Option<Finding> {
     let n = &t.name;
-    let renew = format!(
-        "create a new token at {} then run: git credential-scoped rotate {n}",
-        renewal_link(t)
-    );
-    let finding = match label {
-        "expired" | "expiring" => expiry_finding(t, label, now).fix(renew),
-        "rejected" => Finding::new(
+    let rotate = crate::messages::rotate_command(t);
+    let finding = match verdict {
+        Verdict::Refuse(Refusal::Expired { .. }) | Verdict::ExpiredAllowed { .. } => {
+            expiry_finding(t, true, now).fix(rotate).link(renewal_link(t))
+        }
+        Verdict::Expiring { .. } => expiry_finding(t, false, now)
+            .fix(rotate)
+            .link(renewal_link(t)),
+        Verdict::Refuse(Refusal::Rejected(_)) => Finding::new(
             Severity::Error,
             "token-rejected",
             format!("token '{n}' was rejected by the server (401) and is marked so"),
-            "it is refused until re-tested, replaced or unmarked",
+            "it is refused until re-tested (check --online clears the mark if the server accepts it again), replaced (rotate, with a new token from the link) or unmarked",
         )
-        .fix(format!(
-            "git credential-scoped check --online {} (re-test), or {renew}",
-            sample_url(t)
-        )),
-        "no-contents" => Finding::new(
+        .fix(format!("git credential-scoped check --online {}", sample_url(t)))
+        .link(renewal_link(t)),
+        Verdict::Refuse(Refusal::NoContents) => Finding::new(
             Severity::Error,
             "token-no-contents",
             format!("token '{n}' has no contents permission"),
-            "a token that cannot read contents can neither clone nor fetch; it is refused",
+            "a token that cannot read contents can neither clone nor fetch; it is refused. Create one with contents=read (the link) and rotate with --verify, which records what the server lets it do",
         )
-        .fix(renew),
-        _ if t.expires == Expiry::Unknown => Finding::new(
-            Severity::Note,
-            "token-expiry-unknown",
-            format!("token '{n}' has no recorded expiry"),
-            "expiry cannot be warned about before git starts failing",
-        )
-        .fix(format!(
-            "git credential-scoped check --online {} (records the expiry the server reports)",
-            sample_url(t)
-        )),
-        _ => return None,
+        .fix(format!("{rotate} --verify"))
+        .link(renewal_link(t)),
+        Verdict::Serve | Verdict::Refuse(Refusal::NoWrite) if t.expires == Expiry::Unknown => {
+            Finding::new(
+                Severity::Note,
+                "token-expiry-unknown",
+                format!("token '{n}' has no recorded expiry"),
+                "expiry cannot be warned about before git starts failing; check --online records the expiry the server reports",
+            )
+            .fix(format!("git credential-scoped check --online {}", sample_url(t)))
+        }
+        Verdict::Serve | Verdict::Refuse(Refusal::NoWrite) => return None,
     };
     Some(finding)
 }
 
-/// `token-expired` or `token-expiring`, as `label` says.
-fn expiry_finding(t: &Token, label: &str, now: i64) -> Finding {
+/// `token-expired` or `token-expiring`.
+fn expiry_finding(t: &Token, expired: bool, now: i64) -> Finding {
     let n = &t.name;
     let when = match t.expires {
         Expiry::At(at) => format!("{} ({})", format_date(at), relative(at, now)),
         _ => String::new(),
     };
-    if label == "expired" {
+    if expired {
         Finding::new(
             Severity::Error,
             "token-expired",
@@ -239,7 +274,7 @@ fn overlap_finding(
     };
     Finding::new(severity, "overlapping-scopes",
         format!("tokens '{}' and '{}' both cover {} of {} on {} (get sends '{winner}' for {}/{sample})", a.name, b.name, shared.join(", "), a.owner, a.host, a.owner),
-        "the narrowest valid token wins; a leftover token keeps working where you may not expect it")
+        "the narrowest valid token wins; a leftover token keeps working where you may not expect it: if one is obsolete, remove it")
     .token(&a.name)
-    .fix(format!("if one is obsolete: git credential-scoped remove {}", if winner == a.name { &b.name } else { &a.name }))
+    .fix(format!("git credential-scoped remove {}", if winner == a.name { &b.name } else { &a.name }))
 }

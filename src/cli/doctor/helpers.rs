@@ -3,11 +3,10 @@
 //! `scoped` name git cannot resolve. Each fix is the `setup` command (or `git config`
 //! line) that repairs it in the scope where the problem was found.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
 use super::findings::{Finding, Severity};
-use super::gitconfig::{helper_value, HostView};
+use crate::gitconfig::{
+    find_program, helper_value, is_executable, program_of, this_program, HostView,
+};
 use crate::registry::GITHUB;
 
 fn setup_command(host: &str, scope: Option<&str>) -> String {
@@ -22,7 +21,8 @@ fn setup_command(host: &str, scope: Option<&str>) -> String {
 }
 
 pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
-    let h = v.host.as_str();
+    let label = v.label();
+    let h = label.as_str();
     out.extend(order_finding(v));
     for other in v.helpers.iter().filter(|x| !x.ours) {
         let only = other
@@ -35,7 +35,7 @@ pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
                 format!("git also hands every token that worked for {h} to helper '{}'{only} ({}), which stores a copy", helper_value(other), other.entry.place()),
                 "that copy survives rotation and revocation here, and a helper keyed by host may later send one repository's token for another")
             .host(h)
-            .fix(setup_command(h, Some(&other.entry.scope))),
+            .fix(setup_command(&v.host, Some(&other.entry.scope))),
         );
     }
     if !v.use_http_path {
@@ -44,21 +44,22 @@ pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
                 format!("credential.useHttpPath is off for {h}"),
                 "without it git does not say which repository it wants, so no token can be chosen by repository (only a single default token is sent)")
             .host(h)
-            .fix(format!("git config --global credential.https://{h}.useHttpPath true")),
+            .fix(format!("git config --global credential.{}://{}.useHttpPath true", v.scheme, v.host)),
         );
     }
 }
 
 /// git-credential-scoped missing from the host's helper list, or asked after another.
 fn order_finding(v: &HostView) -> Option<Finding> {
-    let h = v.host.as_str();
+    let label = v.label();
+    let h = label.as_str();
     match v.helpers.iter().position(|x| x.ours) {
         None => Some(
             Finding::new(Severity::Error, "helper-missing",
                 format!("git does not ask git-credential-scoped for {h}"),
                 "git never sees the registered tokens for this host: it prompts, or another helper answers with whatever it has")
             .host(h)
-            .fix(setup_command(h, None)),
+            .fix(setup_command(&v.host, None)),
         ),
         Some(i) if i > 0 => {
             let first = &v.helpers[0];
@@ -67,41 +68,62 @@ fn order_finding(v: &HostView) -> Option<Finding> {
                     format!("helper '{}' ({}) is asked before git-credential-scoped for {h}", helper_value(first), first.entry.place()),
                     "git takes the first answer, so it may send that helper's credential instead of the token that covers the repository")
                 .host(h)
-                .fix(setup_command(h, Some(&first.entry.scope))),
+                .fix(setup_command(&v.host, Some(&first.entry.scope))),
             )
         }
         Some(_) => None,
     }
 }
 
-/// `credential.helper = scoped` where git cannot find `git-credential-scoped`.
+/// The program git runs for this helper cannot be found: `scoped` where git cannot find
+/// `git-credential-scoped`, or an absolute path (what `setup` writes) that no longer
+/// leads to an executable — or leads to another copy than this one.
 pub fn path_findings(views: &[HostView], out: &mut Vec<Finding>) {
-    let uses_short_name = views
-        .iter()
-        .flat_map(|v| &v.helpers)
-        .any(|h| h.ours && helper_value(h) == "scoped");
-    if uses_short_name && !on_path() {
+    let ours = || views.iter().flat_map(|v| &v.helpers).filter(|h| h.ours);
+    if ours().any(|h| helper_value(h) == "scoped") && find_program().is_none() {
         out.push(
             Finding::new(Severity::Error, "helper-not-on-path", "git-credential-scoped is not on PATH or in git's exec path".into(),
-                "`credential.helper = scoped` makes git run `git credential-scoped`, which it cannot find")
-            .fix("install it (./install.sh) or put its directory on PATH".into()),
+                "`credential.helper = scoped` makes git run `git credential-scoped`, which it cannot find; setup names this program by its path instead, so PATH no longer matters")
+            .fix(this_program().map_or_else(
+                || "./install.sh".to_string(),
+                |p| format!("{} setup", crate::gitconfig::shell_quote(&p.display().to_string())),
+            )),
         );
     }
-}
-
-/// Whether `git credential-scoped` resolves: `git-credential-scoped` on PATH or in git's
-/// exec path.
-fn on_path() -> bool {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    if let Ok(out) = Command::new("git")
-        .arg("--exec-path")
-        .stderr(Stdio::null())
-        .output()
+    let here = this_program().and_then(|p| std::fs::canonicalize(p).ok());
+    let mut seen = Vec::new();
+    for (v, h) in views
+        .iter()
+        .flat_map(|v| v.helpers.iter().filter(|h| h.ours).map(move |h| (v, h)))
     {
-        dirs.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+        let Some(program) = h.entry.value.as_deref().and_then(program_of) else {
+            continue;
+        };
+        if seen.contains(&program) {
+            continue;
+        }
+        seen.push(program.clone());
+        let shown = program.display();
+        if !is_executable(&program) {
+            out.push(
+                Finding::new(Severity::Error, "helper-path-stale",
+                    format!("git runs {shown} for credentials ({}), which no longer exists or cannot be run", h.entry.place()),
+                    "git cannot ask for tokens at all: it prompts or fails with 'could not read Username'")
+                .fix(setup_command(&v.host, Some(&h.entry.scope))),
+            );
+        } else if here.is_some() && std::fs::canonicalize(&program).ok() != here {
+            out.push(
+                Finding::new(
+                    Severity::Note,
+                    "helper-path-other",
+                    format!(
+                        "git runs {shown} for credentials ({}), another copy than this one",
+                        h.entry.place()
+                    ),
+                    "an older copy may lack fixes this one has",
+                )
+                .fix(setup_command(&v.host, Some(&h.entry.scope))),
+            );
+        }
     }
-    dirs.iter()
-        .any(|d| d.join("git-credential-scoped").is_file())
 }

@@ -5,10 +5,58 @@
 use std::io::Write;
 
 use super::findings::{Finding, Severity};
-use super::gitconfig::{helper_value, Entry, Helper, HostView};
 use super::stores::{quoted, StoreReport};
-use crate::cli::json::Json;
+use serde::Serialize;
+
+use crate::cli::paint;
 use crate::context::Context;
+
+/// `doctor --json`: the documented shape (super::JSON_HELP); fields in this order.
+#[derive(Serialize)]
+struct Doc<'a> {
+    ok: bool,
+    config: String,
+    hosts: Vec<HostDoc<'a>>,
+    secret_stores: Vec<StoreDoc<'a>>,
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct HostDoc<'a> {
+    host: &'a str,
+    helpers: Vec<HelperDoc<'a>>,
+    reset: Option<PlaceDoc<'a>>,
+    scoped_first: bool,
+    use_http_path: bool,
+    write_back: Vec<String>,
+    /// Added after the first shape: "http" for the plain-http view of an allow_http host.
+    scheme: &'a str,
+}
+
+#[derive(Serialize)]
+struct HelperDoc<'a> {
+    value: String,
+    key: &'a str,
+    scope: &'a str,
+    origin: &'a str,
+    ours: bool,
+    only_for: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PlaceDoc<'a> {
+    key: &'a str,
+    scope: &'a str,
+    origin: &'a str,
+}
+
+#[derive(Serialize)]
+struct StoreDoc<'a> {
+    store: &'a str,
+    tokens: &'a [String],
+    reachable: Option<bool>,
+}
+use crate::gitconfig::{helper_value, HostView};
 
 pub struct Report<'a> {
     pub ctx: &'a Context,
@@ -19,22 +67,24 @@ pub struct Report<'a> {
 }
 
 impl Report<'_> {
-    pub fn json(&self) -> Json {
-        let hosts = self.views.iter().map(host_json);
-        let stores = self.stores.iter().map(store_json);
-        Json::Obj(vec![
-            ("ok", Json::Bool(self.ok)),
-            (
-                "config",
-                Json::str(self.ctx.config_path.display().to_string()),
-            ),
-            ("hosts", Json::Arr(hosts.collect())),
-            ("secret_stores", Json::Arr(stores.collect())),
-            (
-                "findings",
-                Json::Arr(self.findings.iter().map(Finding::json).collect()),
-            ),
-        ])
+    pub fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let doc = Doc {
+            ok: self.ok,
+            config: self.ctx.config_path.display().to_string(),
+            hosts: self.views.iter().map(host_json).collect(),
+            secret_stores: self
+                .stores
+                .iter()
+                .map(|s| StoreDoc {
+                    store: s.store,
+                    tokens: &s.tokens,
+                    reachable: s.reachable,
+                })
+                .collect(),
+            findings: self.findings,
+        };
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)
     }
 
     pub fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
@@ -69,8 +119,13 @@ impl Report<'_> {
             count(Severity::Note),
         );
         match (e + w, n) {
-            (0, 0) => writeln!(out, "no problems found"),
-            (0, n) => writeln!(out, "no problems found ({n} note{})", plural(n)),
+            (0, 0) => writeln!(out, "{}", paint::paint(paint::OK, "no problems found")),
+            (0, n) => writeln!(
+                out,
+                "{} ({n} note{})",
+                paint::paint(paint::OK, "no problems found"),
+                plural(n)
+            ),
             (_, n) => writeln!(
                 out,
                 "{e} error{}, {w} warning{}, {n} note{}",
@@ -82,55 +137,40 @@ impl Report<'_> {
     }
 }
 
-fn host_json(v: &HostView) -> Json {
-    let write_back = v
-        .helpers
-        .iter()
-        .filter(|h| !h.ours)
-        .map(|h| Json::str(helper_value(h)));
-    Json::Obj(vec![
-        ("host", Json::str(v.host.as_str())),
-        (
-            "helpers",
-            Json::Arr(v.helpers.iter().map(helper_json).collect()),
-        ),
-        (
-            "reset",
-            v.reset.as_ref().map_or(Json::Null, Entry::place_json),
-        ),
-        (
-            "scoped_first",
-            Json::Bool(v.helpers.first().is_some_and(|h| h.ours)),
-        ),
-        ("use_http_path", Json::Bool(v.use_http_path)),
-        ("write_back", Json::Arr(write_back.collect())),
-    ])
-}
-
-fn helper_json(h: &Helper) -> Json {
-    Json::Obj(vec![
-        ("value", Json::str(helper_value(h))),
-        ("key", Json::str(h.entry.key.as_str())),
-        ("scope", Json::str(h.entry.scope.as_str())),
-        ("origin", Json::str(h.entry.origin.as_str())),
-        ("ours", Json::Bool(h.ours)),
-        ("only_for", Json::opt_str(h.only_for.clone())),
-    ])
-}
-
-fn store_json(s: &StoreReport) -> Json {
-    Json::Obj(vec![
-        ("store", Json::str(s.store)),
-        (
-            "tokens",
-            Json::Arr(s.tokens.iter().map(|t| Json::str(t.as_str())).collect()),
-        ),
-        ("reachable", s.reachable.map_or(Json::Null, Json::Bool)),
-    ])
+fn host_json(v: &HostView) -> HostDoc<'_> {
+    HostDoc {
+        host: &v.host,
+        helpers: v
+            .helpers
+            .iter()
+            .map(|h| HelperDoc {
+                value: helper_value(h),
+                key: &h.entry.key,
+                scope: &h.entry.scope,
+                origin: &h.entry.origin,
+                ours: h.ours,
+                only_for: h.only_for.as_deref(),
+            })
+            .collect(),
+        reset: v.reset.as_ref().map(|e| PlaceDoc {
+            key: &e.key,
+            scope: &e.scope,
+            origin: &e.origin,
+        }),
+        scoped_first: v.helpers.first().is_some_and(|h| h.ours),
+        use_http_path: v.use_http_path,
+        write_back: v
+            .helpers
+            .iter()
+            .filter(|h| !h.ours)
+            .map(helper_value)
+            .collect(),
+        scheme: &v.scheme,
+    }
 }
 
 fn print_host(out: &mut impl Write, v: &HostView) -> std::io::Result<()> {
-    writeln!(out, "{}", v.host)?;
+    writeln!(out, "{}", v.label())?;
     if let Some(r) = &v.reset {
         writeln!(
             out,
@@ -170,10 +210,23 @@ fn print_finding(out: &mut impl Write, f: &Finding) -> std::io::Result<()> {
         .as_ref()
         .map(|h| format!("{h}: "))
         .unwrap_or_default();
-    writeln!(out, "{}: {on}{}", f.severity.name(), f.what)?;
+    let style = match f.severity {
+        Severity::Error => paint::BAD,
+        Severity::Warning => paint::WARN,
+        Severity::Note => anstyle::Style::new(),
+    };
+    writeln!(
+        out,
+        "{}: {on}{}",
+        paint::paint(style, f.severity.name()),
+        f.what
+    )?;
     writeln!(out, "  why: {}", f.why)?;
+    if let Some(link) = &f.link {
+        writeln!(out, "  link: {link}")?;
+    }
     if let Some(fix) = &f.fix {
-        writeln!(out, "  fix: {fix}")?;
+        writeln!(out, "  fix: {}", paint::fix(fix))?;
     }
     Ok(())
 }

@@ -126,8 +126,8 @@ fn keyring_reachable(keyring: &[String], out: &mut Vec<Finding>) -> bool {
             out.push(
                 Finding::new(Severity::Error, "keyring-unreachable",
                     format!("the OS keyring is not reachable ({e}); tokens {} keep their secret there", quoted(keyring)),
-                    "get cannot send those tokens until it is reachable and unlocked")
-                .fix(format!("unlock the keyring or start its Secret Service; or move a token to another store: git credential-scoped remove {0}, then git credential-scoped add {0} ... --secret-store file (or --secret-env VAR / --secret-command CMD)", keyring[0])),
+                    "get cannot send those tokens until it is reachable and unlocked; unlocking it (or starting its Secret Service, docs/GUIDE.md) fixes that, or rotate moves a token to the file store (give the token again, or a new one)")
+                .fix(format!("git credential-scoped rotate {} --secret-store file", keyring[0])),
             );
             false
         }

@@ -15,6 +15,7 @@
 //! registry ([`World`]); what the server received is read from its log, which names the token
 //! by label and never holds a secret.
 
+mod clients;
 mod installer;
 mod push;
 mod refusals;

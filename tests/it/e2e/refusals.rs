@@ -98,6 +98,6 @@ fn a_token_without_contents_stops_git_at_once_and_never_reaches_the_server() {
         &world,
         "meta",
         "it has no 'contents' permission, so it can neither clone nor fetch",
-        "create a token with contents=read at",
+        "if the token has contents on GitHub, run: git credential-scoped edit meta --permission contents=read; otherwise create a token with contents=read at",
     );
 }

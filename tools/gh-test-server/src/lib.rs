@@ -187,6 +187,8 @@ pub(crate) struct Shared {
     dropped: (Mutex<bool>, Condvar),
     debug: bool,
     started: Instant,
+    /// Milliseconds every REST answer waits before it is made (see `delay_api`).
+    pub(crate) api_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking thread must not take the server down).
@@ -338,6 +340,7 @@ impl TestServer {
             dropped: (Mutex::new(false), Condvar::new()),
             debug: std::env::var_os("GH_TEST_SERVER_DEBUG").is_some_and(|v| !v.is_empty()),
             started: Instant::now(),
+            api_delay_ms: std::sync::atomic::AtomicU64::new(0),
         };
         shared.http_backend = find_http_backend(&shared)?;
         let shared = Arc::new(shared);
@@ -490,6 +493,15 @@ impl TestServer {
                 t.revoked = true;
             }
         }
+    }
+
+    /// Makes every REST API answer wait this long (a slow server), so a test can change the
+    /// registry while a client waits for an online check.
+    pub fn delay_api(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared
+            .api_delay_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Every request answered so far, in order.

@@ -199,6 +199,12 @@ fn json_message(status: u16, message: &str, doc: &str) -> Response {
 }
 
 fn api(shared: &Shared, req: &Request, sub: &str) -> Decision {
+    let delay = shared
+        .api_delay_ms
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if delay > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+    }
     let auth = authenticate(shared, req, Schemes::Rest);
     let (spec, token) = match auth {
         Auth::Rejected(label) => {

@@ -1,0 +1,90 @@
+//! `check --all [--within DAYS] [--json]`: every registered token judged by the policy `get`
+//! uses, offline, for the jobs that watch a machine which must keep pulling long after the
+//! token it was installed with was made — a cron line, a systemd timer, a CI schedule. Exit
+//! 1 when any token is expired, expiring within DAYS (default `warn_days`), rejected,
+//! without contents permission, or of unknown expiry (nothing would warn before it stops
+//! working). Reads the config and the state file only: no secret store is opened.
+
+use super::outcome::{Standing, TokenReport};
+use super::report;
+use crate::cli::shared::in_reading_order;
+use crate::cli::{paint, CliResult, EXIT_OK, EXIT_PROBLEMS};
+use crate::context::Context;
+use crate::messages::verdict_lines;
+use crate::policy::{judge, Verdict};
+use crate::registry::state::State;
+use crate::registry::{Expiry, Registry, Repos, Settings, Token};
+
+pub fn run(ctx: &Context, within: Option<u16>, json: bool) -> CliResult {
+    let reg = ctx.registry()?;
+    let state = ctx.state()?;
+    let within = within.map_or(reg.settings.warn_days, i64::from);
+    let reports = judge_all(&reg, &state, ctx.now, within, &ctx.config_path);
+    let ok = reports.iter().all(|r| r.standing.fine());
+    let mut out = paint::stdout();
+    let mut err = paint::stderr();
+    if json {
+        report::write_all_json(&mut out, &reports, ok, within, ctx.now)?;
+    } else if reports.is_empty() {
+        std::io::Write::write_fmt(
+            &mut out,
+            format_args!("no tokens registered in {}\n", ctx.config_path.display()),
+        )?;
+    } else {
+        report::write_all(&mut out, &mut err, &reports, ctx.now)?;
+    }
+    Ok(if ok { EXIT_OK } else { EXIT_PROBLEMS })
+}
+
+/// Every token, in the order `list` shows them, with its standing and what to do about it.
+/// Pure: the registry, state and clock are arguments.
+pub fn judge_all<'a>(
+    reg: &'a Registry,
+    state: &State,
+    now: i64,
+    within_days: i64,
+    config: &std::path::Path,
+) -> Vec<TokenReport<'a>> {
+    let settings = Settings {
+        warn_days: within_days,
+        ..reg.settings.clone()
+    };
+    in_reading_order(&reg.tokens)
+        .into_iter()
+        .map(|t| {
+            let verdict = judge(t, state, now, &settings, false);
+            let standing = match (&verdict, t.expires) {
+                (Verdict::Serve, Expiry::Unknown) => Standing::UnknownExpiry,
+                _ => Standing::Policy(verdict.clone()),
+            };
+            let messages = match &standing {
+                Standing::Policy(v) => verdict_lines(t, None, v, now),
+                Standing::UnknownExpiry => unknown_expiry_lines(t, config),
+            };
+            TokenReport {
+                token: t,
+                standing,
+                messages,
+            }
+        })
+        .collect()
+}
+
+fn unknown_expiry_lines(t: &Token, config: &std::path::Path) -> Vec<String> {
+    let repo = match &t.repos {
+        Repos::List(list) => list.first().map_or("REPO", String::as_str),
+        Repos::All => "REPO",
+    };
+    vec![
+        format!(
+            "token '{}' has no recorded expiry, so nothing warns before it stops working",
+            t.name
+        ),
+        format!(
+            "hint: to record the expiry GitHub reports, run: git credential-scoped check --online https://{}/{}/{repo} (or set `expires` for it in {})",
+            t.host,
+            t.owner,
+            config.display()
+        ),
+    ]
+}

@@ -1,0 +1,136 @@
+//! What several commands share: the expiry options, how an expiry and a token read in
+//! words, the summary printed after a change, and finding a token by name.
+
+use crate::policy::judge;
+use crate::registry::state::State;
+use crate::registry::{Expiry, Registry, Settings, Token};
+use crate::time::{self, format_date, relative};
+
+#[derive(clap::Args, Debug, Default)]
+pub struct ExpiryArgs {
+    /// When the token expires, as GitHub shows it: a date (2027-01-31, the start of that day UTC) or a time (2027-01-31T12:00:00Z)
+    #[arg(long, value_name = "DATE", conflicts_with_all = ["expires_in", "no_expiry"])]
+    pub expires: Option<String>,
+    /// Expires this long from now, like 90d or 12w
+    #[arg(long, value_name = "DAYS", conflicts_with = "no_expiry")]
+    pub expires_in: Option<String>,
+    /// The token never expires
+    #[arg(long)]
+    pub no_expiry: bool,
+}
+
+impl ExpiryArgs {
+    pub fn given(&self) -> bool {
+        self.expires.is_some() || self.expires_in.is_some() || self.no_expiry
+    }
+
+    /// The expiry the options say (`Unknown` when none is given), and a warning when it
+    /// is already past: GitHub no longer accepts such a token, and `get` will refuse it.
+    pub fn resolve(&self, now: i64) -> Result<(Expiry, Option<String>), String> {
+        if self.no_expiry {
+            return Ok((Expiry::Never, None));
+        }
+        let at = if let Some(d) = &self.expires {
+            time::parse_timestamp(d).ok_or(
+                "--expires must be a date like 2027-01-31 or a time like 2027-01-31T12:00:00Z (years 1970 to 9999)",
+            )?
+        } else if let Some(d) = &self.expires_in {
+            let span = time::parse_duration_days(d)
+                .ok_or("--expires-in must be a number of days like 90d (or weeks: 12w), at most 36600 days")?;
+            now.checked_add(span)
+                .filter(|t| time::parse_timestamp(&t.to_string()).is_some())
+                .ok_or("--expires-in reaches past the year 9999")?
+        } else {
+            return Ok((Expiry::Unknown, None));
+        };
+        let warning = (at <= now).then(|| {
+            format!(
+                "warning: the expiry {} is already past ({}): GitHub no longer accepts this token, and get will refuse it; give the expiry GitHub shows, or create a new token",
+                format_date(at),
+                relative(at, now)
+            )
+        });
+        Ok((Expiry::At(at), warning))
+    }
+}
+
+pub fn expiry_text(e: Expiry, now: i64) -> String {
+    match e {
+        Expiry::Never => "never".into(),
+        Expiry::Unknown => "unknown".into(),
+        Expiry::At(at) => format!("{} ({})", format_date(at), relative(at, now)),
+    }
+}
+
+/// ok / expiring / expired / rejected / no-contents: the policy `get` uses, in its words.
+pub fn state_label(t: &Token, state: &State, now: i64, settings: &Settings) -> &'static str {
+    judge(t, state, now, settings, false).label()
+}
+
+pub fn summary(t: &Token, now: i64, default_permissions: bool) -> Vec<String> {
+    let perms = if default_permissions {
+        format!(
+            "{} (the default: no --permission given)",
+            t.permissions_text()
+        )
+    } else {
+        t.permissions_text()
+    };
+    let mut lines = vec![
+        format!("host:         {}", t.host),
+        format!("owner:        {}", t.owner),
+        format!("repositories: {}", t.repos.describe()),
+        format!("permissions:  {perms}"),
+        format!("expires:      {}", expiry_text(t.expires, now)),
+        format!(
+            "secret:       {}{}",
+            t.source.describe(),
+            t.fingerprint
+                .as_ref()
+                .map(|f| format!(", fingerprint {f}"))
+                .unwrap_or_default()
+        ),
+    ];
+    if t.expires == Expiry::Unknown {
+        lines.push(
+            "note: expiry unknown; pass --expires or --expires-in so expiry can be warned about"
+                .into(),
+        );
+    }
+    if t.default {
+        lines.push("default:      used for this host when git sends no repository path".into());
+    }
+    lines
+}
+
+pub fn require<'r>(reg: &'r Registry, name: &str) -> Result<&'r Token, Box<dyn std::error::Error>> {
+    reg.token(name).ok_or_else(|| {
+        format!(
+            "no token named '{}'\nhint: `git credential-scoped list` shows the names",
+            crate::protocol::escape(name.as_bytes())
+        )
+        .into()
+    })
+}
+
+/// The registry as people read it: by host, then owner, then soonest expiry first (an
+/// unknown expiry after every known date, a token that never expires last), then name.
+pub fn in_reading_order(tokens: &[Token]) -> Vec<&Token> {
+    let mut out: Vec<&Token> = tokens.iter().collect();
+    out.sort_by(|a, b| {
+        let key = |t: &Token| {
+            let expiry = match t.expires {
+                Expiry::At(at) => (0, at),
+                Expiry::Unknown => (1, 0),
+                Expiry::Never => (2, 0),
+            };
+            (
+                t.host.to_ascii_lowercase(),
+                t.owner.to_ascii_lowercase(),
+                expiry,
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
+    });
+    out
+}
