@@ -147,6 +147,8 @@ pub fn read_secret_file(path: &Path) -> Result<Option<SecretFile>, FileError> {
     let Some((mut file, len)) = open_secret(path)? else {
         return Ok(None);
     };
+    // Only unix has modes to repair.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut warning = None;
     #[cfg(unix)]
     {
@@ -534,6 +536,8 @@ pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
 /// or searchable by them: repaired to 0600 / 0700; the warnings returned (for the caller to
 /// say) tell the user the secrets may have been read.
 pub fn ensure_private(path: &Path) -> Result<Vec<String>, FileError> {
+    // Only unix has modes to repair.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut warnings = Vec::new();
     #[cfg(unix)]
     {

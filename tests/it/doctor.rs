@@ -287,6 +287,8 @@ fn token_findings_expired_expiring_rejected_unknown_and_overlaps() {
     assert!(!s[first_note..].contains("\nerror: "));
 }
 
+// The unreachable keyring is Linux's (no session bus here); Keychain and Credential Manager are always there.
+#[cfg(target_os = "linux")]
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_unreachable_keyring_is_reported_without_reading_a_secret() {
@@ -388,6 +390,7 @@ fn the_json_shape_is_stable() {
 }
 
 /// A cargo home with a `cargo` program in its `bin` (as rustup installs it), and its config.
+#[cfg(unix)]
 fn cargo_home(env: &mut Env, config: Option<&str>) -> std::path::PathBuf {
     let home = env.tmp.path().join("cargo-home");
     std::fs::create_dir_all(home.join("bin")).unwrap();
@@ -401,6 +404,8 @@ fn cargo_home(env: &mut Env, config: Option<&str>) -> std::path::PathBuf {
     home
 }
 
+// A fake cargo (an sh script) and a symlinked git: unix.
+#[cfg(unix)]
 #[test]
 fn cargo_without_git_fetch_with_cli_is_a_note_fixed_by_setup_cargo() {
     // Issue 14: cargo's libgit2 ignores the reset, quit=1 and the helper's messages.
@@ -434,6 +439,8 @@ fn cargo_without_git_fetch_with_cli_is_a_note_fixed_by_setup_cargo() {
     );
 }
 
+// A fake cargo (an sh script) and a symlinked git: unix.
+#[cfg(unix)]
 #[test]
 fn no_cargo_no_note() {
     let mut env = with_token();
@@ -454,6 +461,7 @@ fn no_cargo_no_note() {
     assert!(!out.stdout.contains("cargo"), "{}", out.stdout);
 }
 
+#[cfg(unix)] // used by the unix-only no_cargo_no_note
 fn which(program: &str) -> std::path::PathBuf {
     ["/usr/local/bin", "/usr/bin", "/bin"]
         .iter()

@@ -7,6 +7,8 @@ mod check;
 mod cli;
 mod concurrency;
 mod crash;
+// The GUIDE's and FAQ's shell blocks run with sh -e (and readme.rs finds them).
+#[cfg(unix)]
 mod docs;
 mod doctor;
 mod doctor_fixes;
@@ -23,6 +25,8 @@ mod import;
 // install.sh is POSIX sh and is not the Windows installer (README: install on Windows).
 #[cfg(unix)]
 mod install;
+// Issue 12's cases are unix files: modes, symlinks, FIFOs, a Unix socket as the session bus.
+#[cfg(unix)]
 mod integrity;
 // A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
 #[cfg(target_os = "linux")]

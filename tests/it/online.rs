@@ -350,6 +350,7 @@ fn git_config_http_ssl_ca_info_is_trusted_too() {
     assert_eq!(w.check("labs").status, 0);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
     let port = {
@@ -401,6 +402,7 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
 
 // ---- edit --verify (issue 14): the token as edited, asked with its own secret ----
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn edit_verify_refuses_a_repository_github_has_not_given_the_token_and_changes_nothing() {
     let w = World::start(vec![token("t", LIVE, None)]);
@@ -441,6 +443,7 @@ fn edit_verify_refuses_a_repository_github_has_not_given_the_token_and_changes_n
     assert_lacks(&w.config(), "contents = \"write\"");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn edit_verify_passes_once_github_has_the_change_and_records_the_servers_expiry() {
     let mut spec = token("t", LIVE, Some("2027-03-01 12:00:00 UTC"));

@@ -9,6 +9,7 @@
 //! `cargo test --test it os_keyring -- --ignored`.
 
 use crate::support::{assert_has, Env};
+use git_credential_scoped::secret::fingerprint_of;
 
 #[test]
 #[ignore = "writes to this user's Keychain or Credential Manager (run it with: cargo test --test it os_keyring -- --ignored)"]
@@ -40,14 +41,16 @@ fn a_token_added_to_the_os_keyring_is_served_by_get_and_gone_after_remove() {
             path.display()
         );
     }
+    // The account (Keychain) or target (Credential Manager) docs/GUIDE.md gives.
+    let key = format!("token/{name}/{}", fingerprint_of(secret.as_bytes()));
     assert_eq!(
-        os_entry(&format!("token/{name}")).as_deref(),
+        os_entry(&key).as_deref(),
         Some(secret.as_str()),
         "the entry under the documented name"
     );
 
     env.run(&["remove", &name], b"").ok();
-    assert_eq!(os_entry(&format!("token/{name}")), None, "removed");
+    assert_eq!(os_entry(&key), None, "removed");
     assert_eq!(
         env.run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n")
             .ok()

@@ -309,6 +309,7 @@ fn setup_moves_its_entries_after_a_helper_later_in_the_same_file() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_says_which_setup_fixes_a_helper_read_from_a_later_file() {
     let env = Env::new();
@@ -346,6 +347,7 @@ fn setup_says_which_setup_fixes_a_helper_read_from_a_later_file() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn uninstall_keeps_a_use_http_path_that_was_there_before_setup() {
     // Issue 17 #11: it removed a value setup had not written.
@@ -418,6 +420,7 @@ fn cargo_env(name: &str, config: Option<&str>) -> (Env, std::path::PathBuf) {
     (env, home.join(name))
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_cargo_adds_one_key_keeping_comments_is_idempotent_and_uninstall_restores_the_bytes() {
     let (env, file) = cargo_env("config.toml", Some(CARGO_BEFORE));
@@ -462,6 +465,7 @@ fn setup_cargo_adds_one_key_keeping_comments_is_idempotent_and_uninstall_restore
     assert_has(&twice.ok().stdout, "nothing to remove for cargo");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_cargo_creates_the_file_and_uninstall_takes_back_only_what_setup_changed() {
     // No cargo home yet: created, with only the setting.
@@ -497,6 +501,7 @@ fn setup_cargo_creates_the_file_and_uninstall_takes_back_only_what_setup_changed
     assert_eq!(read(&file), before);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_cargo_edits_the_older_config_file_cargo_prefers_and_refuses_a_broken_one() {
     let (env, file) = cargo_env("config", Some("[build]\njobs = 1\n"));

@@ -319,6 +319,7 @@ impl Drop for SecretService {
 }
 
 /// The stdout of `get` for `github.com/PATH` (owner/repo).
+#[cfg(unix)] // used by docs.rs only
 pub fn run_get(env: &Env, path: &str) -> String {
     env.run(
         &["get"],
