@@ -226,7 +226,9 @@ check_macos() {
 		_since=$(date +%s)
 		_v=$(echo "$_t" | tr '-' '_')
 		msg "macOS $_t: cargo check --workspace --all-targets --locked"
-		if env "CC_$_v=clang" "AR_$_v=llvm-ar" \
+		# -D warnings: the macOS CI job's clippy denies them too; this finds them first.
+		_tv=$(echo "$_v" | tr '[:lower:]' '[:upper:]')
+		if env "CC_$_v=clang" "AR_$_v=llvm-ar" "CARGO_TARGET_${_tv}_RUSTFLAGS=-D warnings" \
 			"CFLAGS_$_v=-ffreestanding -nostdlibinc -DRING_CORE_NOSTDLIBINC=1 -isystem $_stub" \
 			"$CARGO_DEBIAN" check "$BUILD_STD" --target "$_t" --workspace --all-targets --locked </dev/null; then
 			report "macos $_t: type-check of the workspace, all targets: ok ($(elapsed "$_since") s)"
@@ -353,7 +355,8 @@ check_windows() {
 	wineserver_started=t
 	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$WINE
-	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="--cfg wine"
+	# -D warnings: the Windows CI job's clippy denies them too; this finds them first.
+	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="--cfg wine -D warnings"
 	CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc
 	AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar
 	export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER \
