@@ -143,7 +143,11 @@ run_setup() {
 
 
 install() {
-	have git || die "git is not installed; install it (Debian/Ubuntu: apt-get install git), then run ./install.sh again"
+	case $(uname -s) in
+	MINGW* | MSYS* | CYGWIN*)
+		die "on Windows, install with: cargo install --path . --locked, then: git credential-scoped setup (README.md, \"Windows\")" ;;
+	esac
+	have git || die "git is not installed; install it (Debian/Ubuntu: apt-get install git; macOS: xcode-select --install), then run ./install.sh again"
 	have cargo || die "cargo is not installed; install Rust 1.89+ (https://rustup.rs, or your distribution's rustc and cargo), then run ./install.sh again"
 	msg "building $BIN (scripts/build-release.sh: cargo build --release --locked, static on Linux/glibc)"
 	built=$("$ROOT/scripts/build-release.sh" </dev/null) ||
@@ -179,7 +183,7 @@ install() {
 		[ "$found" = "$PREFIX/$BIN" ] ||
 			warn "$found comes before $PREFIX/$BIN on PATH, so git runs that one; remove it or reorder PATH"
 		;;
-	*) warn "$PREFIX is not on PATH, so git cannot find $BIN; add this line to ~/.profile (or your shell's rc file) and log in again:
+	*) warn "$PREFIX is not on PATH, so git cannot find $BIN; add this line to ~/.profile (macOS's zsh: ~/.zprofile; or your shell's rc file) and log in again:
   export PATH=\"$PREFIX:\$PATH\"" ;;
 	esac
 

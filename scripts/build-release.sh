@@ -10,27 +10,40 @@
 # it). The price: the build for that target goes to target/TRIPLE/release, and glibc's name
 # lookups (used only by the online checks) need the same glibc at run time, which a binary
 # built on the machine that runs it has. GIT_CREDENTIAL_SCOPED_DYNAMIC=1 builds the ordinary
-# dynamically linked binary.
+# dynamically linked binary. `--target TRIPLE` builds for that target (the release workflow
+# builds each platform's binary this way); the path printed then ends in .exe for Windows.
 
 set -eu
 
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 BIN=git-credential-scoped
 
+target=
 case "${1:-}" in
 	-h | --help)
-		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
+	--target)
+		[ $# -ge 2 ] || { echo "build-release: --target needs a target triple" >&2; exit 2; }
+		target=$2
+		;;
+	"") ;;
+	*) echo "build-release: unknown argument: $1 (try --help)" >&2; exit 2 ;;
 esac
 
 target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" </dev/null |
-	sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+	sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p' | sed 's|\\\\|/|g')  # JSON's C:\\x on Windows
 [ -n "$target_dir" ] || { echo "build-release: cargo metadata printed no target directory" >&2; exit 1; }
 
 host=$(rustc -vV | sed -n 's/^host: //p')
+[ -n "$target" ] || target=$host
+exe=
+case "$target" in
+	*-windows-*) exe=.exe ;;
+esac
 static=
-case "$host" in
+case "$target" in
 	*-linux-gnu)
 		libc_a=$(${CC:-cc} -print-file-name=libc.a 2>/dev/null || true)
 		if [ "${GIT_CREDENTIAL_SCOPED_DYNAMIC:-}" != 1 ] && [ -f "$libc_a" ]; then
@@ -43,9 +56,12 @@ cd "$ROOT"
 if [ -n "$static" ]; then
 	# --target keeps the flag away from build scripts and proc-macros, which must stay dynamic.
 	RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
-		cargo build --release --locked --bin "$BIN" --target "$host" </dev/null >&2
-	echo "$target_dir/$host/release/$BIN"
+		cargo build --release --locked --bin "$BIN" --target "$target" </dev/null >&2
+	echo "$target_dir/$target/release/$BIN"
+elif [ "$target" != "$host" ]; then
+	cargo build --release --locked --bin "$BIN" --target "$target" </dev/null >&2
+	echo "$target_dir/$target/release/$BIN$exe"
 else
 	cargo build --release --locked --bin "$BIN" </dev/null >&2
-	echo "$target_dir/release/$BIN"
+	echo "$target_dir/release/$BIN$exe"
 fi

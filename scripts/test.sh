@@ -3,7 +3,12 @@
 # installs what the tests need when it runs as root (CI does), then runs, in order:
 #   formatting and lints, every Rust test of the workspace (unit, integration, end-to-end,
 #   the Secret Service tests against a private gnome-keyring), a release build, and git's
-#   own credential-helper conformance suite (t0303) with the file and the keyring store.
+#   own credential-helper conformance suite (t0303) with the file and the keyring store;
+#   then the crate's package, the release archive, the GitHub workflows (actionlint), and
+#   macOS and Windows (scripts/cross.sh: a macOS type-check, the Windows tests under wine).
+# On macOS and Windows (the GitHub workflow's runners) it runs what applies there: formatting,
+# lints, the release build, every cargo test and the Keychain / Credential Manager round trip;
+# the parts that need Debian's packages are Linux's.
 # Any failure stops it with a non-zero exit.
 
 set -eu
@@ -16,9 +21,11 @@ usage() {
 Usage: scripts/test.sh [--quick]
 
 Runs the whole test suite. As root with apt-get, installs missing system packages first
-(gnome-keyring, dbus, dbus-x11 for the Secret Service tests; build tools for git's suite).
+(gnome-keyring, dbus, dbus-x11 for the Secret Service tests; build tools for git's suite;
+Debian's Rust, clang, mingw-w64 and wine for scripts/cross.sh).
 
-  --quick   only fmt, clippy and cargo test (no release build, no t0303 conformance)
+  --quick   only fmt, clippy and cargo test (no release build, no t0303 conformance,
+            no package, workflow or macOS/Windows checks)
   -h        this help
 USAGE
 }
@@ -33,11 +40,19 @@ esac
 
 say() { printf 'test.sh: %s\n' "$*"; }
 
-# System packages: the Secret Service tests start their own dbus-daemon and gnome-keyring.
+os=$(uname -s)
+case "$os" in
+	Linux) ;;
+	Darwin) os=macOS ;;
+	MINGW* | MSYS* | CYGWIN*) os=Windows ;;
+esac
+
+# System packages (Linux): the Secret Service tests start their own dbus-daemon and
+# gnome-keyring.
 missing=
-command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus dbus-x11"
-command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
-command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
+[ "$os" != Linux ] || command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus dbus-x11"
+[ "$os" != Linux ] || command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
+[ "$os" != Linux ] || command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		say "installing:$missing"
@@ -68,8 +83,27 @@ if [ -n "$quick" ]; then
 	say "done in $(($(date +%s) - start)) s (quick)"
 	exit 0
 fi
+if [ "$os" != Linux ]; then
+	# The OS keyring for real: it writes to this user's keyring, so it is not in the plain
+	# cargo test run (tests/it/os_keyring.rs).
+	say "the $os keyring round trip (cargo test --test it os_keyring -- --ignored)"
+	cargo test --locked -p git-credential-scoped --test it os_keyring -- --ignored
+	say "skipped on $os: git's t0303 suite (built from Debian's git source), the crate package, workflow and macOS/Windows cross checks (Linux CI runs them)"
+	say "all passed on $os in $(($(date +%s) - start)) s"
+	exit 0
+fi
 say "git's t0303 conformance suite, file store"
 scripts/conformance.sh --install --store file --bin-dir "$release_dir"
 say "git's t0303 conformance suite, keyring store"
 scripts/conformance.sh --install --store keyring --bin-dir "$release_dir"
+say "the crate package (scripts/check-package.sh)"
+scripts/check-package.sh
+say "the release archive of this build (scripts/release-archive.sh)"
+archive=$(scripts/release-archive.sh "$release_bin" "$(rustc -vV | sed -n 's/^host: //p')" "$release_dir/dist")
+tar -tzf "$archive" | grep -q '/git-credential-scoped$' || { say "$archive lacks the binary"; exit 1; }
+(cd "$(dirname -- "$archive")" && sha256sum -c "$(basename -- "$archive").sha256")
+say "the GitHub workflows (scripts/lint-workflows.sh: actionlint)"
+scripts/lint-workflows.sh --install
+say "macOS and Windows (scripts/cross.sh)"
+scripts/cross.sh --install
 say "all passed in $(($(date +%s) - start)) s"

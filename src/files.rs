@@ -147,6 +147,8 @@ pub fn read_secret_file(path: &Path) -> Result<Option<SecretFile>, FileError> {
     let Some((mut file, len)) = open_secret(path)? else {
         return Ok(None);
     };
+    // Only unix has modes to repair.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut warning = None;
     #[cfg(unix)]
     {
@@ -355,16 +357,16 @@ pub fn remove(path: &Path) -> Result<(), FileError> {
 /// its old one must be written with its lock held; a file written whole (one secret) needs
 /// none: each writer's temp file is its own, and the rename is atomic.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    replace(path, bytes, true)
+    write_replacing(path, bytes, true)
 }
 
 /// [`write_atomic`] without syncing to disk, for derived data that its reader checks (the
 /// registry cache): after a crash the file may be old or torn, never another's.
 pub fn write_derived(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    replace(path, bytes, false)
+    write_replacing(path, bytes, false)
 }
 
-fn replace(path: &Path, bytes: &[u8], durable: bool) -> Result<(), FileError> {
+fn write_replacing(path: &Path, bytes: &[u8], durable: bool) -> Result<(), FileError> {
     injected_failure(path, "write")?;
     let dir = path
         .parent()
@@ -416,7 +418,40 @@ fn write_once(
     if durable {
         tmp.as_file().sync_all()?;
     }
+    replace(tmp, path)
+}
+
+#[cfg(not(windows))]
+fn replace(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
     tmp.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Windows refuses to rename over a file another process has open, such as a concurrent
+/// `get` reading it (tempfile's `persist` then fails with "Access denied"). std's rename
+/// retries such a refusal with POSIX semantics, which replaces the file as rename(2) does
+/// while readers keep the old one. A program that opened it without sharing delete access
+/// (an editor, a virus scanner) still blocks it; those holds are short, so try again for a
+/// while. The temp file stays open, and so locked, until it has been renamed.
+#[cfg(windows)]
+fn replace(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
+    // keep() also clears the temp file's FILE_ATTRIBUTE_TEMPORARY, as persist() would.
+    let (file, tmp_path) = tmp.keep().map_err(|e| e.error)?;
+    let start = Instant::now();
+    let result = loop {
+        match fs::rename(&tmp_path, path) {
+            Err(e)
+                if e.kind() == io::ErrorKind::PermissionDenied && start.elapsed() < lock_wait() =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => break other,
+        }
+    };
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    drop(file);
+    result
 }
 
 /// An exclusive advisory lock on `<dir>/<name>`, released on drop (and by the OS when the
@@ -521,6 +556,8 @@ pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
 /// or searchable by them: repaired to 0600 / 0700; the warnings returned (for the caller to
 /// say) tell the user the secrets may have been read.
 pub fn ensure_private(path: &Path) -> Result<Vec<String>, FileError> {
+    // Only unix has modes to repair.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut warnings = Vec::new();
     #[cfg(unix)]
     {
@@ -617,6 +654,25 @@ mod tests {
         // A file that does not exist yet is not an error.
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
         assert!(ensure_private(&dir.join("none")).is_ok());
+    }
+
+    // Windows: a concurrent `get` holding the file open must not make the write fail.
+    #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "wine 8 refuses to rename over an open file even with POSIX semantics"
+    )]
+    fn a_file_open_for_reading_is_replaced_and_its_reader_keeps_the_old_bytes() {
+        use std::io::Read;
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("secrets");
+        write_atomic(&file, b"old").unwrap();
+        let mut reader = File::open(&file).unwrap();
+        write_atomic(&file, b"new").unwrap();
+        let mut old = Vec::new();
+        reader.read_to_end(&mut old).unwrap();
+        assert_eq!(old, b"old");
+        assert_eq!(fs::read(&file).unwrap(), b"new");
     }
 
     #[test]

@@ -142,9 +142,11 @@ pub fn is_ours(value: &str) -> bool {
 /// The program a helper value of ours runs by path (`None` for `scoped`, or not ours).
 pub fn program_of(value: &str) -> Option<PathBuf> {
     let (_, first) = first_word(value);
-    let p = PathBuf::from(first);
+    let p = PathBuf::from(&first);
     let stem = p.file_stem()?;
-    (stem == PROGRAM && p.is_absolute()).then_some(p)
+    // Absolute as git sees it: on Windows git also runs a path from the root of the current
+    // drive (`/usr/bin/...`, as Git Bash writes them) as it is, which Rust calls relative.
+    (stem == PROGRAM && (p.is_absolute() || first.starts_with('/'))).then_some(p)
 }
 
 /// The program's name; git runs `git credential-scoped` as `git-credential-scoped`.

@@ -1,6 +1,6 @@
 //! `secret_command`: a command such as `pass show work/token` or `op read ...` prints the
-//! token on stdout. It runs through `sh -c` (the user wrote it in their own config), with
-//! stdin closed and a time limit, and only its first line is used.
+//! token on stdout. It runs through `sh -c` (on Windows `cmd /S /C`; the user wrote it in their
+//! own config), with stdin closed and a time limit, and only its first line is used.
 //!
 //! On Unix it runs in a process group of its own, and the whole group is killed when it
 //! ends or runs out of time: a child it left behind (`sleep`, gpg under `pass`) would
@@ -112,10 +112,14 @@ fn kill_group(child: &mut std::process::Child) {
     let _ = child.kill();
 }
 
-#[cfg(not(unix))]
+/// On Windows: `cmd /S /C "COMMAND"`, passed verbatim. Quoted as a normal argument, a
+/// command with quotes of its own (`op read "op://vault/item"`) would reach cmd with them
+/// escaped as `\"`, which cmd does not understand; with /S it strips only the outer pair.
+#[cfg(windows)]
 fn shell(command: &str) -> Command {
+    use std::os::windows::process::CommandExt;
     let mut c = Command::new("cmd");
-    c.arg("/C").arg(command);
+    c.raw_arg(format!("/S /C \"{command}\""));
     c
 }
 

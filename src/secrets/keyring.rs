@@ -65,9 +65,36 @@ impl KeyringStore {
     ) -> Result<keyring_core::Result<T>, SecretError> {
         let store = Arc::clone(&self.store);
         let key = key.to_string();
-        bounded(move || store.build(SERVICE, &key, None).and_then(op))
+        bounded(move || build_entry(store.as_ref(), &key).and_then(op))
             .map_err(SecretError::Unreachable)
     }
+}
+
+// What a user sees of an entry, per store (docs/GUIDE.md, "Files, settings and environment").
+// `key` is the caller's string key (`token/NAME`, `credential/ID`).
+//
+// Secret Service (Linux): attributes service = git-credential-scoped, username = KEY.
+// Keychain (macOS): a generic password whose Name and Where are git-credential-scoped and
+// whose Account is KEY: search Keychain Access for "git-credential-scoped".
+#[cfg(not(windows))]
+fn build_entry(store: &CredentialStore, key: &str) -> keyring_core::Result<Entry> {
+    store.build(SERVICE, key, None)
+}
+
+// Credential Manager (Windows): a generic credential whose target (the name in Control
+// Panel > Credential Manager > Windows Credentials, and in `cmdkey /list`) is
+// git-credential-scoped:KEY. The store's own default, "KEY.git-credential-scoped", would sort
+// among unrelated entries and read backwards.
+#[cfg(windows)]
+fn build_entry(store: &CredentialStore, key: &str) -> keyring_core::Result<Entry> {
+    let target = target_name(key);
+    let modifiers = std::collections::HashMap::from([("target", target.as_str())]);
+    store.build(SERVICE, key, Some(&modifiers))
+}
+
+#[cfg(any(windows, test))]
+fn target_name(key: &str) -> String {
+    format!("{SERVICE}:{key}")
 }
 
 #[cfg(target_os = "linux")]
@@ -143,5 +170,22 @@ impl SecretStore for KeyringStore {
             Ok(()) | Err(Error::NoEntry) => Ok(()),
             Err(e) => Err(classify(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_manager_targets_start_with_the_program_name() {
+        assert_eq!(
+            target_name("token/work"),
+            "git-credential-scoped:token/work"
+        );
+        assert_eq!(
+            target_name("credential/7"),
+            "git-credential-scoped:credential/7"
+        );
     }
 }

@@ -64,6 +64,7 @@ fn codes(env: &Env) -> String {
     env.run(&["doctor", "--json"], b"").stdout
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_clean_setup_passes() {
     let env = with_token();
@@ -97,6 +98,7 @@ fn a_clean_setup_passes() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_missing_helper_is_an_error_fixed_by_setup() {
     let env = with_token();
@@ -111,6 +113,7 @@ fn a_missing_helper_is_an_error_fixed_by_setup() {
     assert!(codes(&env).contains(r#""code":"helper-missing""#));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn another_helper_first_is_an_error_and_a_write_back() {
     let env = with_token();
@@ -140,6 +143,7 @@ fn another_helper_first_is_an_error_and_a_write_back() {
     assert!(json.contains(r#""scoped_first":false"#), "{json}");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_write_back_helper_after_this_one_is_a_warning() {
     let env = with_token();
@@ -166,6 +170,7 @@ fn a_write_back_helper_after_this_one_is_a_warning() {
     assert!(!json.contains("helper-not-first"), "{json}");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn use_http_path_off_is_an_error_with_the_exact_command() {
     let env = with_token();
@@ -194,6 +199,7 @@ fn use_http_path_off_is_an_error_with_the_exact_command() {
     assert_eq!(doctor(&env).status, 0);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn declared_hosts_and_token_hosts_are_checked_too() {
     let env = Env::new().at(NOW);
@@ -214,6 +220,7 @@ fn declared_hosts_and_token_hosts_are_checked_too() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn token_findings_expired_expiring_rejected_unknown_and_overlaps() {
     let env = Env::new().at(NOW);
@@ -280,6 +287,9 @@ fn token_findings_expired_expiring_rejected_unknown_and_overlaps() {
     assert!(!s[first_note..].contains("\nerror: "));
 }
 
+// The unreachable keyring is Linux's (no session bus here); Keychain and Credential Manager are always there.
+#[cfg(target_os = "linux")]
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_unreachable_keyring_is_reported_without_reading_a_secret() {
     let env = Env::new().at(NOW);
@@ -292,6 +302,7 @@ fn an_unreachable_keyring_is_reported_without_reading_a_secret() {
     assert!(codes(&env).contains(r#""store":"keyring","tokens":["kr"],"reachable":false"#));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_unset_secret_env_is_a_warning() {
     let env = Env::new().at(NOW);
@@ -336,6 +347,7 @@ fn a_group_writable_config_is_an_error_with_chmod_as_the_fix() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_config_that_does_not_parse_is_an_error_and_the_git_side_is_still_checked() {
     let env = Env::new().at(NOW);
@@ -355,6 +367,7 @@ fn a_config_that_does_not_parse_is_an_error_and_the_git_side_is_still_checked() 
     assert_has(&out.stdout, "  1. scoped  ");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn the_json_shape_is_stable() {
     let env = with_token();
@@ -377,6 +390,7 @@ fn the_json_shape_is_stable() {
 }
 
 /// A cargo home with a `cargo` program in its `bin` (as rustup installs it), and its config.
+#[cfg(unix)]
 fn cargo_home(env: &mut Env, config: Option<&str>) -> std::path::PathBuf {
     let home = env.tmp.path().join("cargo-home");
     std::fs::create_dir_all(home.join("bin")).unwrap();
@@ -390,6 +404,8 @@ fn cargo_home(env: &mut Env, config: Option<&str>) -> std::path::PathBuf {
     home
 }
 
+// A fake cargo (an sh script) and a symlinked git: unix.
+#[cfg(unix)]
 #[test]
 fn cargo_without_git_fetch_with_cli_is_a_note_fixed_by_setup_cargo() {
     // Issue 14: cargo's libgit2 ignores the reset, quit=1 and the helper's messages.
@@ -423,6 +439,8 @@ fn cargo_without_git_fetch_with_cli_is_a_note_fixed_by_setup_cargo() {
     );
 }
 
+// A fake cargo (an sh script) and a symlinked git: unix.
+#[cfg(unix)]
 #[test]
 fn no_cargo_no_note() {
     let mut env = with_token();
@@ -443,6 +461,7 @@ fn no_cargo_no_note() {
     assert!(!out.stdout.contains("cargo"), "{}", out.stdout);
 }
 
+#[cfg(unix)] // used by the unix-only no_cargo_no_note
 fn which(program: &str) -> std::path::PathBuf {
     ["/usr/local/bin", "/usr/bin", "/bin"]
         .iter()

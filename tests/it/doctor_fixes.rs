@@ -103,12 +103,14 @@ fn with_token() -> Env {
     env
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn helper_missing() {
     let env = with_token();
     fix_and_check(&env, "helper-missing", None, "");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn helper_not_first() {
     let env = with_token();
@@ -124,6 +126,7 @@ fn helper_not_first() {
     fix_and_check(&env, "helper-not-first", None, "");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn write_back() {
     let env = with_token();
@@ -132,6 +135,7 @@ fn write_back() {
     fix_and_check(&env, "write-back", None, "");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn use_http_path_off() {
     let env = with_token();
@@ -143,6 +147,7 @@ fn use_http_path_off() {
     fix_and_check(&env, "use-http-path-off", None, "");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn helper_not_on_path() {
     let mut env = with_token();
@@ -177,6 +182,7 @@ fn helper_not_on_path() {
     assert!(!String::from_utf8_lossy(&again.stdout).contains("helper-not-on-path"));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn helper_path_stale() {
     let env = with_token();
@@ -193,6 +199,7 @@ fn helper_path_stale() {
     fix_and_check(&env, "helper-path-stale", None, "");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn helper_path_other() {
     let env = with_token();
@@ -212,6 +219,8 @@ fn helper_path_other() {
     fix_and_check(&env, "helper-path-other", None, "");
 }
 
+// Modes are unix permission bits (Windows: the profile directory's ACLs, GUIDE).
+#[cfg(unix)]
 #[test]
 fn config_permissions() {
     use std::os::unix::fs::PermissionsExt;
@@ -221,6 +230,8 @@ fn config_permissions() {
     fix_and_check(&env, "config-permissions", None, "");
 }
 
+// Modes are unix permission bits (Windows: the profile directory's ACLs, GUIDE).
+#[cfg(unix)]
 #[test]
 fn data_permissions() {
     use std::os::unix::fs::PermissionsExt;
@@ -230,6 +241,8 @@ fn data_permissions() {
     fix_and_check(&env, "data-permissions", None, "");
 }
 
+// The unreachable keyring is Linux's (no session bus here); Keychain and Credential Manager are always there.
+#[cfg(target_os = "linux")]
 #[test]
 fn keyring_unreachable() {
     // No D-Bus session here: the keyring cannot be reached.
@@ -246,6 +259,7 @@ fn keyring_unreachable() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn host_undeclared() {
     let env = Env::new().at(NOW);
@@ -255,6 +269,7 @@ fn host_undeclared() {
     fix_and_check(&env, "host-undeclared", Some("g"), "");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn token_expired_and_expiring() {
     let env = Env::new().at(NOW);
@@ -294,6 +309,7 @@ fn token_expired_and_expiring() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn overlapping_scopes() {
     let env = Env::new().at(NOW);
@@ -353,6 +369,7 @@ fn secret_env_unset() {
     assert!(finding(&env, "secret-env-unset", Some("e")).is_none());
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn online_fixes() {
     use gh_test_server::{Contents, TestServer, TokenSpec};
@@ -411,6 +428,7 @@ fn online_fixes() {
     fix_and_check(&env, "token-no-contents", Some("n"), &format!("{NEW}\n"));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn default_ambiguous() {
     let env = Env::new().at(NOW);
@@ -435,6 +453,7 @@ fn default_ambiguous() {
     fix_and_check(&env, "default-ambiguous", None, "");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn cargo_without_git() {
     let mut env = with_token();

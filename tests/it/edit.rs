@@ -38,6 +38,7 @@ fn config(env: &Env) -> String {
     std::fs::read_to_string(env.config_path()).unwrap()
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn add_repo_lets_get_send_the_token_there_without_a_new_secret() {
     let env = env();
@@ -72,6 +73,7 @@ fn add_repo_lets_get_send_the_token_there_without_a_new_secret() {
     assert_has(&config(&env), "repositories = [\"labs\", \"zzz\"]");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn permissions_expiry_and_default_follow_and_comments_survive() {
     let env = env();
@@ -127,6 +129,7 @@ fn permissions_expiry_and_default_follow_and_comments_survive() {
     assert_has(&again.ok().stdout, "nothing changed");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_edit_that_cannot_be_made_changes_nothing_and_says_why() {
     let env = env();
@@ -198,6 +201,7 @@ fn an_edit_that_cannot_be_made_changes_nothing_and_says_why() {
     assert_has(&config(&env), "repositories = [\"labs\"]");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_edit_keeps_the_secret_rotate_put_in() {
     let env = env();

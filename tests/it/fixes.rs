@@ -16,6 +16,7 @@ fn get(env: &Env, path: &str) -> crate::support::Out {
     )
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn f03_a_failed_add_verify_says_to_add_again_not_to_rotate() {
     use gh_test_server::{TestServer, TokenSpec};
@@ -52,6 +53,7 @@ fn f03_a_failed_add_verify_says_to_add_again_not_to_rotate() {
     assert_lacks(&out.stderr, "rotate t");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn f06_check_writes_the_table_on_stdout_and_the_reasons_on_stderr() {
     let env = Env::new().at(NOW);
@@ -85,6 +87,7 @@ fn f06_check_writes_the_table_on_stdout_and_the_reasons_on_stderr() {
     assert_has(&out.stderr, "hint: create a new token at");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn f07_check_says_what_get_would_do_when_the_secret_cannot_be_had() {
     let env = Env::new().at(NOW);
@@ -134,6 +137,7 @@ fn f07_check_says_what_get_would_do_when_the_secret_cannot_be_had() {
     }
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn f08_check_agrees_with_get_for_a_credential_stored_for_another_host() {
     let env = Env::new();
@@ -222,6 +226,8 @@ fn f10_rotate_without_an_expiry_forgets_a_stored_tokens_and_keeps_an_env_tokens(
     assert_has(&help, "keeps its expiry unless one is given");
 }
 
+// The unreachable keyring is Linux's (no session bus here); Keychain and Credential Manager are always there.
+#[cfg(target_os = "linux")]
 #[test]
 fn f12_remove_with_the_keyring_unreachable_changes_nothing_and_says_so() {
     let env = Env::new().at(NOW);
@@ -292,6 +298,7 @@ fn bash(env: &Env, lines: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn f14_options_complete_and_git_credential_scoped_completes_too() {
     let env = Env::new();
@@ -312,6 +319,7 @@ fn f14_options_complete_and_git_credential_scoped_completes_too() {
     assert_eq!(via_git.trim(), "--online");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn f15_check_json_names_the_api_even_when_it_cannot_be_reached() {
     let port = {
@@ -350,6 +358,7 @@ fn f15_check_json_names_the_api_even_when_it_cannot_be_reached() {
     assert_has(&out.stdout, &format!("\"api\":\"{api}\""));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn f16_setup_for_a_host_that_allows_http_covers_http_too() {
     let env = Env::new();

@@ -19,6 +19,7 @@ fn fill(env: &Env, fields: &str) -> Option<String> {
     (out.status == 0).then_some(out.stdout)
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn stores_and_returns_a_credential() {
     let env = Env::new();
@@ -29,6 +30,7 @@ fn stores_and_returns_a_credential() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn storing_again_with_the_same_key_overwrites() {
     let env = Env::new();
@@ -41,6 +43,7 @@ fn storing_again_with_the_same_key_overwrites() {
     assert_eq!(index.lines().filter(|l| !l.starts_with('#')).count(), 1);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn users_hosts_ports_and_protocols_stay_apart() {
     let env = Env::new();
@@ -63,6 +66,7 @@ fn users_hosts_ports_and_protocols_stay_apart() {
     assert!(fill(&env, "url=https://example.org").is_none());
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn paths_are_matched_only_when_stored_and_asked_for() {
     let env = Env::new();
@@ -132,6 +136,7 @@ fn ephemeral_credentials_are_not_stored() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn erase_honours_the_given_password_and_wildcards() {
     let env = Env::new();
@@ -151,6 +156,7 @@ fn erase_honours_the_given_password_and_wildcards() {
     assert!(fill(&env, "url=https://example.com\nusername=bob").is_none());
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn erase_without_protocol_or_host_erases_nothing() {
     let env = Env::new();
@@ -160,6 +166,8 @@ fn erase_without_protocol_or_host_erases_nothing() {
     assert!(fill(&env, "url=https://example.com").is_some());
 }
 
+// Modes are unix permission bits (Windows: the profile directory's ACLs, GUIDE).
+#[cfg(unix)]
 #[test]
 fn files_are_private() {
     use std::os::unix::fs::PermissionsExt;

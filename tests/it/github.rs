@@ -28,6 +28,7 @@ fn installer_env() -> Env {
     env
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn the_installer_token_serves_all_six_repositories_and_nothing_else() {
     let env = installer_env();
@@ -64,6 +65,7 @@ fn lfs_paths_map_to_the_same_token() {
     assert!(out.ok().stdout.contains(INSTALLER));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_expired_token_stops_git_at_once_without_a_prompt() {
     let env = installer_env();
@@ -86,6 +88,7 @@ fn an_expired_token_stops_git_at_once_without_a_prompt() {
     assert_lacks(&out.stderr, "Username for");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_expiring_token_answers_and_warns_once() {
     let env = installer_env();
@@ -106,6 +109,7 @@ fn an_expiring_token_answers_and_warns_once() {
     assert!(warnings[0].contains("rotate alta3"));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn on_expired_warn_sends_the_expired_token_with_a_warning() {
     let env = installer_env();
@@ -120,6 +124,7 @@ fn on_expired_warn_sends_the_expired_token_with_a_warning() {
     assert_has(&out.stderr, "sending it anyway");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_token_without_contents_is_refused() {
     let env = Env::new().at(NOW);
@@ -143,6 +148,7 @@ fn a_token_without_contents_is_refused() {
     assert!(!out.stdout.contains(INSTALLER));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn the_narrowest_token_wins_and_the_answer_carries_the_username() {
     let env = Env::new().at(NOW);
@@ -191,6 +197,7 @@ fn the_narrowest_token_wins_and_the_answer_carries_the_username() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn store_records_use_and_erase_marks_rejected_without_deleting() {
     let env = installer_env();
@@ -227,6 +234,7 @@ fn store_records_use_and_erase_marks_rejected_without_deleting() {
     assert!(!env.data_dir().join("credentials").exists());
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_prompted_token_is_kept_for_that_repository_only() {
     let env = Env::new();
@@ -362,7 +370,12 @@ fn secret_env_and_secret_command_are_read_at_use_time() {
             "r",
             "--no-expiry",
             "--secret-command",
-            "printf github_pat_CMD",
+            // Through sh -c, on Windows cmd /S /C.
+            if cfg!(windows) {
+                "echo github_pat_CMD"
+            } else {
+                "printf github_pat_CMD"
+            },
         ],
         b"",
     )
@@ -389,6 +402,8 @@ fn secret_env_and_secret_command_are_read_at_use_time() {
         .all(|(_, c)| !String::from_utf8_lossy(c).contains("github_pat_ENV")));
 }
 
+// "World-writable" is a unix mode bit; Windows has no such mode to set here.
+#[cfg(unix)]
 #[test]
 fn a_world_writable_config_is_refused() {
     use std::os::unix::fs::PermissionsExt;

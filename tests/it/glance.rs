@@ -81,8 +81,8 @@ fn on_pty(env: &Env, args: &[&str], stdin: &[u8], tty: Tty, vars: &[(&str, &str)
                 &mut m,
                 &mut s,
                 std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
             )
         };
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());

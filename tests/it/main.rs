@@ -7,6 +7,8 @@ mod check;
 mod cli;
 mod concurrency;
 mod crash;
+// The GUIDE's and FAQ's shell blocks run with sh -e (and readme.rs finds them).
+#[cfg(unix)]
 mod docs;
 mod doctor;
 mod doctor_fixes;
@@ -20,15 +22,31 @@ mod glance;
 mod hostile;
 mod hygiene;
 mod import;
+// install.sh is POSIX sh and is not the Windows installer (README: install on Windows).
+#[cfg(unix)]
 mod install;
+// Issue 12's cases are unix files: modes, symlinks, FIFOs, a Unix socket as the session bus.
+#[cfg(unix)]
 mod integrity;
+// A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
+#[cfg(target_os = "linux")]
 mod keyring;
 mod monitor;
 mod online;
+// Keychain and Credential Manager; Linux's Secret Service is keyring.rs.
+#[cfg(any(target_os = "macos", windows))]
+mod os_keyring;
+// Modes 0600/0700 are unix permission bits; Windows keeps the files private by the profile's ACLs.
+#[cfg(unix)]
 mod permissions;
 mod props;
 mod protocol;
+// The README's shell blocks run with sh -e and install.sh (see install.rs).
+#[cfg(unix)]
 mod readme;
 mod secrets_hygiene;
 mod setup;
+// The system helpers are sh scripts here; under wine there is no git at all.
+#[cfg(unix)]
+mod system_helpers;
 mod token;

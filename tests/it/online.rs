@@ -83,6 +83,7 @@ fn token(label: &str, secret: &str, expiration: Option<&str>) -> TokenSpec {
     t
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn the_expiry_header_in_utc_form_is_recorded_in_the_config() {
     let w = World::start(vec![token("t", LIVE, Some("2027-03-01 12:00:00 UTC"))]);
@@ -116,6 +117,7 @@ fn the_expiry_header_in_utc_form_is_recorded_in_the_config() {
     assert_has(&again.stdout, r#""expiry_recorded":false"#);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn the_expiry_header_with_a_numeric_offset_names_the_same_instant() {
     let w = World::start(vec![token("t", LIVE, Some("2027-03-01 14:00:00 +0200"))]);
@@ -134,6 +136,7 @@ fn the_expiry_header_with_a_numeric_offset_names_the_same_instant() {
     assert_has(&w.config(), "expires = \"2027-03-01T12:00:00Z\"");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn no_expiry_header_means_the_token_does_not_expire() {
     let w = World::start(vec![token("t", LIVE, None)]);
@@ -143,6 +146,7 @@ fn no_expiry_header_means_the_token_does_not_expire() {
     assert_has(&w.config(), "expires = \"never\"");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_404_names_every_reason_and_fails() {
     // The config says the token covers demo too; the server's token was given labs only.
@@ -172,6 +176,7 @@ fn a_404_names_every_reason_and_fails() {
     assert_eq!(w.check("labs").status, 0);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn pending_org_approval_is_a_404_too() {
     let mut t = token("t", LIVE, None);
@@ -183,6 +188,7 @@ fn pending_org_approval_is_a_404_too() {
     assert_has(&out.stdout, r#""verdict":"not-found""#);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_403_on_commits_means_no_contents_permission() {
     let mut t = token("t", LIVE, None);
@@ -202,6 +208,7 @@ fn a_403_on_commits_means_no_contents_permission() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_401_marks_the_token_rejected_and_get_then_refuses_it() {
     let w = World::start(vec![token("t", LIVE, None)]);
@@ -229,6 +236,7 @@ fn a_401_marks_the_token_rejected_and_get_then_refuses_it() {
     assert_eq!(get.stdout, "quit=1\n");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_accepted_token_loses_its_rejected_mark() {
     let w = World::start(vec![token("t", LIVE, None)]);
@@ -256,6 +264,7 @@ fn an_accepted_token_loses_its_rejected_mark() {
     assert_eq!(w.env.run(&["check", &w.url("labs")], b"").status, 0);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn add_verify_refuses_a_revoked_token_and_saves_nothing() {
     let w = World::start(vec![token("t", LIVE, None)]);
@@ -280,6 +289,7 @@ fn add_verify_refuses_a_revoked_token_and_saves_nothing() {
     assert!(w.config().contains("name = \"t\""));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn add_verify_fills_the_expiry_and_refuses_a_repository_the_token_cannot_see() {
     let w = World::start(vec![token("t", LIVE, Some("2027-03-01 12:00:00 UTC"))]);
@@ -298,6 +308,7 @@ fn add_verify_fills_the_expiry_and_refuses_a_repository_the_token_cannot_see() {
     assert!(w.config().contains("expires = \"2027-03-01T12:00:00Z\""));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn rotate_verify_keeps_the_old_secret_when_the_new_one_is_rejected() {
     let w = World::start(vec![token("t", LIVE, None), token("n", NEXT, None)]);
@@ -322,6 +333,7 @@ fn rotate_verify_keeps_the_old_secret_when_the_new_one_is_rejected() {
     assert!(get.stdout.contains(&format!("password={LIVE}\n")));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn git_config_http_ssl_ca_info_is_trusted_too() {
     let mut w = World::start(vec![token("t", LIVE, None)]);
@@ -338,6 +350,7 @@ fn git_config_http_ssl_ca_info_is_trusted_too() {
     assert_eq!(w.check("labs").status, 0);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
     let port = {
@@ -389,6 +402,7 @@ fn an_unreachable_api_is_unverified_not_a_verdict_on_the_token() {
 
 // ---- edit --verify (issue 14): the token as edited, asked with its own secret ----
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn edit_verify_refuses_a_repository_github_has_not_given_the_token_and_changes_nothing() {
     let w = World::start(vec![token("t", LIVE, None)]);
@@ -429,6 +443,7 @@ fn edit_verify_refuses_a_repository_github_has_not_given_the_token_and_changes_n
     assert_lacks(&w.config(), "contents = \"write\"");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn edit_verify_passes_once_github_has_the_change_and_records_the_servers_expiry() {
     let mut spec = token("t", LIVE, Some("2027-03-01 12:00:00 UTC"));

@@ -101,6 +101,7 @@ fn sha256(text: &str) -> String {
         .to_string()
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn token_and_exec_hand_the_secret_only_to_tokens_stdout_and_the_childs_environment() {
     // Issue 14: the canary, carried to the paths that hand the token to something not git.

@@ -52,6 +52,7 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_adds_exactly_three_values_leaves_other_helpers_and_is_idempotent() {
     let env = Env::new();
@@ -114,6 +115,7 @@ fn setup_adds_exactly_three_values_leaves_other_helpers_and_is_idempotent() {
     assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn after_setup_git_asks_the_helper_with_the_repository_path() {
     let env = Env::new();
@@ -138,6 +140,7 @@ fn after_setup_git_asks_the_helper_with_the_repository_path() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
     let env = Env::new();
@@ -168,6 +171,7 @@ fn setup_after_the_hosts_own_helper_resets_it_and_uninstall_brings_it_back() {
     assert_eq!(read(&gitconfig(&env)), before);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_moves_its_entries_after_a_helper_added_behind_them_and_uninstall_restores_the_rest() {
     let env = Env::new();
@@ -198,6 +202,7 @@ fn setup_moves_its_entries_after_a_helper_added_behind_them_and_uninstall_restor
     assert_eq!(helpers(), "cache\n", "the user's own helper stays");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
     let env = Env::new();
@@ -239,6 +244,7 @@ fn setup_for_an_enterprise_host_in_the_local_config_touches_nothing_global() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn git_runs_the_helper_by_its_path_even_when_it_is_not_on_path() {
     // Issue 13: setup writes the absolute path (one git start-up less per request than
@@ -258,6 +264,7 @@ fn git_runs_the_helper_by_its_path_even_when_it_is_not_on_path() {
     assert_has(&out.ok().stdout, &format!("password={TOKEN}"));
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_moves_its_entries_after_a_helper_later_in_the_same_file() {
     // Issue 17 #1: doctor's write-back fix was `setup`, which said "nothing to change".
@@ -302,6 +309,7 @@ fn setup_moves_its_entries_after_a_helper_later_in_the_same_file() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_says_which_setup_fixes_a_helper_read_from_a_later_file() {
     let env = Env::new();
@@ -339,6 +347,7 @@ fn setup_says_which_setup_fixes_a_helper_read_from_a_later_file() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn uninstall_keeps_a_use_http_path_that_was_there_before_setup() {
     // Issue 17 #11: it removed a value setup had not written.
@@ -359,6 +368,7 @@ fn uninstall_keeps_a_use_http_path_that_was_there_before_setup() {
     assert_eq!(read(&gitconfig(&env)), before);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_refuses_a_bad_host_a_missing_git_and_an_unwritable_config_with_exit_2() {
     let env = Env::new();
@@ -410,6 +420,7 @@ fn cargo_env(name: &str, config: Option<&str>) -> (Env, std::path::PathBuf) {
     (env, home.join(name))
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_cargo_adds_one_key_keeping_comments_is_idempotent_and_uninstall_restores_the_bytes() {
     let (env, file) = cargo_env("config.toml", Some(CARGO_BEFORE));
@@ -454,6 +465,7 @@ fn setup_cargo_adds_one_key_keeping_comments_is_idempotent_and_uninstall_restore
     assert_has(&twice.ok().stdout, "nothing to remove for cargo");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_cargo_creates_the_file_and_uninstall_takes_back_only_what_setup_changed() {
     // No cargo home yet: created, with only the setting.
@@ -489,6 +501,7 @@ fn setup_cargo_creates_the_file_and_uninstall_takes_back_only_what_setup_changed
     assert_eq!(read(&file), before);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn setup_cargo_edits_the_older_config_file_cargo_prefers_and_refuses_a_broken_one() {
     let (env, file) = cargo_env("config", Some("[build]\njobs = 1\n"));

@@ -13,6 +13,21 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_git-credential-scoped");
 pub const NOW: i64 = 1_799_971_200;
 pub const DAY: i64 = 86_400;
 
+// Where the binary keeps its files under this HOME by default (the dirs crate, SPEC §6).
+#[cfg(target_os = "macos")]
+const CONFIG_DIR: &str = "Library/Application Support/git-credential-scoped";
+#[cfg(target_os = "macos")]
+const DATA_DIR: &str = CONFIG_DIR;
+// Windows' known folders do not follow HOME: Env::command names these two explicitly.
+#[cfg(windows)]
+const CONFIG_DIR: &str = "AppData/Roaming/git-credential-scoped";
+#[cfg(windows)]
+const DATA_DIR: &str = CONFIG_DIR;
+#[cfg(not(any(target_os = "macos", windows)))]
+const CONFIG_DIR: &str = ".config/git-credential-scoped";
+#[cfg(not(any(target_os = "macos", windows)))]
+const DATA_DIR: &str = ".local/share/git-credential-scoped";
+
 pub struct Env {
     pub tmp: tempfile::TempDir,
     pub home: PathBuf,
@@ -45,11 +60,11 @@ impl Env {
     }
 
     pub fn config_path(&self) -> PathBuf {
-        self.home.join(".config/git-credential-scoped/config.toml")
+        self.home.join(CONFIG_DIR).join("config.toml")
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.home.join(".local/share/git-credential-scoped")
+        self.home.join(DATA_DIR)
     }
 
     pub fn write_config(&self, text: &str) {
@@ -63,10 +78,27 @@ impl Env {
         let mut c = Command::new(program);
         c.env_clear();
         let bin_dir = Path::new(BIN).parent().unwrap();
+        #[cfg(unix)]
         c.env(
             "PATH",
             format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir.display()),
         );
+        #[cfg(windows)]
+        {
+            // Git for Windows lives wherever it was installed: keep the caller's PATH after
+            // ours, and the variables Windows' own libraries expect.
+            let rest = std::env::var_os("PATH").unwrap_or_default();
+            let mut path = vec![bin_dir.to_path_buf()];
+            path.extend(std::env::split_paths(&rest));
+            c.env("PATH", std::env::join_paths(path).expect("PATH"));
+            for k in ["SystemRoot", "windir", "TEMP", "TMP"] {
+                if let Some(v) = std::env::var_os(k) {
+                    c.env(k, v);
+                }
+            }
+            c.env("GIT_CREDENTIAL_SCOPED_CONFIG", self.config_path());
+            c.env("GIT_CREDENTIAL_SCOPED_DATA_DIR", self.data_dir());
+        }
         c.env("HOME", &self.home);
         c.env("LANG", "C");
         c.env("GIT_CONFIG_NOSYSTEM", "1");
@@ -231,13 +263,16 @@ pub fn run_with_stdin(mut c: Command, stdin: &[u8]) -> Out {
 
 /// A private D-Bus session with an unlocked gnome-keyring Secret Service, for keyring tests.
 /// Stopped on drop. Needs `dbus-daemon` and `gnome-keyring-daemon` (Debian: dbus,
-/// gnome-keyring); `scripts/test.sh` installs them.
+/// gnome-keyring); `scripts/test.sh` installs them. Linux only: the Secret Service is Linux's
+/// keyring (macOS and Windows: os_keyring.rs).
+#[cfg(target_os = "linux")]
 pub struct SecretService {
     pub address: String,
     bus_pid: u32,
     _dir: tempfile::TempDir,
 }
 
+#[cfg(target_os = "linux")]
 impl SecretService {
     pub fn start() -> SecretService {
         let dir = tempfile::tempdir().unwrap();
@@ -276,6 +311,7 @@ impl SecretService {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for SecretService {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg(self.bus_pid.to_string()).status();
@@ -283,6 +319,7 @@ impl Drop for SecretService {
 }
 
 /// The stdout of `get` for `github.com/PATH` (owner/repo).
+#[cfg(unix)] // used by docs.rs only
 pub fn run_get(env: &Env, path: &str) -> String {
     env.run(
         &["get"],

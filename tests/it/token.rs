@@ -170,6 +170,7 @@ fn request(url: &str) -> String {
     format!("protocol={protocol}\nhost={host}\npath={path}\n\n")
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn token_refuses_exactly_where_get_refuses_and_check_agrees_row_by_row() {
     let env = registry();
@@ -224,6 +225,7 @@ fn token_refuses_exactly_where_get_refuses_and_check_agrees_row_by_row() {
     }
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn refusals_carry_gets_reason_and_fix() {
     let env = registry();
@@ -258,6 +260,7 @@ fn refusals_carry_gets_reason_and_fix() {
     assert_has(&soon.stderr, "token 'soon' expires 2027-01-18 (in 3 days)");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn usage_errors_exit_2_with_one_clear_line() {
     let env = registry();
@@ -304,6 +307,7 @@ fn usage_errors_exit_2_with_one_clear_line() {
     assert_eq!(out.status, 2, "a COMMAND is required");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn exec_puts_the_token_in_the_environment_only_and_passes_the_exit_status_on() {
     let env = registry();
@@ -359,6 +363,7 @@ fn exec_puts_the_token_in_the_environment_only_and_passes_the_exit_status_on() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn exec_does_not_run_the_command_when_get_would_refuse() {
     let env = registry();
@@ -388,6 +393,7 @@ fn exec_does_not_run_the_command_when_get_would_refuse() {
     assert_has(&out.stderr, "pushing needs contents=write");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_later_clock_turns_the_expiring_token_into_a_refusal_for_token_as_for_get() {
     let env = registry();

@@ -125,7 +125,17 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
 /// The files git's credential-store reads when given none: `~/.git-credentials` and
 /// `$XDG_CONFIG_HOME/git/credentials` (or `~/.config/git/credentials`).
 fn default_store_files() -> Vec<PathBuf> {
-    let home = dirs::home_dir();
+    // git's home. On Windows, Git for Windows takes $HOME when it is set (Git Bash sets it,
+    // and git passes it to the helpers it runs), else the profile directory, which is all
+    // that dirs::home_dir() knows.
+    let home = if cfg!(windows) {
+        std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(dirs::home_dir)
+    } else {
+        dirs::home_dir()
+    };
     let xdg = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

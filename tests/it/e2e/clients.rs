@@ -124,6 +124,7 @@ fn token(label: &str, owner: &str, repos: &[&str]) -> TokenSpec {
     t
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn cargo_after_setup_cargo_fetches_git_dependencies_of_two_owners_each_with_its_token() {
     let world = World::start(
@@ -184,6 +185,7 @@ fn cargo_after_setup_cargo_fetches_git_dependencies_of_two_owners_each_with_its_
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn cargo_stops_on_an_expired_token_with_the_helpers_reason_in_its_output() {
     let mut old = token("old", "gamma", &["dep-c"]);
@@ -259,6 +261,7 @@ fn curl_with_exec(world: &World, repo: &str, asks: &str) -> Out {
     )
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn exec_runs_curl_against_the_rest_api_with_the_right_token_per_owner() {
     let world = World::start(

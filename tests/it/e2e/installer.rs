@@ -4,7 +4,9 @@
 //! secret store, once with the secret in a real Secret Service (gnome-keyring on a private
 //! D-Bus session), where no file on disk may hold it.
 
-use crate::support::{assert_has, Env, Out, SecretService, SIX};
+#[cfg(target_os = "linux")] // the private Secret Service is Linux's keyring
+use crate::support::SecretService;
+use crate::support::{assert_has, Env, Out, SIX};
 use gh_test_server::{Contents, TokenSpec};
 
 use super::{labels, pat, received, served, World};
@@ -95,6 +97,7 @@ fn the_seventh_repository_is_not_covered(world: &World) {
     assert!(received(&log[before..], "installer").is_empty(), "{log:?}");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn installer_clones_six_repositories_in_parallel_with_one_read_only_token() {
     let secret = pat("INSTALLER");
@@ -103,6 +106,8 @@ fn installer_clones_six_repositories_in_parallel_with_one_read_only_token() {
     the_seventh_repository_is_not_covered(&world);
 }
 
+// The private Secret Service (D-Bus) is Linux's keyring.
+#[cfg(target_os = "linux")]
 #[test]
 fn installer_scenario_with_the_token_in_the_keyring_leaves_it_in_no_file() {
     let ss = SecretService::start();

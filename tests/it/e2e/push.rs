@@ -37,6 +37,7 @@ fn local_head(world: &World, repo: &str) -> String {
         .to_string()
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn push_with_a_read_write_token_succeeds_and_with_a_read_only_token_fails_with_403() {
     let (rw, ro) = (pat("WRITER"), pat("READER"));

@@ -44,6 +44,7 @@ fn refused_before_sending(world: &World, label: &str, reason: &str, hint: &str) 
     assert!(log.iter().all(|e| e.status == 401), "{log:?}");
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn an_expired_token_stops_git_at_once_and_never_reaches_the_server() {
     let secret = pat("EXPIRED");
@@ -71,6 +72,7 @@ fn an_expired_token_stops_git_at_once_and_never_reaches_the_server() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_token_without_contents_stops_git_at_once_and_never_reaches_the_server() {
     let secret = pat("METAONLY");

@@ -8,6 +8,7 @@ use gh_test_server::{Contents, TokenSpec};
 
 use super::{labels, pat, received, served, World};
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn a_revoked_token_is_marked_rejected_refused_without_reaching_the_server_and_rotated_back() {
     let (old, new) = (pat("REVOKED"), pat("ROTATED"));

@@ -8,6 +8,7 @@ use gh_test_server::TokenSpec;
 use super::{labels, pat, received, served, World};
 use crate::support::Env;
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn two_organizations_two_tokens_each_clone_and_fetch_uses_its_own() {
     let (alta3, acme) = (pat("ALTA3ORG"), pat("ACMEORG"));
@@ -63,6 +64,7 @@ fn two_organizations_two_tokens_each_clone_and_fetch_uses_its_own() {
     assert_eq!(labels(&log[before..]), ["acme-ci"]);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn lfs_paths_and_remotes_without_dot_git_map_to_the_same_token() {
     let secret = pat("LABSONLY");
