@@ -4,13 +4,15 @@
 # what is tested and measured is what gets installed.
 #
 # On Linux with glibc, and when the static C library is installed (libc6-dev), the binary is
-# linked statically (`-C target-feature=+crt-static`): git starts the helper for every
-# authenticated request, and a static binary skips the dynamic loader's symbol resolution,
-# which is most of a dynamically linked Rust program's start-up (scripts/bench.sh measures
-# it). The price: the build for that target goes to target/TRIPLE/release, and glibc's name
-# lookups (used only by the online checks) need the same glibc at run time, which a binary
-# built on the machine that runs it has. GIT_CREDENTIAL_SCOPED_DYNAMIC=1 builds the ordinary
-# dynamically linked binary. `--target TRIPLE` builds for that target (the release workflow
+# linked statically and at a fixed address (`-C target-feature=+crt-static -C
+# relocation-model=static`): git starts the helper for every authenticated request, and such
+# a binary neither resolves symbols nor relocates itself at start-up, which is most of a
+# Rust program's start-up cost (scripts/bench.sh measures it). The price: the build for that
+# target goes to target/TRIPLE/release; the program's own image is not placed at a random
+# address (its heap, stack and libraries' mappings still are), as with Go's default builds;
+# and glibc's name lookups (used only by the online checks) need the same glibc at run time,
+# which a binary built on the machine that runs it has. GIT_CREDENTIAL_SCOPED_DYNAMIC=1
+# builds the ordinary dynamically linked binary. `--target TRIPLE` builds for that target (the release workflow
 # builds each platform's binary this way); the path printed then ends in .exe for Windows.
 
 set -eu
@@ -21,7 +23,7 @@ BIN=git-credential-scoped
 target=
 case "${1:-}" in
 	-h | --help)
-		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	--target)
@@ -55,7 +57,7 @@ esac
 cd "$ROOT"
 if [ -n "$static" ]; then
 	# --target keeps the flag away from build scripts and proc-macros, which must stay dynamic.
-	RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+	RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C relocation-model=static" \
 		cargo build --release --locked --bin "$BIN" --target "$target" </dev/null >&2
 	echo "$target_dir/$target/release/$BIN"
 elif [ "$target" != "$host" ]; then

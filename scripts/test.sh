@@ -76,6 +76,14 @@ if [ -z "$quick" ]; then
 	say "release build (scripts/build-release.sh, as install.sh builds it)"
 	release_bin=$(scripts/build-release.sh)
 	release_dir=$(dirname -- "$release_bin")
+	# A static Linux build must also be at a fixed address: a static-pie one relocates
+	# itself on every start (scripts/build-release.sh says why it matters).
+	if [ "$os" = Linux ] && command -v readelf >/dev/null && ! readelf -l "$release_bin" | grep -q INTERP; then
+		case $(readelf -h "$release_bin" | sed -n 's/^ *Type: *//p') in
+			EXEC*) say "release binary: static, at a fixed address" ;;
+			*) echo "test.sh: the static release binary is position-independent (relocated at every start)" >&2; exit 1 ;;
+		esac
+	fi
 fi
 say "cargo test (workspace)"
 cargo test --workspace --locked

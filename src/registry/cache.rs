@@ -13,7 +13,9 @@
 //! the data directory, which is held to the config's rules ([`crate::files`]: the user's
 //! own, writable by no one else, no links), it is written only from a registry that passed
 //! the typed parse of exactly the bytes whose identity it records, and any doubt (no cache,
-//! another header, a damaged line) means the config itself is read.
+//! another header, a damaged line) means the config itself is read. It is written without
+//! fsync (it can always be made again), so the head, each group and the fingerprint index
+//! carry checksums: a cache a crash left torn is read as no cache.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -341,16 +343,26 @@ fn token_line(out: &mut String, seq: usize, t: &Token) {
         field(out, Some(f));
     }
     let repos_start = out.len();
+    // The search form, when the list has it ready.
+    let mut search = None;
     match &t.repos {
         Repos::All => out.push('*'),
-        Repos::List(l) => {
-            for (i, r) in l.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                encode_str_into(out, Some(r));
+        // Names hold no comma, and the comma needs no escape: a joined list of names that
+        // need none is written as it is, and its search form is the last field.
+        Repos::List(l) => match l.joined() {
+            Some(joined) if plain_list(joined) => {
+                out.push_str(joined);
+                search = Some(l.search_form());
             }
-        }
+            _ => {
+                for (i, r) in l.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    encode_str_into(out, Some(r));
+                }
+            }
+        },
     }
     let repos_end = out.len();
     out.push(' ');
@@ -384,13 +396,29 @@ fn token_line(out: &mut String, seq: usize, t: &Token) {
     field(out, arg);
     out.push_str(if t.default { "1 " } else { "0 " });
     field(out, t.fingerprint.as_deref());
-    out.push(',');
-    // The encoded repositories are ASCII: lowercase them byte by byte.
-    for i in repos_start..repos_end {
-        let b = out.as_bytes()[i].to_ascii_lowercase();
-        out.push(char::from(b));
+    match search {
+        Some(search) => out.push_str(search),
+        None => {
+            out.push(',');
+            // The encoded repositories are ASCII: lowercase them byte by byte.
+            for i in repos_start..repos_end {
+                let b = out.as_bytes()[i].to_ascii_lowercase();
+                out.push(char::from(b));
+            }
+            out.push(',');
+        }
     }
-    out.push_str(",\n");
+    out.push('\n');
+}
+
+/// Whether a joined list is its own encoding: every byte printable and no `%`, and no name
+/// `-` (alone, the mark of an absent value).
+fn plain_list(joined: &str) -> bool {
+    joined.len() > 1
+        && joined.bytes().all(|b| b > 0x20 && b < 0x7f && b != b'%')
+        && !joined.starts_with("-,")
+        && !joined.ends_with(",-")
+        && !joined.contains(",-,")
 }
 
 /// Reads the head of the cache file (up to the `---` line) and then only the byte ranges
@@ -951,6 +979,41 @@ fingerprint = "sha256:00000000000000cc"
             Some(body.as_bytes()[o..o + l].to_vec())
         })
         .is_none());
+    }
+
+    #[test]
+    fn names_that_need_an_escape_come_back_as_they_were() {
+        // "-" alone is the cache's mark for "absent", so it is escaped; within a list not.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[[token]]\nname = \"one\"\nowner = \"o\"\nrepositories = [\"-\"]\n[[token]]\nname = \"two\"\nowner = \"o\"\nrepositories = [\"a\", \"-\", \"A\"]\n",
+        )
+        .unwrap();
+        let data = tmp.path().join("data");
+        let full = config::load(&path).unwrap();
+        for repo in ["-", "a"] {
+            let want = Want::Repo {
+                host: "github.com",
+                owner: "o",
+                repo,
+            };
+            let first = load_for(&path, &data, want).unwrap();
+            let cached = load_for(&path, &data, want).unwrap();
+            assert_eq!(first, cached, "{repo}");
+            assert_eq!(cached, filter(full.clone(), want), "{repo}");
+        }
+        let both = load_for(&path, &data, group("github.com", Some("o"))).unwrap();
+        let lists: Vec<Vec<String>> = both
+            .tokens
+            .iter()
+            .map(|t| match &t.repos {
+                Repos::List(l) => l.to_vec(),
+                Repos::All => vec![],
+            })
+            .collect();
+        assert_eq!(lists, [vec!["-"], vec!["a", "-"]]);
     }
 
     #[test]

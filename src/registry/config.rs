@@ -10,13 +10,17 @@
 //! Errors name the file, line, token and key, never a value: a user may paste a token into
 //! the wrong place, and serde's own messages (which quote values) are cleaned first.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Access, Expiry, HostDecl, OnExpired, Repos, SecretSource, Settings, Token, GITHUB};
+use super::repos::Collect;
+use super::{
+    Access, Expiry, HostDecl, OnExpired, RepoList, Repos, SecretSource, Settings, Token, GITHUB,
+};
 use crate::files::{self, FileError};
 use crate::remote::{valid_host, valid_name, valid_token_name};
 use crate::secret::looks_like_token;
@@ -132,11 +136,39 @@ struct TokenDoc {
     fingerprint: Option<String>,
 }
 
-/// `repositories`: a list of names, or the string `"all"`.
+/// `repositories`: a list of names, or the string `"all"`. The names are checked and
+/// collected as they are read ([`RepoList`]'s joined form, repeats dropped).
 enum ReposDoc {
     All,
-    List(Vec<String>),
+    List(RepoList),
+    Empty,
+    NotAName,
     Other,
+}
+
+/// A string from the file, borrowed from it where it needs no unescaping.
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 impl<'de> Deserialize<'de> for ReposDoc {
@@ -158,11 +190,23 @@ impl<'de> Deserialize<'de> for ReposDoc {
                 self,
                 mut seq: A,
             ) -> Result<ReposDoc, A::Error> {
-                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(name) = seq.next_element::<String>()? {
-                    list.push(name);
+                let mut names = Collect::default();
+                let mut all_names = true;
+                while let Some(Text(name)) = seq.next_element::<Text>()? {
+                    if valid_name(&name) {
+                        if names.is_empty() {
+                            names.reserve(seq.size_hint().unwrap_or(0) + 1, &name);
+                        }
+                        names.push(&name);
+                    } else {
+                        all_names = false;
+                    }
                 }
-                Ok(ReposDoc::List(list))
+                Ok(match (all_names, names.finish()) {
+                    (false, _) => ReposDoc::NotAName,
+                    (true, None) => ReposDoc::Empty,
+                    (true, Some(list)) => ReposDoc::List(list),
+                })
             }
         }
         d.deserialize_any(V)
@@ -600,49 +644,15 @@ fn token_fields(t: TokenDoc) -> Result<Token, String> {
 }
 
 fn repos(r: ReposDoc) -> Result<Repos, String> {
-    let list = match r {
-        ReposDoc::All => return Ok(Repos::All),
-        ReposDoc::Other => return Err("'repositories' must be a list of names or \"all\"".into()),
-        ReposDoc::List(list) => list,
-    };
-    // Repeats (ignoring case) are dropped. Short lists compare with the names kept, first
-    // by a case-blind hash of each (FNV-1a); long ones go through a set of lowercased names.
-    let fold = |s: &str| {
-        s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
-        })
-    };
-    let mut seen = HashSet::new();
-    let mut folds: Vec<u64> = Vec::with_capacity(list.len().min(32));
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
-    for r in list {
-        if !valid_name(&r) {
-            return Err("'repositories' holds something that is not a repository name".into());
+    match r {
+        ReposDoc::All => Ok(Repos::All),
+        ReposDoc::List(list) => Ok(Repos::List(list)),
+        ReposDoc::Empty => Err("'repositories' is empty".into()),
+        ReposDoc::NotAName => {
+            Err("'repositories' holds something that is not a repository name".into())
         }
-        let new = if out.len() < 32 {
-            let f = fold(&r);
-            let new = !folds
-                .iter()
-                .zip(&out)
-                .any(|(&g, o)| g == f && o.eq_ignore_ascii_case(&r));
-            if new {
-                folds.push(f);
-            }
-            new
-        } else {
-            if seen.is_empty() {
-                seen.extend(out.iter().map(|o| o.to_ascii_lowercase()));
-            }
-            seen.insert(r.to_ascii_lowercase())
-        };
-        if new {
-            out.push(r);
-        }
+        ReposDoc::Other => Err("'repositories' must be a list of names or \"all\"".into()),
     }
-    if out.is_empty() {
-        return Err("'repositories' is empty".into());
-    }
-    Ok(Repos::List(out.into()))
 }
 
 fn permissions_of(

@@ -3,6 +3,7 @@
 //! cache stays the comma-joined text it was read as until something needs the names one by
 //! one. Whether it covers a repository and how long it is are answered from the text itself.
 
+use std::collections::HashSet;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
@@ -38,6 +39,11 @@ impl RepoList {
             }
             s
         })
+    }
+
+    /// The names joined with `,`, when the list still is the text it was built from.
+    pub fn joined(&self) -> Option<&str> {
+        self.joined.as_deref()
     }
 
     pub fn as_slice(&self) -> &[String] {
@@ -119,6 +125,86 @@ impl std::fmt::Debug for RepoList {
     }
 }
 
+/// Builds a list from names as they come, each kept once (ignoring ASCII case), straight
+/// into the joined and search texts: no allocation per name.
+#[derive(Default)]
+pub struct Collect {
+    joined: String,
+    search: String,
+    /// The first names kept: a case-blind hash (FNV-1a) and where the name is in `joined`.
+    first: Vec<(u64, usize, usize)>,
+    /// Past the first [`Collect::FIRST`]: every name kept, lowercased.
+    all: HashSet<String>,
+    count: usize,
+}
+
+impl Collect {
+    /// Up to this many names, a repeat is looked for among the names kept, by hash first.
+    const FIRST: usize = 32;
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Room for about `names` more names like `like`.
+    pub fn reserve(&mut self, names: usize, like: &str) {
+        self.joined.reserve(names * (like.len() + 1));
+        self.search.reserve(names * (like.len() + 1) + 1);
+    }
+
+    /// Adds `name` (a repository name: no comma) unless it is there already.
+    pub fn push(&mut self, name: &str) {
+        let fold = |s: &str| {
+            s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+            })
+        };
+        let hash = fold(name);
+        if self.count < Self::FIRST {
+            let joined = &self.joined;
+            if self
+                .first
+                .iter()
+                .any(|&(h, a, b)| h == hash && joined[a..b].eq_ignore_ascii_case(name))
+            {
+                return;
+            }
+        } else {
+            if self.all.is_empty() {
+                let joined = &self.joined;
+                self.all = self
+                    .first
+                    .iter()
+                    .map(|&(_, a, b)| joined[a..b].to_ascii_lowercase())
+                    .collect();
+            }
+            if !self.all.insert(name.to_ascii_lowercase()) {
+                return;
+            }
+        }
+        if self.count > 0 {
+            self.joined.push(',');
+        } else {
+            self.search.push(',');
+        }
+        let start = self.joined.len();
+        self.joined.push_str(name);
+        if self.count < Self::FIRST {
+            self.first.push((hash, start, self.joined.len()));
+        }
+        let at = self.search.len();
+        self.search.push_str(name);
+        self.search[at..].make_ascii_lowercase();
+        self.search.push(',');
+        self.count += 1;
+    }
+
+    /// The list, or `None` when no name came.
+    pub fn finish(self) -> Option<RepoList> {
+        (self.count > 0).then(|| RepoList::from_joined(self.joined, self.search))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +225,28 @@ mod tests {
             RepoList::from_joined("labs".into(), ",labs,".into())
         );
         assert!(!l.covers("labs,demo"));
+    }
+
+    #[test]
+    fn collect_keeps_each_name_once_in_short_and_long_lists() {
+        for n in [1, 3, 31, 32, 33, 80] {
+            let names: Vec<String> = (0..n).map(|i| format!("Repo{i}")).collect();
+            let mut c = Collect::default();
+            for name in &names {
+                c.push(name);
+            }
+            for again in [
+                "repo0".to_string(),
+                format!("REPO{}", n - 1),
+                "Repo0".into(),
+            ] {
+                c.push(&again);
+            }
+            let l = c.finish().unwrap();
+            assert_eq!(l.count(), n, "{n} names");
+            assert!(l.covers("repo0") && l.covers(&format!("repo{}", n - 1)));
+            assert_eq!(l.as_slice(), &names[..], "{n} names");
+        }
+        assert!(Collect::default().finish().is_none());
     }
 }
