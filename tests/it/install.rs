@@ -318,13 +318,26 @@ fn which(program: &str) -> Option<PathBuf> {
 }
 
 #[test]
-fn install_sh_is_shellcheck_clean() {
+fn install_sh_and_the_scripts_are_shellcheck_clean() {
     let Some(shellcheck) = which("shellcheck") else {
         eprintln!("shellcheck is not installed (Debian: apt-get install shellcheck); skipped");
         return;
     };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut scripts = vec![root.join("install.sh"), root.join(".ci/run")];
+    for entry in std::fs::read_dir(root.join("scripts")).expect("read scripts/") {
+        let path = entry.expect("list scripts/").path();
+        if path.extension().is_some_and(|e| e == "sh") {
+            scripts.push(path);
+        }
+    }
+    assert!(scripts.len() > 10, "{scripts:?}");
+    // -x: follow the `. scripts/lib/common.sh` lines; run from the root, as their
+    // `# shellcheck source=` paths are written.
     let out = Command::new(shellcheck)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh"))
+        .arg("-x")
+        .args(&scripts)
+        .current_dir(root)
         .output()
         .expect("run shellcheck");
     assert!(
