@@ -106,7 +106,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     }
     if a.default {
         if let Some(other) = reg.tokens.iter().find(|t| t.default && t.host == host) {
-            return Err(bad(format!("token '{}' is already the default for {host}; a host has one default token (git sends no path only when useHttpPath is off)\nhint: leave out --default, or edit the config to move `default = true`", other.name)));
+            return Err(bad(format!("token '{}' is already the default for {host}; a host has one default token (git sends no path only when useHttpPath is off)\nhint: leave out --default, or run first: git credential-scoped edit {} --no-default", other.name, other.name)));
         }
     }
     let (contents, other_permissions) = parse_permissions(&a.permissions).map_err(bad)?;

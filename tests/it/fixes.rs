@@ -271,16 +271,39 @@ fn f13_a_second_default_token_for_a_host_is_refused_and_doctor_finds_two() {
         &out.stderr,
         "token 'one' is already the default for github.com",
     );
+    // The printed fix, run as it stands, makes room for the new default.
+    let fix = out
+        .stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("git-credential-scoped: hint: leave out --default, or run first: ")
+        })
+        .unwrap_or_else(|| panic!("no runnable hint: {}", out.stderr));
+    assert_eq!(fix, "git credential-scoped edit one --no-default");
+    let ran = env.command("sh").args(["-c", fix]).output().unwrap();
+    assert!(ran.status.success(), "{ran:?}");
+    env.add(
+        &[
+            "two",
+            "--owner",
+            "p",
+            "--all-repos",
+            "--no-expiry",
+            "--default",
+        ],
+        TOKEN,
+    )
+    .ok();
     let text = std::fs::read_to_string(env.config_path()).unwrap();
     std::fs::write(
         env.config_path(),
-        format!("{text}\n[[token]]\nname = \"two\"\nowner = \"p\"\nrepositories = \"all\"\nexpires = \"never\"\nsecret = \"file\"\ndefault = true\n"),
+        format!("{text}\n[[token]]\nname = \"three\"\nowner = \"q\"\nrepositories = \"all\"\nexpires = \"never\"\nsecret = \"file\"\ndefault = true\n"),
     )
     .unwrap();
     let doctor = env.run(&["doctor"], b"").stdout;
     assert_has(
         &doctor,
-        "tokens 'one', 'two' are all marked default for github.com",
+        "tokens 'two', 'three' are all marked default for github.com",
     );
 }
 
