@@ -15,7 +15,8 @@
 # repositories) and store under valgrind's lackey; maps each instruction run to its
 # function (scripts/bench/hot_symbols.py). Needs valgrind and python3; Linux x86_64 only.
 #
-# Run it after changing the code a request runs or the toolchain. A stale file is harmless:
+# Run it after changing the code a request runs, the dependencies or the toolchain (symbol
+# names carry a hash of the crate graph). A stale file is harmless:
 # names the linker does not find are skipped, and the price is only the speed above (the
 # "max RSS" of `get` in scripts/bench.sh shows it).
 
@@ -26,7 +27,7 @@ HERE=$ROOT/scripts/bench
 target=x86_64-unknown-linux-gnu
 case "${1:-}" in
 	-h | --help)
-		sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	"") ;;
