@@ -3,17 +3,16 @@
 # line there; cargo's messages go to stderr). install.sh, test.sh and bench.sh all use it, so
 # what is tested and measured is what gets installed.
 #
+# Every build is position-independent with full RELRO (BIND_NOW) and a non-executable stack:
+# rustc's defaults for these targets, kept (tests/it/hardening.rs checks them with readelf).
 # On Linux with glibc, and when the static C library is installed (libc6-dev), the binary is
-# linked statically and at a fixed address (`-C target-feature=+crt-static -C
-# relocation-model=static`): git starts the helper for every authenticated request, and such
-# a binary neither resolves symbols nor relocates itself at start-up, which is most of a
-# Rust program's start-up cost (scripts/bench.sh measures it). The price: the build for that
-# target goes to target/TRIPLE/release; the program's own image is not placed at a random
-# address (its heap, stack and libraries' mappings still are), as with Go's default builds;
-# and glibc's name lookups (used only by the online checks) need the same glibc at run time,
-# which a binary built on the machine that runs it has. On x86_64 the functions a request
-# runs are also laid out together (scripts/hot-symbols.txt; see scripts/hot-symbols.sh).
-# GIT_CREDENTIAL_SCOPED_DYNAMIC=1 builds the ordinary dynamically linked binary.
+# also linked statically (`-C target-feature=+crt-static`, a static-pie: placed at a random
+# address like any PIE): git starts the helper for every authenticated request, and such a
+# binary resolves no shared library at start-up (scripts/bench.sh measures it). The price: the
+# build for that target goes to target/TRIPLE/release, and glibc's name lookups (used only by
+# the online checks) need the same glibc at run time, which a binary built on the machine
+# that runs it has. GIT_CREDENTIAL_SCOPED_DYNAMIC=1 builds the ordinary dynamically linked
+# binary.
 # `--target TRIPLE` builds for that target (the release workflow builds each platform's
 # binary this way); the path printed then ends in .exe for Windows.
 
@@ -25,7 +24,7 @@ BIN=git-credential-scoped
 target=
 case "${1:-}" in
 	-h | --help)
-		sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	--target)
@@ -56,20 +55,10 @@ case "$target" in
 		;;
 esac
 
-# x86_64 Linux links with rust-lld from Rust 1.90 on: there the functions a request runs are
-# laid out together (scripts/hot-symbols.txt, made by scripts/hot-symbols.sh), so that a
-# process start touches a few pages of code instead of the whole binary's.
-order=
-minor=$(rustc -V | sed -n 's/^rustc 1\.\([0-9]*\)\..*/\1/p')
-if [ "$target" = x86_64-unknown-linux-gnu ] && [ "${minor:-0}" -ge 90 ] && [ -n "$static" ]; then
-	order="-C link-arg=-Wl,--symbol-ordering-file=$ROOT/scripts/hot-symbols.txt -C link-arg=-Wl,--no-warn-symbol-ordering"
-	case $ROOT in *[[:space:]]*) order= ;; esac  # RUSTFLAGS splits at spaces
-fi
-
 cd "$ROOT"
 if [ -n "$static" ]; then
 	# --target keeps the flag away from build scripts and proc-macros, which must stay dynamic.
-	RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static -C relocation-model=static $order" \
+	RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
 		cargo build --release --locked --bin "$BIN" --target "$target" </dev/null >&2
 	echo "$target_dir/$target/release/$BIN"
 elif [ "$target" != "$host" ]; then

@@ -76,13 +76,20 @@ if [ -z "$quick" ]; then
 	say "release build (scripts/build-release.sh, as install.sh builds it)"
 	release_bin=$(scripts/build-release.sh)
 	release_dir=$(dirname -- "$release_bin")
-	# A static Linux build must also be at a fixed address: a static-pie one relocates
-	# itself on every start (scripts/build-release.sh says why it matters).
-	if [ "$os" = Linux ] && command -v readelf >/dev/null && ! readelf -l "$release_bin" | grep -q INTERP; then
+	# Position-independent, full RELRO, no executable stack (tests/it/hardening.rs checks
+	# the same in detail; this says it up front).
+	if [ "$os" = Linux ] && command -v readelf >/dev/null; then
 		case $(readelf -h "$release_bin" | sed -n 's/^ *Type: *//p') in
-			EXEC*) say "release binary: static, at a fixed address" ;;
-			*) echo "test.sh: the static release binary is position-independent (relocated at every start)" >&2; exit 1 ;;
+			DYN*) ;;
+			*) echo "test.sh: the release binary is not position-independent (a PIE or static-pie)" >&2; exit 1 ;;
 		esac
+		readelf -d "$release_bin" | grep -q 'BIND_NOW\|FLAGS_1.*NOW' ||
+			{ echo "test.sh: the release binary is not linked with BIND_NOW (full RELRO)" >&2; exit 1; }
+		readelf -lW "$release_bin" | grep -q GNU_RELRO ||
+			{ echo "test.sh: the release binary has no GNU_RELRO segment" >&2; exit 1; }
+		readelf -lW "$release_bin" | grep GNU_STACK | grep -q ' RW  ' ||
+			{ echo "test.sh: the release binary's stack is executable" >&2; exit 1; }
+		say "release binary: position-independent, full RELRO, non-executable stack"
 	fi
 fi
 say "cargo test (workspace)"

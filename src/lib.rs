@@ -31,6 +31,7 @@ pub mod files;
 pub mod generic;
 pub mod gitconfig;
 pub mod github;
+pub mod harden;
 pub mod helper;
 pub mod messages;
 pub mod policy;

@@ -1,21 +1,23 @@
 //! `git-credential-scoped`: argv → a helper action or a management command → exit code.
 //! Everything else lives in the library; see `lib.rs` for the map.
 //!
-//! git starts this program for every authenticated request, so start-up time is part of the
-//! product. The C `main` below skips std's `lang_start`, whose set-up of a stack-overflow
-//! guard for the main thread (it reads and parses /proc/self/maps) costs more instructions
-//! than answering a request. std works the same without it (arguments come through glibc's
-//! init array, macOS's `_NSGetArgv` and Windows' `GetCommandLineW`); what changes is that a
-//! stack overflow ends in a plain SIGSEGV rather than a message, and SIGPIPE keeps its
-//! default action, as in any C program. `process::exit` still flushes stdout.
+//! A plain Rust `main`. A C `main` that skipped std's start-up (the main thread's stack
+//! guard reads /proc/self/maps; a handler and an alternate stack for stack overflows) was
+//! measured against it, the same static-pie build otherwise, `git credential fill` through
+//! `setup`'s configuration at 50 tokens, 1,500 interleaved rounds: it saved 1.1% of the
+//! fill's wall time (paired median; 1.2% of its CPU time, 4% of its user-space instructions),
+//! under the 3% that would pay for a C `main`, which under musl sees no arguments (issue 25).
+//!
+//! First the process is hardened (no core file of a process that may hold a token:
+//! [`git_credential_scoped::harden`]); on unix SIGPIPE gets back its default action, as in a
+//! C program: `list | head` ends quietly instead of reporting a broken pipe.
 
-#![cfg_attr(not(test), no_main)]
-
-#[cfg(not(test))]
-#[unsafe(no_mangle)]
-pub extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
+fn main() {
+    git_credential_scoped::harden::no_core_dumps();
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     std::process::exit(git_credential_scoped::cli::main())
 }

@@ -17,8 +17,11 @@ mod edit;
 mod fixes;
 mod generic;
 mod github;
+// ELF files and core limits are unix things (src/harden.rs says what Windows does).
 #[cfg(unix)]
 mod glance;
+#[cfg(unix)]
+mod hardening;
 mod hostile;
 mod hygiene;
 mod import;
