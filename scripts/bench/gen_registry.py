@@ -1,15 +1,10 @@
 #!/usr/bin/env python3
 """Generates the benchmark's inputs (scripts/bench.sh calls it).
 
-  gen_registry.py registry DIR --tokens N --repos-per-token M --owners K
-                  [--secrets all|hit|env] [--via-add BIN]
+  gen_registry.py registry DIR --tokens N --repos-per-token M --owners K [--via-add BIN]
       A hermetic HOME under DIR/home with
         .config/git-credential-scoped/config.toml   N [[token]] tables, as `add` writes them
-        .local/share/git-credential-scoped/secrets  every token's secret (--secrets hit: only
-                                                    the requested token's), file store, 0600
-      --secrets env: every token takes its secret from an environment variable
-      (`secret_env`, no fingerprint, as `add --secret-env` records it) and there is no
-      secrets file; DIR/env-hit holds VAR=VALUE for the requested token.
+        .local/share/git-credential-scoped/secrets.d  every token's secret, file store, 0600
       --via-add BIN: the tokens are registered by the binary itself (`BIN add ...
       --secret-store file`, the secret on stdin), not written by this script, and what the
       binary stored is compared with what this script would have written (binary_formats
@@ -20,22 +15,15 @@
       (one line). Token i belongs to owner (i mod K), so an owner's tokens are spread through
       the file.
 
-  gen_registry.py store FILE --lines N
-      A git credential-store file: N-1 entries for other repositories of the 1,000-token
-      registry, then the one the request asks for, last (credential-store stops at the first
-      match). Entries carry the repository path, as credential-store keeps them under
-      useHttpPath: a request with a path matches no host-only entry. FILE.expect holds the
-      secret and FILE.request-store the `store` request that writes that last entry again.
-
-  gen_registry.py request FILE --host H --path P
-      A `get` request on its own.
-
-  gen_registry.py secret NAME
-      Prints the secret this script gives the token NAME.
+  gen_registry.py store FILE
+      A git credential-store file of one line, for the repository the 1,000-token registry's
+      request asks for, with its path (as credential-store keeps entries under useHttpPath).
+      FILE.expect holds the secret and FILE.request-store the `store` request that writes
+      that entry again.
 
 Only the documented config keys are written (version, [[token]] name/host/owner/
-repositories/permissions/expires/secret/secret_env/fingerprint). Everything is
-deterministic: secrets are derived from the token names.
+repositories/permissions/expires/secret/fingerprint). Everything is deterministic: secrets
+are derived from the token names.
 """
 
 import argparse
@@ -45,8 +33,8 @@ import re
 import subprocess
 import sys
 
-# The repository of the request in `store` files: the one the 1,000-token registry's
-# request asks for, so every command answers the same request.
+# The repository of the request in the `store` file: the one the 1,000-token registry's
+# request asks for (its last token, owner-99, repository 9 of 10).
 HIT_OWNER = "owner-99"
 HIT_REPO = "repo-0999-09"
 USERNAME = "x-access-token"
@@ -101,10 +89,6 @@ def secret_for(name):
     h = hashlib.sha256(("bench-secret:" + name).encode()).hexdigest()
     h = (h + hashlib.sha256(h.encode()).hexdigest())[:81]
     return "github_pat_11" + h[:20] + "_" + h[20:79]
-
-
-def env_var_for(name):
-    return "BENCH_TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
 def plural(n, what):
@@ -213,7 +197,6 @@ def registry(a):
         "version = 1\n",
     ]
     secrets = []
-    stored = 0
     made = []
     repos = 0
     env = hermetic_env(home)
@@ -226,38 +209,24 @@ def registry(a):
         if a.via_add:
             add_via_binary(a.via_add, env, name, owner, names, secret)
             made.append((name, secret))
-            stored += 1
             continue
-        if a.secrets == "env":
-            source = 'secret_env = "%s"\n' % env_var_for(name)
-        else:
-            source = 'secret = "file"\nfingerprint = "%s"\n' % fingerprint(secret)
-            if a.secrets == "all" or i == a.tokens - 1:
-                secrets.append(file_store_entry(name, secret))
-                stored += 1
+        source = 'secret = "file"\nfingerprint = "%s"\n' % fingerprint(secret)
+        secrets.append(file_store_entry(name, secret))
         out.append(token_table(name, owner, names, source))
     if a.via_add:
         check_formats(config_path, secrets_dir, made)
     else:
         write(config_path, "".join(out), 0o644)
-        if a.secrets != "env":
-            os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
-            os.chmod(secrets_dir, 0o700)
-            for fname, content in secrets:
-                write(os.path.join(secrets_dir, fname), content, 0o600)
+        os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
+        os.chmod(secrets_dir, 0o700)
+        for fname, content in secrets:
+            write(os.path.join(secrets_dir, fname), content, 0o600)
     last = a.tokens - 1
     last_name = "tok-%0*d" % (tw, last)
     path = "%s/%s.git" % ("owner-%02d" % (last % a.owners), names[-1])
     write(os.path.join(a.dir, "request-hit"), request("github.com", path))
     write(os.path.join(a.dir, "request-store"), request("github.com", path, secret_for(last_name)), 0o600)
     write(os.path.join(a.dir, "expect-hit"), secret_for(last_name) + "\n")
-    if a.secrets == "env":
-        write(os.path.join(a.dir, "env-hit"), "%s=%s\n" % (env_var_for(last_name), secret_for(last_name)), 0o600)
-    where = {
-        "env": "secrets from the environment (secret_env)",
-        "all": "file store " + plural(stored, "secret"),
-        "hit": "file store " + plural(stored, "secret"),
-    }[a.secrets]
     write(
         os.path.join(a.dir, "layout"),
         "%s x %s over %s = %s repositories; config.toml %s bytes, %s%s\n"
@@ -267,7 +236,7 @@ def registry(a):
             plural(a.owners, "owner"),
             "{:,}".format(repos),
             "{:,}".format(os.path.getsize(config_path)),
-            where,
+            "file store " + plural(a.tokens, "secret"),
             " (registered with the binary's `add`)" if a.via_add else "",
         ),
     )
@@ -275,13 +244,8 @@ def registry(a):
 
 def store(a):
     secret = secret_for("store")
-    lines = [
-        "https://%s:%s@github.com/owner-%02d/repo-%04d-%02d.git\n"
-        % (USERNAME, secret_for("store-%d" % n), n // 10 % 100, n // 10, n % 10)
-        for n in range(a.lines - 1)
-    ]
-    lines.append("https://%s:%s@github.com/%s/%s.git\n" % (USERNAME, secret, HIT_OWNER, HIT_REPO))
-    write(a.file, "".join(lines), 0o600)
+    line = "https://%s:%s@github.com/%s/%s.git\n" % (USERNAME, secret, HIT_OWNER, HIT_REPO)
+    write(a.file, line, 0o600)
     write(a.file + ".expect", secret + "\n")
     write(a.file + ".request-store", request("github.com", "%s/%s.git" % (HIT_OWNER, HIT_REPO), secret), 0o600)
 
@@ -294,30 +258,16 @@ def main():
     r.add_argument("--tokens", type=int, required=True)
     r.add_argument("--repos-per-token", type=int, required=True)
     r.add_argument("--owners", type=int, required=True)
-    r.add_argument("--secrets", choices=("all", "hit", "env"), default="all")
     r.add_argument("--via-add", metavar="BIN", default="")
     s = sub.add_parser("store")
     s.add_argument("file")
-    s.add_argument("--lines", type=int, required=True)
-    q = sub.add_parser("request")
-    q.add_argument("file")
-    q.add_argument("--host", required=True)
-    q.add_argument("--path", required=True)
-    k = sub.add_parser("secret")
-    k.add_argument("name")
     a = p.parse_args()
     if a.what == "registry":
         if not 1 <= a.owners <= min(a.tokens, 100):
             sys.exit("gen_registry.py: --owners must be from 1 to min(tokens, 100)")
-        if a.via_add and a.secrets != "all":
-            sys.exit("gen_registry.py: --via-add registers every token in the file store")
         registry(a)
-    elif a.what == "store":
-        store(a)
-    elif a.what == "secret":
-        print(secret_for(a.name))
     else:
-        write(a.file, request(a.host, a.path))
+        store(a)
 
 
 if __name__ == "__main__":
