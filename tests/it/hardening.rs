@@ -4,12 +4,16 @@
 //! writes no core file (src/harden.rs).
 //!
 //! The release build is the one `install.rs` makes too: the same clean checkout and target
-//! dir, so whichever test comes second finds it built.
+//! dir, so whichever test comes second finds it built. The ELF checks are Linux's: macOS
+//! links Mach-O executables, position-independent by default.
 
+#[cfg(target_os = "linux")]
 use crate::install::{build_command, checkout};
 use crate::support::{run_with_stdin, Env};
+#[cfg(target_os = "linux")]
 use std::path::{Path, PathBuf};
 
+#[cfg(target_os = "linux")]
 /// `readelf` with `args` on `bin`, or None when readelf is not installed (then the test
 /// fails under CI and says so otherwise).
 fn readelf(args: &[&str], bin: &Path) -> Option<String> {
@@ -23,6 +27,7 @@ fn readelf(args: &[&str], bin: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+#[cfg(target_os = "linux")]
 /// What is wrong with `bin`'s hardening, one line each; empty when nothing is. None when
 /// readelf is not installed.
 fn hardening_faults(bin: &Path) -> Option<Vec<String>> {
@@ -66,6 +71,7 @@ fn hardening_faults(bin: &Path) -> Option<Vec<String>> {
     Some(faults)
 }
 
+#[cfg(target_os = "linux")]
 fn assert_hardened(bin: &Path) {
     let Some(faults) = hardening_faults(bin) else {
         assert!(
@@ -78,6 +84,7 @@ fn assert_hardened(bin: &Path) {
     assert!(faults.is_empty(), "{}: {faults:#?}", bin.display());
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn the_release_binary_and_the_installed_one_are_pie_with_full_relro_and_no_exec_stack() {
     let env = Env::new();
@@ -96,6 +103,7 @@ fn the_release_binary_and_the_installed_one_are_pie_with_full_relro_and_no_exec_
     assert_hardened(&prefix.join("git-credential-scoped"));
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn the_checks_find_a_fixed_address_executable() {
     // A non-PIE ELF of the system: the checks say what is wrong with it (so they are not
