@@ -62,7 +62,7 @@ if [ -n "$quick" ]; then
 	warmup=10 fill_runs=40 store_runs=40 cold_runs=3 cold_cap=20
 else
 	: "${runs:=400}"
-	warmup=30 fill_runs=200 store_runs=150 cold_runs=10 cold_cap=60
+	warmup=30 fill_runs=400 store_runs=300 cold_runs=10 cold_cap=60
 fi
 
 say() { printf '%s\n' "bench: $*" >&2; }
