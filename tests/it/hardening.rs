@@ -106,10 +106,8 @@ fn the_release_binary_and_the_installed_one_are_pie_with_full_relro_and_no_exec_
 #[cfg(target_os = "linux")]
 #[test]
 fn the_checks_find_a_fixed_address_executable() {
-    // A non-PIE ELF of the system: the checks say what is wrong with it (so they are not
-    // vacuous). /bin/sh of Debian and most distributions is a PIE; the dynamic loader is a
-    // shared object without an executable stack. A freshly linked non-PIE program is the
-    // one sure example, if a C compiler is present.
+    // A program linked at a fixed address, with lazy binding, no RELRO and an executable
+    // stack: the checks name all four faults, so they are not vacuous.
     let env = Env::new();
     let src = env.tmp.path().join("fixed.c");
     std::fs::write(&src, "int main(void) { return 0; }\n").unwrap();
