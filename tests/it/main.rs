@@ -44,6 +44,9 @@ mod protocol;
 // The README's shell blocks run with sh -e and install.sh (see install.rs).
 #[cfg(unix)]
 mod readme;
+// install.sh's release path: a loopback HTTPS server, tar and curl (see release_install.rs).
+#[cfg(unix)]
+mod release_install;
 mod secrets_hygiene;
 mod setup;
 // The system helpers are sh scripts here; under wine there is no git at all.
