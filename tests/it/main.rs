@@ -32,6 +32,9 @@ mod integrity;
 #[cfg(target_os = "linux")]
 mod keyring;
 mod monitor;
+// The shipped binary's round trips (scripts/test.sh runs them with the musl build).
+#[cfg(unix)]
+mod musl;
 mod online;
 // Keychain and Credential Manager; Linux's Secret Service is keyring.rs.
 #[cfg(any(target_os = "macos", windows))]
