@@ -148,6 +148,16 @@ impl Release {
     }
 }
 
+/// A server publishing the genuine archive and its SHA256SUMS from `dir/release`.
+pub fn serve_release(dir: &Path) -> FileServer {
+    let dist = dir.join("release");
+    std::fs::create_dir_all(&dist).unwrap();
+    let (bytes, sum) = genuine();
+    std::fs::write(dist.join(archive_name()), bytes).unwrap();
+    std::fs::write(dist.join("SHA256SUMS"), sum).unwrap();
+    FileServer::start(&dist).expect("file server")
+}
+
 fn write_script(path: &Path, body: &str) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
