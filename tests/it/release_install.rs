@@ -346,3 +346,18 @@ fn the_attestation_is_checked_with_gh_when_asked_and_a_failure_installs_nothing(
     assert_has(&out.stdout, "build provenance verified");
     assert!(r.prefix.join(NAME).is_file());
 }
+
+#[test]
+fn from_source_downloads_nothing_and_builds() {
+    // A release is there, but --from-source goes straight to cargo (the failing stand-in).
+    let r = Release::new();
+    let script = checkout().join("install.sh");
+    let mut c = build_command(&r.env, &script, Some(&r.tools));
+    c.arg("--prefix").arg(&r.prefix).arg("--from-source");
+    let out = run_with_stdin(c, b"");
+    assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
+    assert_has(&out.stdout, "building git-credential-scoped");
+    assert_has(&out.stderr, "cargo must not run");
+    assert!(r.server.requests().is_empty(), "{:?}", r.server.requests());
+    assert!(!r.prefix.join(NAME).exists());
+}
