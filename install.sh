@@ -192,7 +192,7 @@ release_target() {
 # transfer cut short.
 download() {
 	if have curl; then
-		curl --proto '=https' --tlsv1.2 -fsSL --retry 2 -o "$2" "$1"
+		curl --proto '=https' --proto-redir '=https' --tlsv1.2 -fsSL --retry 2 -o "$2" "$1"
 	else
 		wget -q --https-only ${CURL_CA_BUNDLE:+"--ca-certificate=$CURL_CA_BUNDLE"} -O "$2" "$1"
 	fi
