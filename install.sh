@@ -1,10 +1,12 @@
 #!/bin/sh
-# Builds git-credential-scoped from this checkout and installs it for the current user: the
-# binary into a directory on PATH, shell completions and man pages generated from the binary
-# itself, and git's settings for github.com (`git-credential-scoped setup`). Every step
-# compares before it writes, so a second run changes nothing and says so; --uninstall
-# reverses all of it. It never prompts, so it is safe in scripts and on headless machines.
-# See --help.
+# Installs git-credential-scoped for the current user: the release binary of this checkout's
+# version for this platform, downloaded and checked against the release's SHA256SUMS (or,
+# with --from-source or when no release is reachable, built from this checkout), into a
+# directory on PATH, shell completions and man pages generated from the binary itself, and
+# git's settings for github.com (`git-credential-scoped setup`). Nothing is installed until
+# the download is verified. Every step compares before it writes, so a second run changes
+# nothing and says so; --uninstall reverses all of it. It never prompts, so it is safe in
+# scripts and on headless machines. See --help.
 
 set -eu
 
@@ -14,11 +16,14 @@ HOST=github.com
 
 usage() {
 	cat <<'EOF'
-Usage: ./install.sh [--prefix DIR] [--uninstall]
+Usage: ./install.sh [--prefix DIR] [--from-source] [--attestation] [--uninstall]
 
-Builds git-credential-scoped (scripts/build-release.sh: cargo build --release --locked,
-reusing target/, linked statically on Linux with glibc for a faster start),
-installs it, and makes git use it for https://github.com:
+Downloads the release binary of this checkout's version (Cargo.toml) for this platform with
+SHA256SUMS from the same place, checks its SHA-256 and what the archive holds, installs it,
+and makes git use it for https://github.com. Without a release for this platform, or when
+none is reachable, it says so and builds from source instead (scripts/build-release.sh:
+cargo build --release --locked, reusing target/). A wrong sum, a cut-short download or an
+archive holding anything unexpected installs nothing and leaves what is installed as it is.
 
   DIR/git-credential-scoped                     the binary (default DIR: ~/.local/bin)
   ~/.local/share/bash-completion/completions/git-credential-scoped
@@ -34,12 +39,24 @@ Running it again changes nothing unless the build changed. It never prompts.
 Your registered tokens are never touched, not even by --uninstall.
 
 Options:
-  --prefix DIR   install the binary into DIR (default: ~/.local/bin)
-  --uninstall    undo everything above: `git-credential-scoped setup --uninstall`
-                 first, then remove the binary, completions and man pages
-  -h, --help     show this help
+  --prefix DIR     install the binary into DIR (default: ~/.local/bin)
+  --from-source    build from this checkout; download nothing
+  --attestation    also verify the archive's build provenance with GitHub's CLI
+                   (gh attestation verify; needs gh, logged in); refuse it if that fails
+  --uninstall      undo everything above: `git-credential-scoped setup --uninstall`
+                   first, then remove the binary, completions and man pages
+  -h, --help       show this help
 
-Needs: git, and cargo (Rust 1.89 or newer) to build.
+Environment:
+  GIT_CREDENTIAL_SCOPED_RELEASE_URL  where the archives and SHA256SUMS are (a mirror; an
+                   https:// URL; default: the GitHub release of this version, REPOSITORY/
+                   releases/download/vVERSION with REPOSITORY from Cargo.toml)
+  CURL_CA_BUNDLE   a PEM file of the certificate authorities to trust for the download
+                   instead of the system's (read by curl, and passed to wget)
+
+Needs: git; for a release: curl or wget, sha256sum or shasum, tar and gzip; to build:
+cargo (Rust 1.89 or newer). Release binaries: Linux x86_64 and aarch64 (static musl), macOS
+x86_64 and aarch64.
 Exit codes: 0 done (or nothing to do), 1 a step failed, 2 usage error.
 EOF
 }
@@ -64,6 +81,8 @@ usage_error() {
 
 PREFIX=
 UNINSTALL=0
+FROM_SOURCE=0
+ATTESTATION=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prefix)
@@ -77,6 +96,14 @@ while [ $# -gt 0 ]; do
 		;;
 	--uninstall)
 		UNINSTALL=1
+		shift
+		;;
+	--from-source)
+		FROM_SOURCE=1
+		shift
+		;;
+	--attestation)
+		ATTESTATION=1
 		shift
 		;;
 	-h | --help)
@@ -142,20 +169,145 @@ run_setup() {
 }
 
 
+# ---------------------------------------------------------------------------
+# A release binary: download, verify, unpack (into $stage; nothing is installed here)
+# ---------------------------------------------------------------------------
+
+# cargo_field KEY: the value of `KEY = "..."` in the [package] table of Cargo.toml.
+cargo_field() {
+	sed -n '/^\[package\]/,/^\[/s/^'"$1"' = "\([^"]*\)"$/\1/p' "$ROOT/Cargo.toml" | head -n 1
+}
+
+# release_target: this platform's release target triple; nothing where there is no release.
+release_target() {
+	case $(uname -s)/$(uname -m) in
+	Linux/x86_64 | Linux/amd64) echo x86_64-unknown-linux-musl ;;
+	Linux/aarch64 | Linux/arm64) echo aarch64-unknown-linux-musl ;;
+	Darwin/x86_64) echo x86_64-apple-darwin ;;
+	Darwin/arm64 | Darwin/aarch64) echo aarch64-apple-darwin ;;
+	esac
+}
+
+# download URL FILE: fetches URL (https only) into FILE; fails on any HTTP error or a
+# transfer cut short.
+download() {
+	if have curl; then
+		curl --proto '=https' --proto-redir '=https' --tlsv1.2 -fsSL --retry 2 -o "$2" "$1"
+	else
+		wget -q --https-only ${CURL_CA_BUNDLE:+"--ca-certificate=$CURL_CA_BUNDLE"} -O "$2" "$1"
+	fi
+}
+
+# sha256_of FILE: the SHA-256 of FILE in lower-case hex.
+sha256_of() {
+	if have sha256sum; then
+		sha256sum "$1" | cut -d ' ' -f 1
+	else
+		shasum -a 256 "$1" | cut -d ' ' -f 1
+	fi
+}
+
+# expected_sum SUMS NAME: the hash SUMS gives for NAME (sha256sum's text or binary form).
+expected_sum() {
+	awk -v n="$2" '$2 == n || $2 == "*" n { print $1; exit }' "$1"
+}
+
+# check_listing ARCHIVE NAME: fails unless the archive holds exactly release-archive.sh's
+# files under NAME/, as plain files and directories (no links, devices or other paths).
+check_listing() {
+	tar -tzf "$1" >"$stage/listing" 2>/dev/null || return 1
+	while IFS= read -r entry; do
+		case $entry in
+		"$2/" | "$2/$BIN" | "$2/README.md" | "$2/docs/" | "$2/docs/GUIDE.md" | "$2/docs/FAQ.md") ;;
+		*) return 1 ;;
+		esac
+	done <"$stage/listing"
+	grep -qx "$2/$BIN" "$stage/listing" || return 1
+	tar -tvzf "$1" 2>/dev/null | cut -c 1 >"$stage/types" || return 1
+	! grep -qv '^[-d]$' "$stage/types"
+}
+
+# fetch_release: sets $built to a verified release binary unpacked into $stage; returns 1
+# (having said why) when no release can be had here, so that the caller builds instead.
+# A release that is there but fails a check stops the script: nothing is installed.
+fetch_release() {
+	target=$(release_target)
+	[ -n "$target" ] || { msg "no release binary for $(uname -s) $(uname -m)"; return 1; }
+	have curl || have wget || { msg "neither curl nor wget is installed, so no release can be downloaded"; return 1; }
+	have sha256sum || have shasum || { msg "neither sha256sum nor shasum is installed, so no download can be checked"; return 1; }
+	if ! have tar || ! have gzip; then
+		msg "tar or gzip is missing, so no release can be unpacked"
+		return 1
+	fi
+	version=$(cargo_field version)
+	[ -n "$version" ] || die "no version in $ROOT/Cargo.toml"
+	base=${GIT_CREDENTIAL_SCOPED_RELEASE_URL:-$(cargo_field repository)/releases/download/v$version}
+	base=${base%/}
+	name=$BIN-$version-$target
+	msg "downloading $base/SHA256SUMS"
+	download "$base/SHA256SUMS" "$stage/SHA256SUMS" || { msg "no release reachable at $base"; return 1; }
+	want=$(expected_sum "$stage/SHA256SUMS" "$name.tar.gz")
+	[ -n "$want" ] || { msg "the release at $base has no $name.tar.gz"; return 1; }
+	case $want in
+	*[!0-9a-f]* | '') die "SHA256SUMS from $base is malformed; nothing was installed" ;;
+	esac
+	[ ${#want} -eq 64 ] || die "SHA256SUMS from $base is malformed; nothing was installed"
+	msg "downloading $base/$name.tar.gz"
+	download "$base/$name.tar.gz" "$stage/$name.tar.gz" ||
+		die "the download of $name.tar.gz failed or was cut short; nothing was installed"
+	got=$(sha256_of "$stage/$name.tar.gz")
+	[ "$got" = "$want" ] ||
+		die "$name.tar.gz has SHA-256 $got, but SHA256SUMS says $want: refused, nothing was installed"
+	msg "SHA-256 verified: $got"
+	if [ "$ATTESTATION" -eq 1 ]; then
+		repo=$(cargo_field repository)
+		gh attestation verify "$stage/$name.tar.gz" --repo "${repo#https://github.com/}" >&2 ||
+			die "gh attestation verify refused $name.tar.gz: nothing was installed"
+		msg "build provenance verified (gh attestation verify)"
+	fi
+	check_listing "$stage/$name.tar.gz" "$name" ||
+		die "$name.tar.gz holds something else than $BIN, README.md and docs/: refused, nothing was installed"
+	mkdir "$stage/unpacked"
+	tar -xzf "$stage/$name.tar.gz" -C "$stage/unpacked" ||
+		die "unpacking $name.tar.gz failed; nothing was installed"
+	built=$stage/unpacked/$name/$BIN
+	if [ ! -f "$built" ] || [ -L "$built" ]; then
+		die "$name.tar.gz has no $BIN; nothing was installed"
+	fi
+	chmod 755 "$built"
+	ran=$("$built" --version 2>/dev/null) || ran=
+	[ "$ran" = "$BIN $version" ] ||
+		die "the downloaded $BIN does not run here or is not version $version; nothing was installed"
+}
+
+# build_from_source: sets $built to a binary built from this checkout.
+build_from_source() {
+	have cargo || die "cargo is not installed; install Rust 1.89+ (https://rustup.rs, or your distribution's rustc and cargo), then run ./install.sh again"
+	msg "building $BIN (scripts/build-release.sh: cargo build --release --locked)"
+	built=$("$ROOT/scripts/build-release.sh" </dev/null) ||
+		die "the build failed (see above)"
+	[ -x "$built" ] || die "the build did not produce $built"
+}
+
 install() {
 	case $(uname -s) in
 	MINGW* | MSYS* | CYGWIN*)
 		die "on Windows, install with: cargo install --path . --locked, then: git credential-scoped setup (README.md, \"Windows\")" ;;
 	esac
 	have git || die "git is not installed; install it (Debian/Ubuntu: apt-get install git; macOS: xcode-select --install), then run ./install.sh again"
-	have cargo || die "cargo is not installed; install Rust 1.89+ (https://rustup.rs, or your distribution's rustc and cargo), then run ./install.sh again"
-	msg "building $BIN (scripts/build-release.sh: cargo build --release --locked, static on Linux/glibc)"
-	built=$("$ROOT/scripts/build-release.sh" </dev/null) ||
-		die "the build failed (see above)"
-	[ -x "$built" ] || die "the build did not produce $built"
+	[ "$ATTESTATION" -eq 0 ] || [ "$FROM_SOURCE" -eq 0 ] || usage_error "--attestation verifies a download; --from-source downloads nothing"
+	[ "$ATTESTATION" -eq 0 ] || have gh || die "--attestation needs GitHub's CLI (gh), which is not installed"
 
 	stage=$(mktemp -d)
 	trap 'rm -rf "$stage"' EXIT
+	if [ "$FROM_SOURCE" -eq 1 ]; then
+		build_from_source
+	elif ! fetch_release; then
+		[ "$ATTESTATION" -eq 0 ] || die "--attestation: no release to verify; nothing was installed"
+		msg "building from source instead"
+		build_from_source
+	fi
+
 	"$built" completions bash >"$stage/bash"
 	"$built" completions zsh >"$stage/zsh"
 	"$built" completions fish >"$stage/fish"

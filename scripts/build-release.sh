@@ -41,6 +41,24 @@ target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 [ -n "$target" ] || target=$host
+# Linux musl (the Linux release binaries): a static-pie executable, whose name lookups need
+# no C library of the machine it runs on (scripts/check-static-pie.sh checks it). With rustup's
+# own target (the release workflow: rustup target add, musl-tools' musl-gcc for the C code),
+# Rust's musl start files link it; where rustup has no such target (this project's machines),
+# scripts/musl.sh builds it with Debian's Rust.
+case "$target" in
+	*-linux-musl)
+		if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+			exec "$ROOT/scripts/musl.sh" --target "$target" </dev/null
+		fi
+		tv=$(echo "$target" | tr '-' '_')
+		cd "$ROOT"
+		env "CC_$tv=${CC:-musl-gcc}" RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+			cargo build --release --locked --bin "$BIN" --target "$target" </dev/null >&2
+		echo "$target_dir/$target/release/$BIN"
+		exit 0
+		;;
+esac
 exe=
 case "$target" in
 	*-windows-*) exe=.exe ;;

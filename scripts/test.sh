@@ -4,8 +4,10 @@
 #   formatting and lints, every Rust test of the workspace (unit, integration, end-to-end,
 #   the Secret Service tests against a private gnome-keyring), a release build, and git's
 #   own credential-helper conformance suite (t0303) with the file and the keyring store;
-#   then the crate's package, the release archive, the GitHub workflows (actionlint), and
-#   macOS and Windows (scripts/cross.sh: a macOS type-check, the Windows tests under wine).
+#   then the crate's package, the release archive, the GitHub workflows (actionlint),
+#   macOS and Windows (scripts/cross.sh: a macOS type-check, the Windows tests under wine),
+#   and the musl static-pie release binary with its round trips, a release install and the
+#   Debian package.
 # On macOS and Windows (the GitHub workflow's runners) it runs what applies there: formatting,
 # lints, the release build, every cargo test and the Keychain / Credential Manager round trip;
 # the parts that need Debian's packages are Linux's.
@@ -121,4 +123,22 @@ say "the GitHub workflows (scripts/lint-workflows.sh: actionlint)"
 scripts/lint-workflows.sh --install
 say "macOS and Windows (scripts/cross.sh)"
 scripts/cross.sh --install
+# The Linux release binary as it ships: static-pie musl (x86_64 here; the release workflow
+# builds aarch64 too), the very binary put through the round trips, installed by install.sh
+# from a loopback release, and packaged as a .deb that is installed, used and removed.
+if [ "$(uname -m)" = x86_64 ]; then
+	musl_start=$(date +%s)
+	say "the musl static-pie release binary (scripts/build-release.sh --target x86_64-unknown-linux-musl)"
+	scripts/musl.sh --install >/dev/null
+	musl_bin=$(scripts/build-release.sh --target x86_64-unknown-linux-musl)
+	scripts/check-static-pie.sh "$musl_bin"
+	say "its round trips, and install.sh installing it from a release (cargo test musl:: release_install::)"
+	GIT_CREDENTIAL_SCOPED_MUSL_BIN=$musl_bin cargo test --locked -p git-credential-scoped --test it -- musl:: release_install::
+	say "the Debian package (scripts/build-deb.sh; scripts/check-deb.sh: dpkg -i, use, dpkg -r)"
+	[ "$(id -u)" = 0 ] || { say "installing the .deb needs root: run scripts/test.sh as root"; exit 2; }
+	command -v dpkg-deb >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev >/dev/null
+	deb=$(scripts/build-deb.sh --binary "$musl_bin" --arch amd64 "$release_dir/dist")
+	scripts/check-deb.sh "$deb"
+	say "musl binary, its tests and the .deb: $(($(date +%s) - musl_start)) s"
+fi
 say "all passed in $(($(date +%s) - start)) s"

@@ -15,6 +15,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 const BIN_NAME: &str = "git-credential-scoped";
+/// Where no release is: a loopback port nothing listens on.
+const NO_RELEASE: &str = "https://127.0.0.1:9";
 
 /// The workspace's target dir (the parent of `CARGO_TARGET_TMPDIR`).
 fn target_dir() -> PathBuf {
@@ -113,6 +115,15 @@ pub fn build_command(env: &Env, program: &Path, first_on_path: Option<&Path>) ->
     }
     c.env("CARGO_TARGET_DIR", target_dir());
     c.env("CARGO_TERM_COLOR", "never");
+    // install.sh looks for a release first: here none is reachable (nothing listens on
+    // loopback's port 9), so it builds, unless a test serves one (release_install.rs).
+    if !env
+        .extra
+        .iter()
+        .any(|(k, _)| k == "GIT_CREDENTIAL_SCOPED_RELEASE_URL")
+    {
+        c.env("GIT_CREDENTIAL_SCOPED_RELEASE_URL", NO_RELEASE);
+    }
     c.current_dir(checkout());
     c
 }
@@ -167,6 +178,11 @@ fn install_sh_installs_sets_up_git_is_idempotent_and_uninstalls_everything() {
     let first = install_sh(&env, &["--prefix", &prefix_arg]);
     eprintln!("install.sh, first run: {:?}", started.elapsed());
     first.ok();
+    assert_has(
+        &first.stdout,
+        &format!("no release reachable at {NO_RELEASE}"),
+    );
+    assert_has(&first.stdout, "building from source instead");
     assert!(
         first
             .stdout
@@ -276,6 +292,11 @@ fn install_sh_help_usage_errors_and_missing_tools() {
         "--uninstall",
         "~/.local/bin",
         "never prompts",
+        "--from-source",
+        "--attestation",
+        "GIT_CREDENTIAL_SCOPED_RELEASE_URL",
+        "CURL_CA_BUNDLE",
+        "SHA256SUMS",
     ] {
         assert!(help.stdout.contains(word), "{word}: {}", help.stdout);
     }
@@ -286,7 +307,7 @@ fn install_sh_help_usage_errors_and_missing_tools() {
     // A PATH with the basics but neither cargo nor git.
     let tools = env.tmp.path().join("tools");
     std::fs::create_dir_all(&tools).unwrap();
-    for t in ["dirname", "basename", "sed", "cat"] {
+    for t in ["dirname", "basename", "sed", "cat", "uname", "mktemp", "rm"] {
         let found = ["/usr/bin", "/bin"]
             .iter()
             .map(|d| Path::new(d).join(t))

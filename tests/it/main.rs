@@ -35,6 +35,9 @@ mod integrity;
 #[cfg(target_os = "linux")]
 mod keyring;
 mod monitor;
+// The shipped binary's round trips (scripts/test.sh runs them with the musl build).
+#[cfg(unix)]
+mod musl;
 mod online;
 // Keychain and Credential Manager; Linux's Secret Service is keyring.rs.
 #[cfg(any(target_os = "macos", windows))]
@@ -47,6 +50,9 @@ mod protocol;
 // The README's shell blocks run with sh -e and install.sh (see install.rs).
 #[cfg(unix)]
 mod readme;
+// install.sh's release path: a loopback HTTPS server, tar and curl (see release_install.rs).
+#[cfg(unix)]
+mod release_install;
 mod secrets_hygiene;
 mod setup;
 // The system helpers are sh scripts here; under wine there is no git at all.

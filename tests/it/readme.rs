@@ -294,13 +294,50 @@ fn readme_quickstart_runs_as_written() {
     assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN));
 }
 
+/// The release page the README's one-line install downloads from.
+const RELEASE_PAGE: &str = concat!(
+    "https://github.com/alta3/git-credential-scoped/releases/download/v",
+    env!("CARGO_PKG_VERSION")
+);
+
+/// The README's one-line install of a release: the same line in "Install a release" and in
+/// the installer scenario, for this version.
+fn one_line_install() -> String {
+    let installer = block("installer");
+    let line = installer
+        .lines()
+        .find(|l| l.contains("sha256sum --ignore-missing -c SHA256SUMS"))
+        .expect("the installer scenario downloads and verifies a release")
+        .to_string();
+    assert!(
+        blocks(README).iter().any(|b| b.body.trim() == line),
+        "\"Install a release\" shows another line than the installer scenario runs: {line}"
+    );
+    assert!(
+        line.contains(RELEASE_PAGE),
+        "not this version's release: {line}"
+    );
+    assert!(
+        line.starts_with(&format!("v={} ", env!("CARGO_PKG_VERSION"))),
+        "{line}"
+    );
+    line
+}
+
 #[test]
 fn readme_installer_scenario_runs_as_written() {
     let mut env = Env::new().at(NOW);
     env.set("ALTA3_TOKEN", TOKEN);
     env.set("ALTA3_TOKEN_EXPIRES", "2027-04-15"); // 90 days after the fixed clock
     let mirror = mirror(&env, &SIX);
-    let out = run_block(&env, &block("installer"), &mirror, b"");
+    // The release page, served from loopback (the only other thing replaced); curl trusts
+    // its certificate through CURL_CA_BUNDLE.
+    let release = crate::release_install::serve_release(env.tmp.path());
+    env.set("CURL_CA_BUNDLE", &release.ca_cert_path().to_string_lossy());
+    let line = one_line_install();
+    let script =
+        block("installer").replace(&line, &line.replace(RELEASE_PAGE, &release.base_url()));
+    let out = run_block(&env, &script, &mirror, b"");
     assert_eq!(
         out.status, 0,
         "stdout:\n{}\nstderr:\n{}",

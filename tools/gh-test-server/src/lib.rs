@@ -59,9 +59,12 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 mod auth;
 mod cgi;
+mod files;
 mod http;
 mod route;
 mod tls;
+
+pub use files::FileServer;
 
 /// How long an idle or stalled connection is kept.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
