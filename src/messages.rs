@@ -331,9 +331,48 @@ pub fn no_path_line(host: &str) -> String {
     format!("git sent no repository path for {host}, so the token cannot be chosen by repository; run: git config --global credential.https://{host}.useHttpPath true")
 }
 
+/// Text that came from outside (a file, a server, git, the environment) for a line people
+/// read, terminal or not: [`escape`], the one escaping function, which leaves printable
+/// ASCII and turns every other byte into `\xNN` — C0 controls, DEL, C1 controls (U+009B is
+/// a terminal's CSI), bidi and invisible format characters (U+202E, U+2066, U+200E ...) and
+/// a backslash, so what is shown is unambiguous and cannot move the cursor, recolor, or
+/// reorder the rest of the line. Non-ASCII letters are escaped too, as git's `core.quotePath`
+/// does by default.
+pub fn shown(text: &str) -> String {
+    escape(text.as_bytes())
+}
+
+/// A path from a file, git or the environment, escaped like [`shown`] (its bytes as the OS
+/// gave them, so an invalid one is shown, not replaced).
+pub fn shown_path(path: &std::path::Path) -> String {
+    escape(path.as_os_str().as_encoded_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_text_loses_every_control_and_format_character() {
+        for c in [
+            '\u{1b}', '\u{7}', '\r', '\n', '\u{7f}', '\u{9b}', '\u{85}', '\u{202a}', '\u{202e}',
+            '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{200b}', '\u{feff}', '\u{2028}',
+        ] {
+            let text = format!("a{c}b");
+            let out = shown(&text);
+            assert!(out.starts_with('a') && out.ends_with('b'), "{out}");
+            assert!(
+                out.bytes().all(|b| (0x20..0x7f).contains(&b)),
+                "{c:?} -> {out}"
+            );
+        }
+        assert_eq!(shown("me\u{9b}31m"), "me\\xc2\\x9b31m");
+        assert_eq!(shown("a\\b"), "a\\x5cb");
+        assert_eq!(
+            shown_path(std::path::Path::new("/h/x\u{1b}[2J")),
+            "/h/x\\x1b[2J"
+        );
+    }
 
     #[test]
     fn link_is_prefilled_and_escaped() {

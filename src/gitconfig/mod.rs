@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 
 pub use urlmatch::applies;
 
+use crate::protocol::escape;
+
 /// One `credential.*` entry as git reports it.
 #[derive(Clone, Debug)]
 pub struct Entry {
@@ -33,12 +35,15 @@ impl Entry {
         }
     }
 
+    /// `global, /home/me/.gitconfig`, for people: both escaped (they come from git, and a
+    /// file name may hold anything).
     pub fn place(&self) -> String {
-        format!(
-            "{}, {}",
-            self.scope,
-            self.origin.trim_start_matches("file:")
-        )
+        format!("{}, {}", escape(self.scope.as_bytes()), self.file())
+    }
+
+    /// The entry's key, escaped for people (a subsection may hold anything but a newline).
+    pub fn key_shown(&self) -> String {
+        escape(self.key.as_bytes())
     }
 
     /// Whether this entry names a helper (not a reset) that git runs for `SCHEME://HOST/`.
@@ -49,9 +54,14 @@ impl Entry {
             && sub.is_none_or(|p| applies(p, scheme, host).is_some())
     }
 
-    /// The file this entry is in (without git's `file:` prefix).
-    pub fn file(&self) -> &str {
-        self.origin.strip_prefix("file:").unwrap_or(&self.origin)
+    /// The file this entry is in (without git's `file:` prefix), escaped for people.
+    pub fn file(&self) -> String {
+        escape(
+            self.origin
+                .strip_prefix("file:")
+                .unwrap_or(&self.origin)
+                .as_bytes(),
+        )
     }
 }
 
@@ -306,7 +316,7 @@ pub fn helper_value(h: &Helper) -> String {
         .chars()
         .take(80)
         .collect();
-    crate::protocol::escape(shown.as_bytes())
+    escape(shown.as_bytes())
 }
 
 #[cfg(test)]

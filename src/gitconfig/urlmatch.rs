@@ -3,6 +3,7 @@
 //! and pure because getting it wrong either hides a helper that git runs or reports one it
 //! never does.
 
+use crate::protocol::escape;
 use crate::protocol::url::parse_url;
 
 /// Whether a `credential.<pattern>.*` entry applies to `SCHEME://HOST/` (git's urlmatch:
@@ -29,8 +30,8 @@ pub fn applies(pattern: &str, scheme: &str, host: &str) -> Option<Option<String>
         .unwrap_or_default();
     let path = path.trim_matches('/');
     Some(match (&p.username, path.is_empty()) {
-        (Some(u), _) => Some(format!("user {u}")),
-        (None, false) => Some(format!("URLs under /{path}")),
+        (Some(u), _) => Some(format!("user {}", escape(u.as_bytes()))),
+        (None, false) => Some(format!("URLs under /{}", escape(path.as_bytes()))),
         (None, true) => None,
     })
 }

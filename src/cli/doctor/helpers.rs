@@ -103,7 +103,7 @@ pub fn path_findings(views: &[HostView], out: &mut Vec<Finding>) {
             continue;
         }
         seen.push(program.clone());
-        let shown = program.display();
+        let shown = crate::messages::shown_path(&program);
         if !is_executable(&program) {
             out.push(
                 Finding::new(Severity::Error, "helper-path-stale",

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::cli::paint;
 use crate::context::Context;
+use crate::messages::shown_path;
 
 /// `doctor --json`: the documented shape (super::JSON_HELP); fields in this order.
 #[derive(Serialize)]
@@ -88,7 +89,7 @@ impl Report<'_> {
     }
 
     pub fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(out, "config: {}", self.ctx.config_path.display())?;
+        writeln!(out, "config: {}", shown_path(&self.ctx.config_path))?;
         for v in self.views {
             print_host(out, v)?;
         }
@@ -175,7 +176,7 @@ fn print_host(out: &mut impl Write, v: &HostView) -> std::io::Result<()> {
         writeln!(
             out,
             "  helper list reset by an empty {} ({})",
-            r.key,
+            r.key_shown(),
             r.place()
         )?;
     }
@@ -193,7 +194,7 @@ fn print_host(out: &mut impl Write, v: &HostView) -> std::io::Result<()> {
             "  {}. {}  ({}: {}{only})",
             i + 1,
             helper_value(h),
-            h.entry.key,
+            h.entry.key_shown(),
             h.entry.place()
         )?;
     }

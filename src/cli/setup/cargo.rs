@@ -36,7 +36,8 @@ fn lock(ctx: &Context) -> Result<crate::files::Lock, crate::files::FileError> {
 pub fn install(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let _lock = lock(ctx)?;
     let file = cargo::user_config_file()?;
-    let shown = file.display().to_string();
+    let key = file.display().to_string();
+    let shown = crate::messages::shown_path(&file);
     let mut doc = cargo::read(&file)?.unwrap_or_default();
     let was = cargo::fetch_with_cli(&doc, &file)?;
     if was == Some(true) {
@@ -50,7 +51,7 @@ pub fn install(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error>>
         Some(false) => (TURNED_ON, " (was false)"),
         _ => (ADDED, ""),
     };
-    record::added(&ctx.data_dir, &shown, row)?;
+    record::added(&ctx.data_dir, &key, row)?;
     let mut lines = vec![
         format!("set up cargo in {shown}:"),
         format!("  + {KEY} = true{note}  (cargo fetches git dependencies with git, which asks this helper)"),
@@ -67,18 +68,19 @@ pub fn install(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error>>
 pub fn uninstall(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let _lock = lock(ctx)?;
     let file = cargo::user_config_file()?;
-    let shown = file.display().to_string();
-    let added = record::was_added(&ctx.data_dir, &shown, ADDED);
-    let turned_on = record::was_added(&ctx.data_dir, &shown, TURNED_ON);
+    let key = file.display().to_string();
+    let shown = crate::messages::shown_path(&file);
+    let added = record::was_added(&ctx.data_dir, &key, ADDED);
+    let turned_on = record::was_added(&ctx.data_dir, &key, TURNED_ON);
     let Some(mut doc) = cargo::read(&file)? else {
-        forget(ctx, &shown)?;
+        forget(ctx, &key)?;
         return Ok(vec![format!(
             "nothing to remove for cargo: {shown} does not exist"
         )]);
     };
     let now = cargo::fetch_with_cli(&doc, &file)?;
     if now != Some(true) || !(added || turned_on) {
-        forget(ctx, &shown)?;
+        forget(ctx, &key)?;
         let line = match now {
             Some(true) => {
                 format!("kept {KEY} = true in {shown}: it was set before setup set up cargo")
@@ -95,16 +97,16 @@ pub fn uninstall(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error
         format!("  - {KEY} = true")
     };
     write(&file, &doc)?;
-    forget(ctx, &shown)?;
+    forget(ctx, &key)?;
     Ok(vec![
         format!("removed setup's change to cargo from {shown}:"),
         change,
     ])
 }
 
-fn forget(ctx: &Context, shown: &str) -> Result<(), super::SetupError> {
-    record::forget(&ctx.data_dir, shown, ADDED)?;
-    record::forget(&ctx.data_dir, shown, TURNED_ON)
+fn forget(ctx: &Context, key: &str) -> Result<(), super::SetupError> {
+    record::forget(&ctx.data_dir, key, ADDED)?;
+    record::forget(&ctx.data_dir, key, TURNED_ON)
 }
 
 /// Writes the file atomically, keeping the mode it had (a new one is 0600 like ours); a

@@ -31,6 +31,7 @@ use crate::gitconfig::{
     helper_value, helper_value_for, host_view, is_ours, read_git_config, this_program, Entry,
     HostView, PROGRAM,
 };
+use crate::messages::shown;
 use crate::remote::valid_host;
 
 #[derive(clap::Args, Debug)]
@@ -206,10 +207,10 @@ fn install(ctx: &Context, scope: Scope, k: &Keys, value: &str) -> Result<Vec<Str
         git(scope, &["--replace-all", &k.use_path, "true"])?;
         let was_text = match was.as_slice() {
             [] => String::new(),
-            old => format!(" (was {})", old.join(", ")),
+            old => format!(" (was {})", shown(&old.join(", "))),
         };
         changes.push(format!("+ {} = true{was_text}", k.use_path));
-        record::added(&ctx.data_dir, &scope_file(scope, k), &k.use_path)?;
+        record::added(&ctx.data_dir, &scope_key(scope, k), &k.use_path)?;
     }
     let file = scope_file(scope, k);
     let mut lines = vec![format!("set up {PROGRAM} for {} in {file}:", k.url)];
@@ -244,7 +245,7 @@ fn put_helper(
 ) -> Result<(), SetupError> {
     let kept = without_ours(current);
     for old in current.iter().filter(|h| is_ours(h)) {
-        changes.push(format!("- {} = {old}", k.helper));
+        changes.push(format!("- {} = {}", k.helper, shown(old)));
     }
     if read_after_ours(scope, k)? {
         // Move the section to the end of the file, its other keys in their order.
@@ -276,7 +277,7 @@ fn put_helper(
         "+ {} =  (empty: resets the helpers listed before it for {})",
         k.helper, k.url
     ));
-    changes.push(format!("+ {} = {value}", k.helper));
+    changes.push(format!("+ {} = {}", k.helper, shown(value)));
     Ok(())
 }
 
@@ -367,7 +368,7 @@ fn uninstall(ctx: &Context, scope: Scope, k: &Keys) -> Result<Vec<String>, Setup
             git(scope, &["--add", &k.helper, h])?;
         }
         for h in helpers.iter().filter(|h| is_ours(h)) {
-            changes.push(format!("- {} = {h}", k.helper));
+            changes.push(format!("- {} = {}", k.helper, shown(h)));
         }
         let empties = |v: &[String]| v.iter().filter(|h| h.is_empty()).count();
         if empties(&helpers) > empties(&kept) {
@@ -375,9 +376,10 @@ fn uninstall(ctx: &Context, scope: Scope, k: &Keys) -> Result<Vec<String>, Setup
         }
     }
     if use_path.iter().any(|v| v == "true") {
-        if record::was_added(&ctx.data_dir, &file, &k.use_path) {
+        let key = scope_key(scope, k);
+        if record::was_added(&ctx.data_dir, &key, &k.use_path) {
             git(scope, &["--unset-all", &k.use_path, "^true$"])?;
-            record::forget(&ctx.data_dir, &file, &k.use_path)?;
+            record::forget(&ctx.data_dir, &key, &k.use_path)?;
             changes.push(format!("- {} = true", k.use_path));
         } else if !changes.is_empty() {
             changes.push(format!(
@@ -439,8 +441,13 @@ fn drop_empty_section(scope: Scope, k: &Keys) {
     }
 }
 
-/// The file of the scope, as git names it.
+/// The file of the scope, as git names it, escaped for people.
 fn scope_file(scope: Scope, k: &Keys) -> String {
+    shown(&scope_key(scope, k))
+}
+
+/// The file of the scope as git names it, unescaped: the record's key.
+fn scope_key(scope: Scope, k: &Keys) -> String {
     origin(scope, &k.helper)
         .or_else(|| origin(scope, &k.use_path))
         .unwrap_or_else(|| format!("the {} git config", scope.name()))
