@@ -532,3 +532,52 @@ fn setup_cargo_edits_the_older_config_file_cargo_prefers_and_refuses_a_broken_on
     assert_has(&out.stderr, "is not what cargo expects");
     assert_eq!(read(&file), odd);
 }
+
+#[cfg(unix)]
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn setup_from_a_directory_with_a_backslash_a_space_and_a_quote_makes_git_run_that_copy() {
+    // Issue 22 #11: the backslash became a slash (`.../we\ird/` -> `.../we/ird/`), so git ran
+    // another program. git runs the value through sh: it must be quoted for sh.
+    let env = Env::new();
+    let dir = env.tmp.path().join("we\\ird it's");
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("git-credential-scoped");
+    std::fs::copy(BIN, &copy).unwrap();
+    // A decoy where the mangled path would lead.
+    let decoy = env.tmp.path().join("we/ird it's");
+    std::fs::create_dir_all(&decoy).unwrap();
+    std::fs::write(
+        decoy.join("git-credential-scoped"),
+        "#!/bin/sh\necho password=DECOY\n",
+    )
+    .unwrap();
+    let mut c = env.command(copy.to_str().unwrap());
+    c.env("PATH", "/usr/local/bin:/usr/bin:/bin").arg("setup");
+    run_with_stdin(c, b"").ok();
+    let value = git_config(
+        &env,
+        &[
+            "--global",
+            "--get-all",
+            "credential.https://github.com.helper",
+        ],
+    )
+    .stdout;
+    assert_has(
+        &value,
+        &format!("!'{}'", copy.to_str().unwrap().replace('\'', "'\\''")),
+    );
+    env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], TOKEN)
+        .ok();
+    let mut fill = env.command("git");
+    fill.env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .args(["credential", "fill"]);
+    let out = run_with_stdin(fill, b"url=https://github.com/o/r\n\n");
+    assert_has(&out.ok().stdout, &format!("password={TOKEN}"));
+    let mut doctor = env.command(copy.to_str().unwrap());
+    doctor.args(["doctor", "--json"]);
+    let out = run_with_stdin(doctor, b"");
+    assert_has(&out.stdout, "\"scoped_first\":true");
+    assert_lacks(&out.stdout, "helper-path");
+}
