@@ -354,17 +354,18 @@ pub fn host_view(entries: &[Entry], scheme: &str, host: &str) -> HostView {
     view
 }
 
-/// A helper's value for display: only its first word, since options may hold anything.
+/// A helper's value for display: the program as written, a quoted path whole (`!'/home/me/my
+/// tools/x'`), and ` ...` for the rest, since options may hold anything (a shell helper's
+/// may hold a password); escaped.
 pub fn helper_value(h: &Helper) -> String {
     let v = h.entry.value.as_deref().unwrap_or("");
-    let shown: String = v
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(80)
-        .collect();
-    escape(shown.as_bytes())
+    let end = shell::first_word_end(v);
+    let rest = if v[end..].trim().is_empty() {
+        ""
+    } else {
+        " ..."
+    };
+    format!("{}{rest}", escape(&v.as_bytes()[..end]))
 }
 
 #[cfg(test)]

@@ -48,6 +48,27 @@ pub fn simple_words(cmd: &str) -> Option<Vec<String>> {
     Some(words)
 }
 
+/// Where the program's word of a helper value ends, as written: after a leading `!` and
+/// blanks, up to the first blank or shell operator outside quotes (the whole value when a
+/// quote is left open).
+pub fn first_word_end(value: &str) -> usize {
+    let start = value.len() - value.trim_start_matches(['!', ' ', '\t']).len();
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, c) in value[start..].char_indices() {
+        match (quote, c) {
+            _ if escaped => escaped = false,
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') | (None, '\\') => escaped = true,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, c) if c.is_whitespace() || "|&;<>()`".contains(c) => return start + i,
+            _ => {}
+        }
+    }
+    value.len()
+}
+
 /// The rest of a `"..."` word: a backslash quotes only `$`, a backquote, `"`, `\`; an
 /// expansion inside is more than a word.
 fn double_quoted(chars: &mut std::str::Chars, w: &mut String) -> Option<()> {
@@ -90,6 +111,23 @@ mod tests {
         assert_eq!(w("  a\t''  "), Some(vec!["a", ""]));
         assert_eq!(w("a=b"), None);
         assert_eq!(w("x a=b"), Some(vec!["x", "a=b"]));
+    }
+
+    #[test]
+    fn the_program_word_ends_where_sh_ends_it() {
+        fn first(v: &str) -> &str {
+            &v[..first_word_end(v)]
+        }
+        assert_eq!(first("cache --timeout 900"), "cache");
+        assert_eq!(
+            first("!'/home/me/my tools/x' get"),
+            "!'/home/me/my tools/x'"
+        );
+        assert_eq!(first("! \"/a b\"/c d"), "! \"/a b\"/c");
+        assert_eq!(first("/a\\ b/c x"), "/a\\ b/c");
+        assert_eq!(first("!f() { echo password=x; }; f"), "!f");
+        assert_eq!(first("/p/x|tee"), "/p/x");
+        assert_eq!(first("'open"), "'open");
     }
 
     #[test]

@@ -153,21 +153,47 @@ fn a_write_back_helper_after_this_one_is_a_warning() {
     assert_eq!(out.status, 1);
     assert!(
         out.stdout
-            .contains("  2. cache  (credential.helper: global, "),
+            .contains("  2. cache ...  (credential.helper: global, "),
         "{}",
         out.stdout
     );
     assert!(
-        out.stdout.contains("warning: github.com: git also hands every token that worked for github.com to helper 'cache' (global, "),
+        out.stdout.contains("warning: github.com: git also hands every token that worked for github.com to helper 'cache ...' (global, "),
         "{}",
         out.stdout
     );
     let json = codes(&env);
     assert!(
-        json.contains(r#""scoped_first":true,"use_http_path":true,"write_back":["cache"]"#),
+        json.contains(r#""scoped_first":true,"use_http_path":true,"write_back":["cache ..."]"#),
         "{json}"
     );
     assert!(!json.contains("helper-not-first"), "{json}");
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn helper_values_are_shown_whole() {
+    // Issue 24 #11: doctor cut values at the first space (`!'/home/me/my`): the program is
+    // shown whole, its options (which may hold anything) as ` ...`.
+    let env = with_token();
+    set_up(&env);
+    git(
+        &env,
+        &[
+            "--add",
+            "credential.https://github.com.helper",
+            "!'/home/me/my tools/x' get",
+        ],
+    );
+    let out = doctor(&env);
+    assert_has(
+        &out.stdout,
+        "  2. !'/home/me/my tools/x' ...  (credential.https://github.com.helper: global, ",
+    );
+    assert_has(
+        &out.stdout,
+        "to helper '!'/home/me/my tools/x' ...' (global, ",
+    );
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]

@@ -67,7 +67,7 @@ environment error.
 stdin or a hidden prompt); null when only you can decide what to change. \"link\" is the page
 that creates the token the fix needs.
 
-Codes: git-unavailable, helper-missing, helper-not-first, write-back, use-http-path-off,
+Codes: git-unavailable, helper-missing, helper-not-first, helper-shell, write-back, use-http-path-off,
 helper-not-on-path, helper-path-stale, helper-path-other, config-invalid, config-permissions,
 data-permissions, keyring-unreachable, secret-env-unset, host-undeclared, token-expired,
 token-expiring, token-rejected, token-no-contents, token-expiry-unknown, default-ambiguous,
