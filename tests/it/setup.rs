@@ -581,3 +581,51 @@ fn setup_from_a_directory_with_a_backslash_a_space_and_a_quote_makes_git_run_tha
     assert_has(&out.stdout, "\"scoped_first\":true");
     assert_lacks(&out.stdout, "helper-path");
 }
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn uninstall_takes_back_every_host_every_file_setup_wrote_and_cargo() {
+    // Issue 24 #7: `setup --uninstall` undid github.com only; `--host` entries, a
+    // repository's entries and `--cargo` stayed, pointing at a deleted binary.
+    let (env, cargo_file) = cargo_env("config.toml", None);
+    std::fs::write(gitconfig(&env), GLOBAL_BEFORE).unwrap();
+    env.run(&["setup"], b"").ok();
+    env.run(&["setup", "--host", "ghe.example.com"], b"").ok();
+    env.run(&["setup", "--cargo"], b"").ok();
+    let repo = env.home.join("repo");
+    let mut init = env.command("git");
+    init.args(["init", "-q"]).arg(&repo);
+    run_with_stdin(init, b"").ok();
+    let mut c = env.command(BIN);
+    c.args(["setup", "--local", "--host", "ghe2.example.com:8443"])
+        .current_dir(&repo);
+    run_with_stdin(c, b"").ok();
+    assert!(cargo_file.is_file());
+    let record = read(&env.data_dir().join("setup"));
+    assert_eq!(record.matches("# keys").count(), 1, "{record}");
+    assert_lacks(&record, "%23");
+
+    let gone = env.run(&["setup", "--uninstall"], b"");
+    gone.ok();
+    for url in [
+        "https://github.com",
+        "https://ghe.example.com",
+        "https://ghe2.example.com:8443",
+    ] {
+        assert_has(
+            &gone.stdout,
+            &format!("removed git-credential-scoped for {url}"),
+        );
+    }
+    assert_has(&gone.stdout, "removed setup's change to cargo");
+    assert_eq!(global_list(&env), LIST_BEFORE);
+    assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE);
+    assert_lacks(&read(&repo.join(".git/config")), "credential");
+    assert!(!cargo_file.exists(), "setup created it for its one key");
+    let again = env.run(&["setup", "--uninstall"], b"");
+    assert!(
+        again.ok().stdout.starts_with("nothing to remove:"),
+        "{}",
+        again.stdout
+    );
+}

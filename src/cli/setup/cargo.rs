@@ -104,6 +104,16 @@ pub fn uninstall(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error
     ])
 }
 
+/// Whether the record says setup changed cargo's setting (in the file cargo reads now).
+pub fn set_up_by_us(ctx: &Context) -> bool {
+    let Ok(file) = cargo::user_config_file() else {
+        return false;
+    };
+    let key = file.display().to_string();
+    record::was_added(&ctx.data_dir, &key, ADDED)
+        || record::was_added(&ctx.data_dir, &key, TURNED_ON)
+}
+
 fn forget(ctx: &Context, key: &str) -> Result<(), super::SetupError> {
     record::forget(&ctx.data_dir, key, ADDED)?;
     record::forget(&ctx.data_dir, key, TURNED_ON)
