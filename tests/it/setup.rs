@@ -629,3 +629,26 @@ fn uninstall_takes_back_every_host_every_file_setup_wrote_and_cargo() {
         again.stdout
     );
 }
+
+#[cfg(unix)]
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn setup_cargo_writes_through_a_symlinked_config_and_keeps_the_link() {
+    // Issue 22 #12: a symlinked ~/.cargo/config.toml (a dotfiles checkout) was replaced by
+    // a regular file, so the dotfiles copy never changed.
+    let (env, file) = cargo_env("config.toml", None);
+    let dotfiles = env.tmp.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let target = dotfiles.join("cargo.toml");
+    std::fs::write(&target, CARGO_BEFORE).unwrap();
+    std::os::unix::fs::symlink("../dotfiles/cargo.toml", &file).unwrap();
+    env.run(&["setup", "--cargo"], b"").ok();
+    assert!(
+        file.symlink_metadata().unwrap().is_symlink(),
+        "the link was replaced"
+    );
+    assert_has(&read(&target), "git-fetch-with-cli = true");
+    env.run(&["setup", "--uninstall", "--cargo"], b"").ok();
+    assert!(file.symlink_metadata().unwrap().is_symlink());
+    assert_eq!(read(&target), CARGO_BEFORE);
+}

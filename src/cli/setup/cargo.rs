@@ -119,11 +119,31 @@ fn forget(ctx: &Context, key: &str) -> Result<(), super::SetupError> {
     record::forget(&ctx.data_dir, key, TURNED_ON)
 }
 
+/// Where a chain of symlinks leads (a relative link read from its own directory), at most 40
+/// deep like the kernel; the path itself when it is no link.
+fn resolve(file: &Path) -> std::path::PathBuf {
+    let mut at = file.to_path_buf();
+    for _ in 0..40 {
+        let Ok(next) = std::fs::read_link(&at) else {
+            break;
+        };
+        at = match at.parent() {
+            Some(dir) => dir.join(next),
+            None => next,
+        };
+    }
+    at
+}
+
 /// Writes the file atomically, keeping the mode it had (a new one is 0600 like ours); a
 /// file left empty (setup created it for the one key) is removed.
 fn write(file: &Path, doc: &toml_edit::DocumentMut) -> Result<(), CargoError> {
+    let link = file.symlink_metadata().is_ok_and(|m| m.is_symlink());
+    // Through a symlink (a dotfiles checkout), as git writes ~/.gitconfig: the link stays and
+    // its target changes (issue 22 #12: the link was replaced by a regular file).
+    let file = &resolve(file);
     let mut text = doc.to_string();
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && !link {
         return Ok(crate::files::remove(file)?);
     }
     if !text.is_empty() && !text.ends_with('\n') {
