@@ -326,9 +326,15 @@ pub fn new_token_hint(remote: &Remote, need_write: bool) -> String {
     )
 }
 
-/// The hint when git sent no path for a GitHub host.
-pub fn no_path_line(host: &str) -> String {
-    format!("git sent no repository path for {host}, so the token cannot be chosen by repository; run: git config --global credential.https://{host}.useHttpPath true")
+/// The hint when git sent no path for a GitHub host: git reads `useHttpPath` under the
+/// request's own scheme, `http://` for a host declared with `allow_http` (issue 22 #13).
+pub fn no_path_line(protocol: Option<&str>, host: &str) -> String {
+    let scheme = if protocol == Some("http") {
+        "http"
+    } else {
+        "https"
+    };
+    format!("git sent no repository path for {host}, so the token cannot be chosen by repository; run: git config --global credential.{scheme}://{host}.useHttpPath true")
 }
 
 /// Text that came from outside (a file, a server, git, the environment) for a line people
@@ -372,6 +378,14 @@ mod tests {
             shown_path(std::path::Path::new("/h/x\u{1b}[2J")),
             "/h/x\\x1b[2J"
         );
+    }
+
+    #[test]
+    fn the_no_path_hint_names_the_requests_scheme() {
+        assert!(no_path_line(Some("http"), "h:8080")
+            .ends_with("credential.http://h:8080.useHttpPath true"));
+        assert!(no_path_line(Some("https"), "h").ends_with("credential.https://h.useHttpPath true"));
+        assert!(no_path_line(None, "h").ends_with("credential.https://h.useHttpPath true"));
     }
 
     #[test]

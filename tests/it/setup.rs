@@ -652,3 +652,48 @@ fn setup_cargo_writes_through_a_symlinked_config_and_keeps_the_link() {
     assert!(file.symlink_metadata().unwrap().is_symlink());
     assert_eq!(read(&target), CARGO_BEFORE);
 }
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn the_no_path_hint_for_an_http_host_names_the_key_git_reads_and_fixes_it() {
+    // Issue 22 #13: the hint named credential.https://HOST.useHttpPath; git reads the
+    // http:// key for an http request.
+    let env = Env::new();
+    env.write_config("version = 1\n[[host]]\nname = \"127.0.0.1:8080\"\nallow_http = true\n");
+    env.add(
+        &[
+            "t",
+            "--host",
+            "127.0.0.1:8080",
+            "--owner",
+            "o",
+            "--repo",
+            "r",
+            "--no-expiry",
+        ],
+        TOKEN,
+    )
+    .ok();
+    let fill = || {
+        env.git(
+            &["credential", "fill"],
+            b"url=http://127.0.0.1:8080/o/r\n\n",
+        )
+    };
+    let out = fill();
+    let hint = out
+        .stderr
+        .lines()
+        .find_map(|l| l.split_once("run: ").map(|(_, cmd)| cmd.to_string()))
+        .unwrap_or_else(|| panic!("no hint: {}", out.stderr));
+    assert_eq!(
+        hint,
+        "git config --global credential.http://127.0.0.1:8080.useHttpPath true"
+    );
+    let mut c = env.command("sh");
+    c.args(["-c", &hint]);
+    run_with_stdin(c, b"").ok();
+    let out = fill();
+    assert_has(&out.ok().stdout, &format!("password={TOKEN}"));
+    assert_lacks(&out.stderr, "no repository path");
+}
