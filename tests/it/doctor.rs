@@ -607,3 +607,25 @@ fn doctor_agrees_with_gits_own_url_matching() {
     assert_eq!(under, git_under, "helpers for URLs under /alta3");
     assert!(listed(true).contains(&"https://me@github.com".to_string()));
 }
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn the_json_example_in_help_shows_what_setup_writes() {
+    // Issue 24 #11: the example showed `"value": "scoped"`; setup writes the absolute path.
+    let env = with_token();
+    env.run(&["setup"], b"").ok();
+    let help = env.run(&["doctor", "--help"], b"").stdout;
+    assert_has(
+        &help,
+        "{\"value\": \"/home/me/.local/bin/git-credential-scoped\",",
+    );
+    assert!(!help.contains("\"value\": \"scoped\""), "{help}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&env.run(&["doctor", "--json"], b"").stdout).unwrap();
+    let value = doc["hosts"][0]["helpers"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(value, crate::support::BIN);
+    assert!(value.ends_with("/git-credential-scoped"), "{value}");
+}

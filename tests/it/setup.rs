@@ -697,3 +697,28 @@ fn the_no_path_hint_for_an_http_host_names_the_key_git_reads_and_fixes_it() {
     assert_has(&out.ok().stdout, &format!("password={TOKEN}"));
     assert_lacks(&out.stderr, "no repository path");
 }
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn setup_s_note_and_warning_agree_about_a_repository_s_own_helper() {
+    // Issue 24 #11: the note said git no longer asks the repository's helper, the warning
+    // that it still does (the warning is right: .git/config is read after ~/.gitconfig).
+    let env = Env::new();
+    std::fs::write(gitconfig(&env), GLOBAL_BEFORE).unwrap();
+    let repo = env.home.join("repo");
+    let mut init = env.command("git");
+    init.args(["init", "-q"]).arg(&repo);
+    run_with_stdin(init, b"").ok();
+    let mut c = env.command("git");
+    c.args(["config", "--local", "credential.helper", "store"])
+        .current_dir(&repo);
+    run_with_stdin(c, b"").ok();
+    let mut c = env.command(BIN);
+    c.arg("setup").current_dir(&repo);
+    let out = run_with_stdin(c, b"");
+    out.ok();
+    assert_has(&out.stdout, "no longer 'cache' (");
+    assert_lacks(&out.stdout, "'store'");
+    assert_lacks(&out.stdout, "asks git-credential-scoped only");
+    assert_has(&out.stderr, "warning: git also asks 'store' (.git/config)");
+}

@@ -258,20 +258,33 @@ fn install(ctx: &Context, scope: Scope, k: &Keys, value: &str) -> Result<Vec<Str
     let file = scope_file(scope, k);
     let mut lines = vec![format!("set up {PROGRAM} for {} in {file}:", k.url)];
     lines.extend(changes.into_iter().map(|c| format!("  {c}")));
+    // Only the helpers git no longer asks: one read after setup's entries (a repository's
+    // own, say) is still asked, and warn_chain says so (issue 24 #11: the note listed it as
+    // gone while the warning said it was still asked).
+    let (_, after) = k.view()?;
+    let still = |h: &crate::gitconfig::Helper| {
+        after.helpers.iter().any(|a| {
+            (&a.entry.key, &a.entry.origin, &a.entry.value)
+                == (&h.entry.key, &h.entry.origin, &h.entry.value)
+        })
+    };
     let displaced: Vec<String> = before
         .helpers
         .iter()
-        .filter(|h| !h.ours)
+        .filter(|h| !h.ours && !still(h))
         .map(|h| format!("'{}' ({})", helper_value(h), h.entry.file()))
         .collect();
     if !displaced.is_empty() {
+        let only = match after.helpers.as_slice() {
+            [one] if one.ours => " only",
+            _ => "",
+        };
         lines.push(format!(
-            "note: for {} git now asks {PROGRAM} only, no longer {}; `{PROGRAM} setup --uninstall` undoes this",
+            "note: for {} git now asks {PROGRAM}{only}, no longer {}; `{PROGRAM} setup --uninstall` undoes this",
             k.url,
             displaced.join(", ")
         ));
     }
-    let (_, after) = k.view()?;
     warn_chain(k, &after, value);
     Ok(lines)
 }
