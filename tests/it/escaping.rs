@@ -131,3 +131,19 @@ fn setup_escapes_git_config_origins_and_values() {
     out.ok();
     assert_clean(&out);
 }
+
+#[test]
+fn an_error_naming_a_path_from_the_environment_reaches_stderr_defanged() {
+    // The net under every error line: a path from the environment inside an error text.
+    let mut env = Env::new().at(NOW);
+    let dir = env.tmp.path().join("cfg\u{1b}[2J\u{202e}");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "version = [\n").unwrap();
+    env.set("GIT_CREDENTIAL_SCOPED_CONFIG", config.to_str().unwrap());
+    for args in [&["list"][..], &["get"]] {
+        let out = env.run(args, b"protocol=https\nhost=github.com\npath=a/b\n\n");
+        assert_clean(&out);
+        assert_has(&out.stderr, "cfg\\x1b[2J\\xe2\\x80\\xae");
+    }
+}
