@@ -354,6 +354,39 @@ pub fn shown_path(path: &std::path::Path) -> String {
     escape(path.as_os_str().as_encoded_bytes())
 }
 
+/// JSON for scripts and terminals alike: serde_json's, with every non-ASCII character
+/// written as `\uXXXX`, so a value from outside keeps its exact text for a parser while no
+/// C1 control or bidi override reaches a terminal raw (serde_json already escapes C0).
+pub fn write_json<W: std::io::Write, T: serde::Serialize>(
+    out: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, AsciiJson);
+    value.serialize(&mut ser)
+}
+
+struct AsciiJson;
+
+impl serde_json::ser::Formatter for AsciiJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices().filter(|(_, c)| !c.is_ascii()) {
+            out.write_all(&fragment.as_bytes()[start..i])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(out, "\\u{unit:04x}")?;
+            }
+            start = i + c.len_utf8();
+        }
+        out.write_all(&fragment.as_bytes()[start..])?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +410,20 @@ mod tests {
         assert_eq!(
             shown_path(std::path::Path::new("/h/x\u{1b}[2J")),
             "/h/x\\x1b[2J"
+        );
+    }
+
+    #[test]
+    fn json_is_ascii_and_reads_back_exactly() {
+        let value = serde_json::json!({"u": "me\u{9b}\u{202e}é😀\u{1b}"});
+        let mut out = Vec::new();
+        write_json(&mut out, &value).unwrap();
+        assert!(out.iter().all(|b| (0x20..0x7f).contains(b)), "{out:?}");
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, r#"{"u":"me\u009b\u202e\u00e9\ud83d\ude00\u001b"}"#);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
         );
     }
 

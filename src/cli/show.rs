@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     };
     let mut out = std::io::stdout().lock();
     if a.json {
-        serde_json::to_writer(&mut out, &token_json(t, &state, ctx.now, &reg.settings))?;
+        crate::messages::write_json(&mut out, &token_json(t, &state, ctx.now, &reg.settings))?;
         writeln!(out)?;
         return Ok(EXIT_OK);
     }

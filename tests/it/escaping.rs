@@ -37,6 +37,10 @@ fn show_escapes_c1_controls_and_bidi_overrides_in_the_user_name() {
         &out.stdout,
         "username:     me\\xc2\\x9b31m\\xe2\\x80\\xaenimda",
     );
+    let json = env.run(&["show", "t", "--json"], b"");
+    assert_clean(&json);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["username"], user, "the exact value, for scripts");
 }
 
 #[test]
@@ -103,6 +107,9 @@ fn doctor_escapes_git_config_origins() {
     let out = env.run(&["doctor"], b"");
     assert_clean(&out);
     assert_has(&out.stdout, "inc\\x1b[2J\\xe2\\x80\\xae.cfg");
+    let json = env.run(&["doctor", "--json"], b"");
+    assert_clean(&json);
+    assert_has(&json.stdout, "inc\\u001b[2J\\u202e.cfg");
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]

@@ -84,7 +84,7 @@ impl Report<'_> {
                 .collect(),
             findings: self.findings,
         };
-        serde_json::to_writer(&mut *out, &doc)?;
+        crate::messages::write_json(&mut *out, &doc)?;
         writeln!(out)
     }
 
