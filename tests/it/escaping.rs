@@ -154,3 +154,18 @@ fn an_error_naming_a_path_from_the_environment_reaches_stderr_defanged() {
         assert_has(&out.stderr, "cfg\\x1b[2J\\xe2\\x80\\xae");
     }
 }
+
+#[test]
+fn a_config_path_from_the_environment_is_escaped_on_stdout() {
+    let mut env = Env::new().at(NOW);
+    let dir = env.tmp.path().join("c\u{1b}]0;t\u{7}\u{9b}");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "version = 1\n").unwrap();
+    env.set("GIT_CREDENTIAL_SCOPED_CONFIG", config.to_str().unwrap());
+    for args in [&["list"][..], &["check", "--all"]] {
+        let out = env.run(args, b"");
+        assert_clean(&out);
+        assert_has(&out.stdout, "c\\x1b]0;t\\x07\\xc2\\x9b/config.toml");
+    }
+}
