@@ -629,3 +629,24 @@ fn the_json_example_in_help_shows_what_setup_writes() {
     assert_eq!(value, crate::support::BIN);
     assert!(value.ends_with("/git-credential-scoped"), "{value}");
 }
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn the_short_name_with_options_is_still_found_missing_from_path() {
+    // The helper's shown value became `scoped ...`; the PATH check reads the value itself.
+    let mut env = with_token();
+    git(&env, &["--add", "credential.https://github.com.helper", ""]);
+    git(
+        &env,
+        &[
+            "--add",
+            "credential.https://github.com.helper",
+            "scoped --config /x",
+        ],
+    );
+    env.set("PATH", "/usr/local/bin:/usr/bin:/bin");
+    let mut c = env.command(crate::support::BIN);
+    c.args(["doctor", "--json"]);
+    let out = crate::support::run_with_stdin(c, b"");
+    assert_has(&out.stdout, "\"code\":\"helper-not-on-path\"");
+}

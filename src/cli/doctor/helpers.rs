@@ -96,7 +96,13 @@ fn order_finding(v: &HostView) -> Option<Finding> {
 /// leads to an executable — or leads to another copy than this one.
 pub fn path_findings(views: &[HostView], out: &mut Vec<Finding>) {
     let ours = || views.iter().flat_map(|v| &v.helpers).filter(|h| h.ours);
-    if ours().any(|h| helper_value(h) == "scoped") && find_program().is_none() {
+    let short = |h: &&Helper| {
+        h.entry
+            .value
+            .as_deref()
+            .is_some_and(|v| v.split_whitespace().next() == Some("scoped"))
+    };
+    if ours().any(|h| short(&h)) && find_program().is_none() {
         out.push(
             Finding::new(Severity::Error, "helper-not-on-path", "git-credential-scoped is not on PATH or in git's exec path".into(),
                 "`credential.helper = scoped` makes git run `git credential-scoped`, which it cannot find; setup names this program by its path instead, so PATH no longer matters")
