@@ -380,6 +380,8 @@ mod tests {
             "/usr/bin/git-credential-scoped",
             "!/opt/git-credential-scoped get",
             "!'/opt/my tools/git-credential-scoped'",
+            "/opt/git-credential-scoped --config $HOME/c.toml",
+            "!/opt/git-credential-scoped --config ~/c.toml",
         ] {
             assert!(is_ours(v), "{v}");
         }

@@ -8,8 +8,9 @@
 /// The words `sh` makes of `cmd`, when `cmd` is nothing but words: plain characters,
 /// `'...'`, `"..."` without expansions, and backslash escapes. `None` when the shell would
 /// do more than run one program with arguments: a pipe, a list (`;`, `&&`, a newline), a
-/// redirection, a subshell, an expansion (`$`, a backquote, `~`, a glob), a comment or a
-/// variable assignment before the command.
+/// redirection, a subshell, a command substitution or any expansion but a plain `$NAME`,
+/// `${NAME}` or `~` in an argument, a glob, a comment or a variable assignment before the
+/// command (the program's own word must be written out).
 pub fn simple_words(cmd: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
@@ -36,10 +37,18 @@ pub fn simple_words(cmd: &str) -> Option<Vec<String>> {
                 '\n' => return None,
                 c => word.get_or_insert_with(String::new).push(c),
             },
+            // A plain `$NAME` or `${NAME}` argument (`--config $HOME/x`) names a value, and
+            // runs nothing.
+            '$' if !words.is_empty() => {
+                let w = word.get_or_insert_with(String::new);
+                w.push('$');
+                variable(&mut chars, w)?;
+            }
             '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' | '\n' | '\r' | '*' | '?' | '[' => {
                 return None
             }
-            '#' | '~' if starts => return None,
+            '#' if starts => return None,
+            '~' if starts && words.is_empty() => return None,
             '=' if words.is_empty() => return None,
             c => word.get_or_insert_with(String::new).push(c),
         }
@@ -67,6 +76,33 @@ pub fn first_word_end(value: &str) -> usize {
         }
     }
     value.len()
+}
+
+/// The rest of `$NAME` or `${NAME}` (after the `$`), onto `w`; `None` for anything else
+/// (`$(...)`, `${x:-...}`, `$?`).
+fn variable(chars: &mut std::str::Chars, w: &mut String) -> Option<()> {
+    let braced = chars.clone().next() == Some('{');
+    if braced {
+        w.push(chars.next()?);
+    }
+    let mut name = 0;
+    loop {
+        let mut ahead = chars.clone();
+        match ahead.next() {
+            Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
+                w.push(c);
+                *chars = ahead;
+                name += 1;
+            }
+            Some('}') if braced && name > 0 => {
+                w.push('}');
+                *chars = ahead;
+                return Some(());
+            }
+            _ if !braced && name > 0 => return Some(()),
+            _ => return None,
+        }
+    }
 }
 
 /// The rest of a `"..."` word: a backslash quotes only `$`, a backquote, `"`, `\`; an
@@ -110,6 +146,16 @@ mod tests {
         assert_eq!(w("\"/a \\\"b\\\\ \\c\""), Some(vec!["/a \"b\\ \\c"]));
         assert_eq!(w("  a\t''  "), Some(vec!["a", ""]));
         assert_eq!(w("a=b"), None);
+        assert_eq!(
+            w("/p/x --config $HOME/c ${XDG_CONFIG_HOME}/d ~/e"),
+            Some(vec![
+                "/p/x",
+                "--config",
+                "$HOME/c",
+                "${XDG_CONFIG_HOME}/d",
+                "~/e"
+            ])
+        );
         assert_eq!(w("x a=b"), Some(vec!["x", "a=b"]));
     }
 
@@ -139,10 +185,13 @@ mod tests {
             "/p/x > f",
             "/p/x < f",
             "/p/x $(id)",
+            "/p/x ${a:-$(id)}",
+            "/p/x $?",
+            "$HOME/x",
+            "~/x",
             "/p/x \"$HOME\"",
             "/p/x `id`",
             "/p/x *",
-            "/p/x ~/f",
             "/p/x # c",
             "(/p/x)",
             "/p/x\nid",
