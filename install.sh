@@ -30,9 +30,10 @@ archive holding anything unexpected installs nothing and leaves what is installe
   ~/.local/share/zsh/site-functions/_git-credential-scoped     (if zsh is installed)
   ~/.config/fish/completions/git-credential-scoped.fish        (if fish is installed)
   ~/.local/share/man/man1/git-credential-scoped*.1             (man pages)
-  git config --global: credential.https://github.com.helper = "" and "scoped",
+  git config --global: credential.https://github.com.helper = "" and
+                         "DIR/git-credential-scoped" (its absolute path),
                        credential.https://github.com.useHttpPath = true
-                       (written by: git-credential-scoped setup)
+                       (written by: DIR/git-credential-scoped setup)
 
 ($XDG_DATA_HOME and $XDG_CONFIG_HOME replace ~/.local/share and ~/.config when set.)
 Running it again changes nothing unless the build changed. It never prompts.
@@ -44,7 +45,9 @@ Options:
   --attestation    also verify the archive's build provenance with GitHub's CLI
                    (gh attestation verify; needs gh, logged in); refuse it if that fails
   --uninstall      undo everything above: `git-credential-scoped setup --uninstall`
-                   first, then remove the binary, completions and man pages
+                   first (every host setup set up, also with --host or --local, and
+                   cargo's setting if setup --cargo set it), then remove the binary,
+                   completions and man pages
   -h, --help       show this help
 
 Environment:
@@ -335,7 +338,7 @@ install() {
 		[ "$found" = "$PREFIX/$BIN" ] ||
 			warn "$found comes before $PREFIX/$BIN on PATH, so git runs that one; remove it or reorder PATH"
 		;;
-	*) warn "$PREFIX is not on PATH, so git cannot find $BIN; add this line to ~/.profile (macOS's zsh: ~/.zprofile; or your shell's rc file) and log in again:
+	*) warn "$PREFIX is not on PATH: git still runs $BIN (setup wrote its full path), but your shell cannot run \`git credential-scoped\` or $BIN by name; add this line to ~/.profile (macOS's zsh: ~/.zprofile; or your shell's rc file) and log in again:
   export PATH=\"$PREFIX:\$PATH\"" ;;
 	esac
 
@@ -352,11 +355,13 @@ uninstall() {
 	installed=$PREFIX/$BIN
 	if [ -x "$installed" ]; then
 		have git || die "git is not installed, so git's settings cannot be removed; install git, then run ./install.sh --uninstall again"
-		run_setup "$installed" setup --host "$HOST" --uninstall
+		run_setup "$installed" setup --uninstall
 	else
-		warn "no $installed, so git's settings were not checked; if they remain, remove them with:
-  git config --global --unset-all credential.https://$HOST.helper '^(scoped)?\$'
-  git config --global --unset credential.https://$HOST.useHttpPath"
+		warn "no $installed, so git's settings were not checked; these list what setup wrote and remove it for $HOST:
+  git config --global --get-regexp '^credential\..*\.helper\$' 'git-credential-scoped'
+  git config --global --unset-all credential.https://$HOST.helper '^\$|git-credential-scoped'
+  git config --global --unset credential.https://$HOST.useHttpPath
+(the same two lines with each other URL the first one lists)"
 	fi
 	unplace "$installed"
 	unplace "$BASH_DIR/$BIN"
@@ -368,7 +373,7 @@ uninstall() {
 	if [ "$CHANGES" -eq 0 ]; then
 		msg "nothing to do: $BIN is not installed in $PREFIX"
 	else
-		msg "uninstalled ($CHANGES change(s)); registered tokens and their secrets were kept (remove them first with: git credential-scoped remove NAME)"
+		msg "uninstalled ($CHANGES change(s)); registered tokens and their secrets were kept (where they are, to delete them by hand: docs/GUIDE.md, section 9)"
 	fi
 }
 

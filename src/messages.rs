@@ -326,14 +326,114 @@ pub fn new_token_hint(remote: &Remote, need_write: bool) -> String {
     )
 }
 
-/// The hint when git sent no path for a GitHub host.
-pub fn no_path_line(host: &str) -> String {
-    format!("git sent no repository path for {host}, so the token cannot be chosen by repository; run: git config --global credential.https://{host}.useHttpPath true")
+/// The hint when git sent no path for a GitHub host: git reads `useHttpPath` under the
+/// request's own scheme, `http://` for a host declared with `allow_http` (issue 22 #13).
+pub fn no_path_line(protocol: Option<&str>, host: &str) -> String {
+    let scheme = if protocol == Some("http") {
+        "http"
+    } else {
+        "https"
+    };
+    format!("git sent no repository path for {host}, so the token cannot be chosen by repository; run: git config --global credential.{scheme}://{host}.useHttpPath true")
+}
+
+/// Text that came from outside (a file, a server, git, the environment) for a line people
+/// read, terminal or not: [`escape`], the one escaping function, which leaves printable
+/// ASCII and turns every other byte into `\xNN` — C0 controls, DEL, C1 controls (U+009B is
+/// a terminal's CSI), bidi and invisible format characters (U+202E, U+2066, U+200E ...) and
+/// a backslash, so what is shown is unambiguous and cannot move the cursor, recolor, or
+/// reorder the rest of the line. Non-ASCII letters are escaped too, as git's `core.quotePath`
+/// does by default.
+pub fn shown(text: &str) -> String {
+    escape(text.as_bytes())
+}
+
+/// A path from a file, git or the environment, escaped like [`shown`] (its bytes as the OS
+/// gave them, so an invalid one is shown, not replaced).
+pub fn shown_path(path: &std::path::Path) -> String {
+    escape(path.as_os_str().as_encoded_bytes())
+}
+
+/// JSON for scripts and terminals alike: serde_json's, with every non-ASCII character
+/// written as `\uXXXX`, so a value from outside keeps its exact text for a parser while no
+/// C1 control or bidi override reaches a terminal raw (serde_json already escapes C0).
+pub fn write_json<W: std::io::Write, T: serde::Serialize>(
+    out: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, AsciiJson);
+    value.serialize(&mut ser)
+}
+
+struct AsciiJson;
+
+impl serde_json::ser::Formatter for AsciiJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices().filter(|(_, c)| !c.is_ascii()) {
+            out.write_all(&fragment.as_bytes()[start..i])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(out, "\\u{unit:04x}")?;
+            }
+            start = i + c.len_utf8();
+        }
+        out.write_all(&fragment.as_bytes()[start..])?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_text_loses_every_control_and_format_character() {
+        for c in [
+            '\u{1b}', '\u{7}', '\r', '\n', '\u{7f}', '\u{9b}', '\u{85}', '\u{202a}', '\u{202e}',
+            '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{200b}', '\u{feff}', '\u{2028}',
+        ] {
+            let text = format!("a{c}b");
+            let out = shown(&text);
+            assert!(out.starts_with('a') && out.ends_with('b'), "{out}");
+            assert!(
+                out.bytes().all(|b| (0x20..0x7f).contains(&b)),
+                "{c:?} -> {out}"
+            );
+        }
+        assert_eq!(shown("me\u{9b}31m"), "me\\xc2\\x9b31m");
+        assert_eq!(shown("a\\b"), "a\\x5cb");
+        assert_eq!(
+            shown_path(std::path::Path::new("/h/x\u{1b}[2J")),
+            "/h/x\\x1b[2J"
+        );
+    }
+
+    #[test]
+    fn json_is_ascii_and_reads_back_exactly() {
+        let value = serde_json::json!({"u": "me\u{9b}\u{202e}é😀\u{1b}"});
+        let mut out = Vec::new();
+        write_json(&mut out, &value).unwrap();
+        assert!(out.iter().all(|b| (0x20..0x7f).contains(b)), "{out:?}");
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, r#"{"u":"me\u009b\u202e\u00e9\ud83d\ude00\u001b"}"#);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
+    }
+
+    #[test]
+    fn the_no_path_hint_names_the_requests_scheme() {
+        assert!(no_path_line(Some("http"), "h:8080")
+            .ends_with("credential.http://h:8080.useHttpPath true"));
+        assert!(no_path_line(Some("https"), "h").ends_with("credential.https://h.useHttpPath true"));
+        assert!(no_path_line(None, "h").ends_with("credential.https://h.useHttpPath true"));
+    }
 
     #[test]
     fn link_is_prefilled_and_escaped() {

@@ -181,7 +181,7 @@ pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Dec
                 .filter(|t| t.host.eq_ignore_ascii_case(host))
         };
         if on_host().next().is_some() {
-            d.lines.push(messages::no_path_line(host));
+            d.lines.push(messages::no_path_line(q.protocol, host));
         }
         let mut defaults = on_host().filter(|t| t.default);
         let default = match (defaults.next(), defaults.next()) {

@@ -99,7 +99,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let reg = ctx.registry()?;
     let host = a.host.to_ascii_lowercase();
     if reg.github_host(&host).is_none() {
-        return Err(bad(format!("{host} is not a GitHub host\nhint: declare it in {} first:\n[[host]]\nname = \"{host}\"\napi = \"https://{host}/api/v3\"", ctx.config_path.display())));
+        return Err(bad(format!("{host} is not a GitHub host\nhint: declare it in {} first:\n[[host]]\nname = \"{host}\"\napi = \"https://{host}/api/v3\"", crate::messages::shown_path(&ctx.config_path))));
     }
     if reg.token(&a.name).is_some() {
         return Err(bad(format!("a token named '{}' exists already\nhint: use `git credential-scoped rotate {}` to replace its secret, or remove it first", a.name, a.name)));
@@ -145,7 +145,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         out,
         "added token '{}' to {}",
         token.name,
-        ctx.config_path.display()
+        crate::messages::shown_path(&ctx.config_path)
     )?;
     for line in summary(&token, ctx.now, a.permissions.is_empty()) {
         writeln!(out, "  {line}")?;

@@ -260,7 +260,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         out,
         "edited token '{}' in {}",
         now.name,
-        ctx.config_path.display()
+        crate::messages::shown_path(&ctx.config_path)
     )?;
     for line in differences(&was, &now, ctx.now) {
         writeln!(out, "  {line}")?;

@@ -43,7 +43,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         return Ok(EXIT_OK);
     }
     if reg.tokens.is_empty() {
-        writeln!(out, "no tokens registered in {}\nadd one: git credential-scoped add NAME --owner OWNER --repo REPO --expires-in 90d", ctx.config_path.display())?;
+        writeln!(out, "no tokens registered in {}\nadd one: git credential-scoped add NAME --owner OWNER --repo REPO --expires-in 90d", crate::messages::shown_path(&ctx.config_path))?;
         return Ok(EXIT_OK);
     }
     drop(out);

@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     if reg.github_host(&host).is_none() {
         return Err(bad(format!(
             "{host} is not a GitHub host\nhint: declare it in {} with a [[host]] table",
-            ctx.config_path.display()
+            crate::messages::shown_path(&ctx.config_path)
         )));
     }
     let expires = expires_days(&a.expires_in).map_err(bad)?;

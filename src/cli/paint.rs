@@ -53,11 +53,17 @@ pub fn verdict(v: &Verdict) -> Style {
     }
 }
 
-/// Says `text` on `diag` (one prefixed line each, as [`crate::diag::say`]), each line
-/// painted by [`line`].
+/// Says `text` on `diag` (one prefixed line each, as [`crate::diag::say`], its control and
+/// format characters defanged the same way), each line painted by [`line`].
 pub fn say(diag: &mut impl std::io::Write, text: &str) {
     for l in text.lines() {
-        crate::diag::say(diag, &line(l));
+        // Defanged before painting, so the styles added here are the only sequences.
+        let _ = writeln!(
+            diag,
+            "{}{}",
+            crate::diag::PREFIX,
+            line(&crate::diag::defang(l))
+        );
     }
 }
 

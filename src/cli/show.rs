@@ -6,7 +6,7 @@ use super::list::token_json;
 use super::shared::{state_label, summary};
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
-use crate::messages::renewal_link;
+use crate::messages::{renewal_link, shown};
 use crate::time;
 
 #[derive(clap::Args, Debug)]
@@ -24,27 +24,27 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let Some(t) = reg.token(&a.name) else {
         return Err(format!(
             "no token named '{}'\nhint: `git credential-scoped list` shows the names",
-            crate::protocol::escape(a.name.as_bytes())
+            shown(&a.name)
         )
         .into());
     };
     let mut out = std::io::stdout().lock();
     if a.json {
-        serde_json::to_writer(&mut out, &token_json(t, &state, ctx.now, &reg.settings))?;
+        crate::messages::write_json(&mut out, &token_json(t, &state, ctx.now, &reg.settings))?;
         writeln!(out)?;
         return Ok(EXIT_OK);
     }
     writeln!(
         out,
         "token '{}': {}",
-        t.name,
+        shown(&t.name),
         state_label(t, &state, ctx.now, &reg.settings)
     )?;
     for line in summary(t, ctx.now, false) {
-        writeln!(out, "  {line}")?;
+        writeln!(out, "  {}", shown(&line))?;
     }
     if let Some(u) = &t.username {
-        writeln!(out, "  username:     {u}")?;
+        writeln!(out, "  username:     {}", shown(u))?;
     }
     let st = state.get(&t.name);
     match st.and_then(|s| s.last_used) {
@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         let on = r
             .repo
             .as_deref()
-            .map(|r| format!(" for {r}"))
+            .map(|r| format!(" for {}", shown(r)))
             .unwrap_or_default();
         writeln!(out, "  rejected:     by the server{on} at {}; clear with: git credential-scoped unreject {}", time::format_datetime(r.at), t.name)?;
     }

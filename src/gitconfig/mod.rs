@@ -5,12 +5,15 @@
 //! `helper` resets the list, the last `useHttpPath` wins). Also where git finds a helper
 //! program (PATH and its exec path), and the value `setup` writes for this one.
 
+mod shell;
 mod urlmatch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub use urlmatch::applies;
+
+use crate::protocol::escape;
 
 /// One `credential.*` entry as git reports it.
 #[derive(Clone, Debug)]
@@ -33,12 +36,15 @@ impl Entry {
         }
     }
 
+    /// `global, /home/me/.gitconfig`, for people: both escaped (they come from git, and a
+    /// file name may hold anything).
     pub fn place(&self) -> String {
-        format!(
-            "{}, {}",
-            self.scope,
-            self.origin.trim_start_matches("file:")
-        )
+        format!("{}, {}", escape(self.scope.as_bytes()), self.file())
+    }
+
+    /// The entry's key, escaped for people (a subsection may hold anything but a newline).
+    pub fn key_shown(&self) -> String {
+        escape(self.key.as_bytes())
     }
 
     /// Whether this entry names a helper (not a reset) that git runs for `SCHEME://HOST/`.
@@ -49,9 +55,14 @@ impl Entry {
             && sub.is_none_or(|p| applies(p, scheme, host).is_some())
     }
 
-    /// The file this entry is in (without git's `file:` prefix).
-    pub fn file(&self) -> &str {
-        self.origin.strip_prefix("file:").unwrap_or(&self.origin)
+    /// The file this entry is in (without git's `file:` prefix), escaped for people.
+    pub fn file(&self) -> String {
+        escape(
+            self.origin
+                .strip_prefix("file:")
+                .unwrap_or(&self.origin)
+                .as_bytes(),
+        )
     }
 }
 
@@ -117,36 +128,79 @@ fn parse_entries(text: &str) -> Vec<Entry> {
         .collect()
 }
 
-/// The first word of a helper value as git's shell reads it (a leading `!` dropped, quotes
-/// around the word taken off).
-fn first_word(value: &str) -> (bool, String) {
-    let v = value.trim();
-    let (shell, v) = match v.strip_prefix('!') {
-        Some(rest) => (true, rest.trim_start()),
-        None => (false, v),
-    };
-    let word = match v.chars().next() {
-        Some(q @ ('\'' | '"')) => v[1..].split(q).next().unwrap_or("").to_string(),
-        _ => v.split_whitespace().next().unwrap_or("").to_string(),
-    };
-    (shell, word)
+/// What a helper value makes git run, as far as this program is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// This program and nothing else: `scoped [ARGS]`, or its absolute path (quoted or not,
+    /// behind `!` or not) with plain arguments.
+    Ours,
+    /// A shell command that names this program but does more than run it (a pipe, a list,
+    /// a redirection, an expansion): whatever else it runs sees every token.
+    OursInShell,
+    /// Another helper.
+    Other,
 }
 
-/// Whether a helper value names this program: `scoped` (git runs `git credential-scoped`)
-/// or a path ending in `git-credential-scoped`, with or without options.
+/// Whether git runs `value` as a path or a shell command (not as `git credential-NAME`):
+/// a leading `!`, or an absolute path (on Windows also `C:/...`), git's credential.c.
+fn shell_command(value: &str) -> Option<&str> {
+    match value.strip_prefix('!') {
+        Some(rest) => Some(rest),
+        None => (value.starts_with('/') || Path::new(value).is_absolute()).then_some(value),
+    }
+}
+
+/// How git runs a helper value (gitcredentials(7) "CUSTOM HELPERS": every form goes through
+/// the shell with the operation appended) and whether that is this program alone.
+pub fn kind(value: &str) -> Kind {
+    let (words, named) = match shell_command(value) {
+        Some(cmd) => (shell::simple_words(cmd), None),
+        None => (
+            shell::simple_words(value),
+            value
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .next(),
+        ),
+    };
+    let ours = match (&words, named) {
+        (Some(w), None) => w.first().is_some_and(|p| is_our_path(p)),
+        (Some(w), Some(_)) => w.first().is_some_and(|n| n == "scoped"),
+        (None, _) => false,
+    };
+    let names_us = |text: &str| {
+        text.split(|c: char| c == '/' || c == '\\' || c.is_whitespace() || "'\";|&".contains(c))
+            .any(|seg| {
+                seg.strip_suffix(std::env::consts::EXE_SUFFIX)
+                    .unwrap_or(seg)
+                    == PROGRAM
+            })
+    };
+    if ours {
+        Kind::Ours
+    } else if named == Some("scoped") || names_us(value) {
+        Kind::OursInShell
+    } else {
+        Kind::Other
+    }
+}
+
+/// An absolute path (as git sees it: on Windows also one from the root of the current drive,
+/// `/usr/bin/...` as Git Bash writes them, which Rust calls relative) to a program of ours.
+fn is_our_path(word: &str) -> bool {
+    let p = Path::new(word);
+    p.file_stem().is_some_and(|s| s == PROGRAM) && (p.is_absolute() || word.starts_with('/'))
+}
+
+/// Whether a helper value runs this program and nothing else ([`Kind::Ours`]).
 pub fn is_ours(value: &str) -> bool {
-    let (shell, first) = first_word(value);
-    (!shell && first == "scoped") || program_of(value).is_some()
+    kind(value) == Kind::Ours
 }
 
 /// The program a helper value of ours runs by path (`None` for `scoped`, or not ours).
 pub fn program_of(value: &str) -> Option<PathBuf> {
-    let (_, first) = first_word(value);
-    let p = PathBuf::from(&first);
-    let stem = p.file_stem()?;
-    // Absolute as git sees it: on Windows git also runs a path from the root of the current
-    // drive (`/usr/bin/...`, as Git Bash writes them) as it is, which Rust calls relative.
-    (stem == PROGRAM && (p.is_absolute() || first.starts_with('/'))).then_some(p)
+    let words = shell::simple_words(shell_command(value)?)?;
+    let first = words.into_iter().next()?;
+    is_our_path(&first).then(|| PathBuf::from(first))
 }
 
 /// The program's name; git runs `git credential-scoped` as `git-credential-scoped`.
@@ -212,10 +266,14 @@ pub fn shell_quote(s: &str) -> String {
 /// absolute path as it is, one `git` start-up less than `scoped`), single-quoted behind `!`
 /// when it holds characters git's shell would split on.
 pub fn helper_value_for(program: &Path) -> String {
-    let path = program.to_string_lossy().replace('\\', "/");
+    let path = program.to_string_lossy();
+    // Windows' separators as git for Windows writes paths; elsewhere a backslash is a
+    // character of the name, which the quoting below keeps from git's shell.
+    #[cfg(windows)]
+    let path = path.replace('\\', "/");
     let quoted = shell_quote(&path);
     if quoted == path {
-        path
+        path.to_string()
     } else {
         format!("!{quoted}")
     }
@@ -296,17 +354,18 @@ pub fn host_view(entries: &[Entry], scheme: &str, host: &str) -> HostView {
     view
 }
 
-/// A helper's value for display: only its first word, since options may hold anything.
+/// A helper's value for display: the program as written, a quoted path whole (`!'/home/me/my
+/// tools/x'`), and ` ...` for the rest, since options may hold anything (a shell helper's
+/// may hold a password); escaped.
 pub fn helper_value(h: &Helper) -> String {
     let v = h.entry.value.as_deref().unwrap_or("");
-    let shown: String = v
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(80)
-        .collect();
-    crate::protocol::escape(shown.as_bytes())
+    let end = shell::first_word_end(v);
+    let rest = if v[end..].trim().is_empty() {
+        ""
+    } else {
+        " ..."
+    };
+    format!("{}{rest}", escape(&v.as_bytes()[..end]))
 }
 
 #[cfg(test)]
@@ -321,6 +380,8 @@ mod tests {
             "/usr/bin/git-credential-scoped",
             "!/opt/git-credential-scoped get",
             "!'/opt/my tools/git-credential-scoped'",
+            "/opt/git-credential-scoped --config $HOME/c.toml",
+            "!/opt/git-credential-scoped --config ~/c.toml",
         ] {
             assert!(is_ours(v), "{v}");
         }
@@ -330,7 +391,17 @@ mod tests {
             "cache --timeout 900",
             "/usr/bin/git-credential-scopedx",
         ] {
-            assert!(!is_ours(v), "{v}");
+            assert_eq!(kind(v), Kind::Other, "{v}");
+        }
+        // Issue 22 #10: more than this program, through the shell git runs it with.
+        for v in [
+            "!/path/git-credential-scoped get | tee -a loot; exit 0; ",
+            "/path/git-credential-scoped >/tmp/x",
+            "!/path/git-credential-scoped \"$(id)\"",
+            "scoped; id",
+            "!FOO=1 /path/git-credential-scoped",
+        ] {
+            assert_eq!(kind(v), Kind::OursInShell, "{v}");
         }
     }
 
@@ -346,6 +417,16 @@ mod tests {
         assert_eq!(v, "!'/opt/it'\\''s here/git-credential-scoped'");
         assert!(is_ours(&helper_value_for(plain)));
         assert_eq!(program_of(plain.to_str().unwrap()).as_deref(), Some(plain));
+        // Issue 22 #11: a backslash is part of a name on unix, never a separator.
+        #[cfg(unix)]
+        for dir in ["/x/we\\ird", "/x/it's \\ here", "/x/a\"b"] {
+            let p = Path::new(dir).join(PROGRAM);
+            assert_eq!(
+                program_of(&helper_value_for(&p)).as_deref(),
+                Some(p.as_path())
+            );
+        }
+        assert_eq!(program_of(&v).as_deref(), Some(spaced));
     }
 
     fn entry(key: &str, value: &str) -> Entry {

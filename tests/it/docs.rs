@@ -266,3 +266,70 @@ fn the_faq_s_commands_run_as_written() {
     }
     assert!(crate::support::run_get(&env, "alta3/labs").contains(&token(2)));
 }
+
+/// A `gh` that does to git's config what `gh auth setup-git` does (cli/cli,
+/// pkg/cmd/auth/shared/gitcredentials: `--replace-all` with "", then `--add` its own helper,
+/// for github.com and gist.github.com), and answers `auth git-credential` with its token.
+const FAKE_GH: &str = r#"#!/bin/sh
+case "$1 $2" in
+"auth setup-git")
+	for host in github.com gist.github.com; do
+		git config --global --replace-all "credential.https://$host.helper" ""
+		git config --global --add "credential.https://$host.helper" "!'$0' auth git-credential"
+	done ;;
+"auth git-credential")
+	[ "$3" = get ] && printf 'username=gh-user\npassword=gho_GHSTOKEN\n' ;;
+esac
+"#;
+
+#[test]
+fn gh_auth_setup_git_after_setup_as_the_faq_says() {
+    // Issue 24 #10: gh replaces setup's helper line silently; doctor finds it, setup repairs.
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new().at(NOW);
+    let bin = env.tmp.path().join("ghbin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let gh = bin.join("gh");
+    std::fs::write(&gh, FAKE_GH).unwrap();
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.add(
+        &[
+            "alta3",
+            "--owner",
+            "alta3",
+            "--repo",
+            "labs",
+            "--expires-in",
+            "90d",
+        ],
+        TOKEN,
+    )
+    .ok();
+    env.run(&["setup"], b"").ok();
+    let fill = || {
+        sh(
+            &env,
+            "printf 'url=https://github.com/alta3/labs\\n\\n' | git credential fill",
+            "",
+        )
+    };
+    assert_has(&fill().stdout, &format!("password={TOKEN}"));
+    sh(&env, &format!("'{}' auth setup-git", gh.display()), "").ok();
+    assert_has(&fill().stdout, "password=gho_GHSTOKEN");
+    let block = faq_block("faq-gh-setup-git");
+    let cmds = commands(&block);
+    let doctor = sh(&env, &cmds[0], "");
+    assert_eq!(doctor.status, 1, "{}", doctor.stdout);
+    assert_has(
+        &doctor.stdout,
+        "git does not ask git-credential-scoped for github.com",
+    );
+    sh(&env, &cmds[1], "").ok();
+    assert_has(&fill().stdout, &format!("password={TOKEN}"));
+    let doctor = env.run(&["doctor", "--json"], b"");
+    assert!(
+        !doctor.stdout.contains("helper-missing"),
+        "{}",
+        doctor.stdout
+    );
+}

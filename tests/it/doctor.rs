@@ -153,21 +153,47 @@ fn a_write_back_helper_after_this_one_is_a_warning() {
     assert_eq!(out.status, 1);
     assert!(
         out.stdout
-            .contains("  2. cache  (credential.helper: global, "),
+            .contains("  2. cache ...  (credential.helper: global, "),
         "{}",
         out.stdout
     );
     assert!(
-        out.stdout.contains("warning: github.com: git also hands every token that worked for github.com to helper 'cache' (global, "),
+        out.stdout.contains("warning: github.com: git also hands every token that worked for github.com to helper 'cache ...' (global, "),
         "{}",
         out.stdout
     );
     let json = codes(&env);
     assert!(
-        json.contains(r#""scoped_first":true,"use_http_path":true,"write_back":["cache"]"#),
+        json.contains(r#""scoped_first":true,"use_http_path":true,"write_back":["cache ..."]"#),
         "{json}"
     );
     assert!(!json.contains("helper-not-first"), "{json}");
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn helper_values_are_shown_whole() {
+    // Issue 24 #11: doctor cut values at the first space (`!'/home/me/my`): the program is
+    // shown whole, its options (which may hold anything) as ` ...`.
+    let env = with_token();
+    set_up(&env);
+    git(
+        &env,
+        &[
+            "--add",
+            "credential.https://github.com.helper",
+            "!'/home/me/my tools/x' get",
+        ],
+    );
+    let out = doctor(&env);
+    assert_has(
+        &out.stdout,
+        "  2. !'/home/me/my tools/x' ...  (credential.https://github.com.helper: global, ",
+    );
+    assert_has(
+        &out.stdout,
+        "to helper '!'/home/me/my tools/x' ...' (global, ",
+    );
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
@@ -468,4 +494,159 @@ fn which(program: &str) -> std::path::PathBuf {
         .map(|d| std::path::Path::new(d).join(program))
         .find(|p| p.exists())
         .expect("git is installed")
+}
+
+/// Keys of `credential.<url>.helper` that git's urlmatch reads in all its ways (issue 22 #9).
+const URL_CASES: &[&str] = &[
+    "https://github.com",
+    "https://GitHub.com",
+    "https://github.com:443",
+    "https://github.com:0443",
+    "https://github.com:",
+    "https://github.com.",
+    "https://github.COM.",
+    "https://github.com..",
+    "HTTPS://github.com",
+    "https://*.com",
+    "https://*.*",
+    "https://*",
+    "https://g*b.com",
+    "https://*hub*.com",
+    "https://*.github.com",
+    "*.com",
+    "github.com",
+    "GitHub.com",
+    "github.com:443",
+    "github.com/alta3",
+    "https://github.com:444",
+    "https://github.com:65536",
+    "http://github.com",
+    "ftp://github.com",
+    "https://github.com.evil",
+    "https://github.com/",
+    "https://github.com:443/",
+    "https://github.com?x",
+    "//github.com",
+    "https:/github.com",
+    "https://me@github.com",
+    "https://github.com/alta3",
+    "https://github.com/alta3/",
+    "https://github.com/alta",
+    "https://github.com/%61lta3",
+    "https://github.com/alta3/../alta3",
+    "https://github.com/alta3/labs.git",
+    "https://github.com./alta3",
+];
+
+/// The keys git runs a helper of for `url`, in the order it runs them.
+fn git_runs(env: &Env, url: &str) -> Vec<String> {
+    let trace = env.home.join("trace");
+    let _ = std::fs::remove_file(&trace);
+    let mut c = env.command("git");
+    c.args(["credential", "fill"]);
+    crate::support::run_with_stdin(c, format!("url={url}\n\n").as_bytes());
+    std::fs::read_to_string(&trace)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim_end_matches(" get").to_string())
+        .collect()
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn doctor_agrees_with_gits_own_url_matching() {
+    let env = Env::new().at(NOW);
+    let trace = env.home.join("trace");
+    for p in URL_CASES {
+        let helper = format!("!echo '{p}' >>'{}'; true", trace.display());
+        git(&env, &["--add", &format!("credential.{p}.helper"), &helper]);
+    }
+    let always = git_runs(&env, "https://github.com");
+    let with_path = git_runs(&env, "https://github.com/alta3/labs");
+    assert!(
+        always.contains(&"https://github.com.".to_string()),
+        "{always:?}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&env.run(&["doctor", "--json"], b"").stdout).unwrap();
+    let host = &doc["hosts"][0];
+    assert_eq!(host["host"], "github.com");
+    let listed = |conditional: bool| -> Vec<String> {
+        host["helpers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["only_for"].is_null() != conditional)
+            .map(|h| {
+                let key = h["key"].as_str().unwrap();
+                key["credential.".len()..key.len() - ".helper".len()].to_string()
+            })
+            .collect()
+    };
+    assert_eq!(listed(false), always, "helpers for every URL of github.com");
+    // The path keys git runs for /alta3/labs are the ones doctor lists as "URLs under".
+    let under: Vec<String> = host["helpers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| {
+            h["only_for"]
+                .as_str()
+                .and_then(|c| c.strip_prefix("URLs under "))
+                .is_some_and(|p| {
+                    "/alta3/labs".starts_with(p) && "/alta3/labs/"[p.len()..].starts_with('/')
+                })
+        })
+        .map(|h| h["key"].as_str().unwrap().to_string())
+        .collect();
+    let git_under: Vec<String> = with_path
+        .iter()
+        .filter(|k| !always.contains(k))
+        .map(|k| format!("credential.{k}.helper"))
+        .collect();
+    assert_eq!(under, git_under, "helpers for URLs under /alta3");
+    assert!(listed(true).contains(&"https://me@github.com".to_string()));
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn the_json_example_in_help_shows_what_setup_writes() {
+    // Issue 24 #11: the example showed `"value": "scoped"`; setup writes the absolute path.
+    let env = with_token();
+    env.run(&["setup"], b"").ok();
+    let help = env.run(&["doctor", "--help"], b"").stdout;
+    assert_has(
+        &help,
+        "{\"value\": \"/home/me/.local/bin/git-credential-scoped\",",
+    );
+    assert!(!help.contains("\"value\": \"scoped\""), "{help}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&env.run(&["doctor", "--json"], b"").stdout).unwrap();
+    let value = doc["hosts"][0]["helpers"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(value, crate::support::BIN);
+    assert!(value.ends_with("/git-credential-scoped"), "{value}");
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn the_short_name_with_options_is_still_found_missing_from_path() {
+    // The helper's shown value became `scoped ...`; the PATH check reads the value itself.
+    let mut env = with_token();
+    git(&env, &["--add", "credential.https://github.com.helper", ""]);
+    git(
+        &env,
+        &[
+            "--add",
+            "credential.https://github.com.helper",
+            "scoped --config /x",
+        ],
+    );
+    env.set("PATH", "/usr/local/bin:/usr/bin:/bin");
+    let mut c = env.command(crate::support::BIN);
+    c.args(["doctor", "--json"]);
+    let out = crate::support::run_with_stdin(c, b"");
+    assert_has(&out.stdout, "\"code\":\"helper-not-on-path\"");
 }

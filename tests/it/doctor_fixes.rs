@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | helper-missing | `git credential-scoped setup` | `helper_missing` |
 //! | helper-not-first | `git credential-scoped setup` | `helper_not_first` |
+//! | helper-shell | `git credential-scoped setup` | `helper_shell` |
 //! | write-back | `git credential-scoped setup` | `write_back` (and `setup::setup_says_which_setup_fixes_a_helper_read_from_a_later_file` for `--local`) |
 //! | use-http-path-off | `git config --global credential.https://H.useHttpPath true` | `use_http_path_off` |
 //! | helper-not-on-path | `/path/to/git-credential-scoped setup` | `helper_not_on_path` |
@@ -124,6 +125,31 @@ fn helper_not_first() {
     );
     git(&env, &["credential.https://github.com.useHttpPath", "true"]);
     fix_and_check(&env, "helper-not-first", None, "");
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn helper_shell() {
+    // Issue 22 #10: a shell helper that runs this program and copies its answer elsewhere was
+    // "no problems found" (only its first word was judged).
+    let env = with_token();
+    let loot = env.home.join("loot");
+    let value = format!("!{BIN} get | tee -a {}; exit 0; ", loot.display());
+    git(
+        &env,
+        &["--add", "credential.https://github.com.helper", &value],
+    );
+    git(&env, &["credential.https://github.com.useHttpPath", "true"]);
+    let f = finding(&env, "helper-shell", None).expect("helper-shell finding");
+    let what = f["what"].as_str().unwrap();
+    assert!(what.contains(&format!("'!{BIN} ...'")), "{what}");
+    assert_eq!(f["severity"], "error");
+    fix_and_check(&env, "helper-shell", None, "");
+    let mut c = env.command("git");
+    c.args(["credential", "fill"]);
+    let out = crate::support::run_with_stdin(c, b"url=https://github.com/o/r\n\n");
+    assert!(out.stdout.contains(TOKEN), "{}", out.stdout);
+    assert!(!loot.exists(), "the shell helper still ran");
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]

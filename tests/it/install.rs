@@ -367,3 +367,105 @@ fn install_sh_and_the_scripts_are_shellcheck_clean() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A copy of the binary installed in `PREFIX` (as install.sh would), set up for github.com,
+/// an enterprise host and cargo.
+fn installed_and_set_up(env: &mut Env) -> (PathBuf, PathBuf) {
+    let prefix = env.tmp.path().join("prefix");
+    std::fs::create_dir_all(&prefix).unwrap();
+    let bin = prefix.join(BIN_NAME);
+    std::fs::copy(crate::support::BIN, &bin).unwrap();
+    let cargo_home = env.tmp.path().join("cargo-home");
+    std::fs::create_dir_all(&cargo_home).unwrap();
+    env.set("CARGO_HOME", &cargo_home.to_string_lossy());
+    for args in [
+        &["setup"][..],
+        &["setup", "--host", "ghe.example.com"],
+        &["setup", "--cargo"],
+    ] {
+        let mut c = env.command(&bin.to_string_lossy());
+        c.args(args);
+        run_with_stdin(c, b"").ok();
+    }
+    (prefix, cargo_home.join("config.toml"))
+}
+
+fn uninstall_sh(env: &Env, prefix: &Path) -> Out {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh");
+    let mut c = env.command(&script.to_string_lossy());
+    c.arg("--prefix").arg(prefix).arg("--uninstall");
+    run_with_stdin(c, b"")
+}
+
+#[test]
+fn uninstall_sh_takes_back_every_host_and_cargo_and_names_no_deleted_program() {
+    // Issue 24 #7: --uninstall undid github.com only, and its last hint named the program
+    // it had just deleted.
+    let mut env = Env::new();
+    let (prefix, cargo_file) = installed_and_set_up(&mut env);
+    assert!(cargo_file.is_file());
+    let out = uninstall_sh(&env, &prefix);
+    out.ok();
+    assert_has(
+        &out.stdout,
+        "removed git-credential-scoped for https://ghe.example.com",
+    );
+    assert_has(&out.stdout, "removed setup's change to cargo");
+    assert_eq!(git_global(&env, &["--list"]), "");
+    assert!(!cargo_file.exists() && !prefix.join(BIN_NAME).exists());
+    let last = out.stdout.lines().last().unwrap_or("");
+    assert_has(last, "uninstalled (");
+    assert!(!last.contains("credential-scoped "), "{last}");
+}
+
+#[test]
+fn uninstall_sh_without_the_binary_prints_commands_that_remove_what_setup_wrote() {
+    // Issue 24 #7: the printed pattern ('^(scoped)?$') no longer matched the absolute path
+    // setup writes.
+    let mut env = Env::new();
+    let (prefix, _) = installed_and_set_up(&mut env);
+    std::fs::remove_file(prefix.join(BIN_NAME)).unwrap();
+    let out = uninstall_sh(&env, &prefix);
+    out.ok();
+    let commands: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter(|l| l.starts_with("git config"))
+        .collect();
+    assert_eq!(commands.len(), 3, "{}", out.stderr);
+    let run = |cmd: &str| {
+        let mut c = env.command("sh");
+        c.args(["-c", cmd]);
+        run_with_stdin(c, b"")
+    };
+    let listed = run(commands[0]);
+    assert_has(&listed.ok().stdout, "credential.https://github.com.helper ");
+    assert_has(&listed.stdout, "credential.https://ghe.example.com.helper ");
+    for cmd in &commands[1..] {
+        run(cmd).ok();
+    }
+    assert_eq!(
+        git_global(&env, &["--get-regexp", "^credential.https://github.com"]),
+        ""
+    );
+}
+
+#[test]
+fn install_sh_help_shows_what_setup_writes_and_a_true_path_warning() {
+    // Issue 24 #11: the help showed `helper = scoped`; setup writes the absolute path.
+    let env = Env::new();
+    let help = install_sh(&env, &["--help"]);
+    help.ok();
+    assert_has(
+        &help.stdout,
+        "\"DIR/git-credential-scoped\" (its absolute path)",
+    );
+    assert!(!help.stdout.contains("\"scoped\""), "{}", help.stdout);
+    let script =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh")).unwrap();
+    assert!(
+        !script.contains("so git cannot find"),
+        "the PATH warning says git cannot find it"
+    );
+}

@@ -14,6 +14,7 @@ mod doctor;
 mod doctor_fixes;
 mod e2e;
 mod edit;
+mod escaping;
 mod fixes;
 mod generic;
 mod github;

@@ -114,11 +114,12 @@ const GUIDE_BLOCKS: [&str; 17] = [
 ];
 
 /// The FAQ's marked blocks and the tests that run them.
-const FAQ_BLOCKS: [&str; 4] = [
-    "faq-doctor", // docs::the_faq_s_commands_run_as_written
-    "faq-check",  // docs::the_faq_s_commands_run_as_written
-    "faq-rotate", // docs::the_faq_s_commands_run_as_written
-    "faq-cargo",  // docs::the_faq_s_commands_run_as_written
+const FAQ_BLOCKS: [&str; 5] = [
+    "faq-doctor",       // docs::the_faq_s_commands_run_as_written
+    "faq-check",        // docs::the_faq_s_commands_run_as_written
+    "faq-rotate",       // docs::the_faq_s_commands_run_as_written
+    "faq-cargo",        // docs::the_faq_s_commands_run_as_written
+    "faq-gh-setup-git", // docs::gh_auth_setup_git_after_setup_as_the_faq_says
 ];
 
 /// Every shell block of `text` is marked with a known name or `skip (why)`, and every

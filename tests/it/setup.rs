@@ -532,3 +532,193 @@ fn setup_cargo_edits_the_older_config_file_cargo_prefers_and_refuses_a_broken_on
     assert_has(&out.stderr, "is not what cargo expects");
     assert_eq!(read(&file), odd);
 }
+
+#[cfg(unix)]
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn setup_from_a_directory_with_a_backslash_a_space_and_a_quote_makes_git_run_that_copy() {
+    // Issue 22 #11: the backslash became a slash (`.../we\ird/` -> `.../we/ird/`), so git ran
+    // another program. git runs the value through sh: it must be quoted for sh.
+    let env = Env::new();
+    let dir = env.tmp.path().join("we\\ird it's");
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("git-credential-scoped");
+    std::fs::copy(BIN, &copy).unwrap();
+    // A decoy where the mangled path would lead.
+    let decoy = env.tmp.path().join("we/ird it's");
+    std::fs::create_dir_all(&decoy).unwrap();
+    std::fs::write(
+        decoy.join("git-credential-scoped"),
+        "#!/bin/sh\necho password=DECOY\n",
+    )
+    .unwrap();
+    let mut c = env.command(copy.to_str().unwrap());
+    c.env("PATH", "/usr/local/bin:/usr/bin:/bin").arg("setup");
+    run_with_stdin(c, b"").ok();
+    let value = git_config(
+        &env,
+        &[
+            "--global",
+            "--get-all",
+            "credential.https://github.com.helper",
+        ],
+    )
+    .stdout;
+    assert_has(
+        &value,
+        &format!("!'{}'", copy.to_str().unwrap().replace('\'', "'\\''")),
+    );
+    env.add(&["t", "--owner", "o", "--repo", "r", "--no-expiry"], TOKEN)
+        .ok();
+    let mut fill = env.command("git");
+    fill.env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .args(["credential", "fill"]);
+    let out = run_with_stdin(fill, b"url=https://github.com/o/r\n\n");
+    assert_has(&out.ok().stdout, &format!("password={TOKEN}"));
+    let mut doctor = env.command(copy.to_str().unwrap());
+    doctor.args(["doctor", "--json"]);
+    let out = run_with_stdin(doctor, b"");
+    assert_has(&out.stdout, "\"scoped_first\":true");
+    assert_lacks(&out.stdout, "helper-path");
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn uninstall_takes_back_every_host_every_file_setup_wrote_and_cargo() {
+    // Issue 24 #7: `setup --uninstall` undid github.com only; `--host` entries, a
+    // repository's entries and `--cargo` stayed, pointing at a deleted binary.
+    let (env, cargo_file) = cargo_env("config.toml", None);
+    std::fs::write(gitconfig(&env), GLOBAL_BEFORE).unwrap();
+    env.run(&["setup"], b"").ok();
+    env.run(&["setup", "--host", "ghe.example.com"], b"").ok();
+    env.run(&["setup", "--cargo"], b"").ok();
+    let repo = env.home.join("repo");
+    let mut init = env.command("git");
+    init.args(["init", "-q"]).arg(&repo);
+    run_with_stdin(init, b"").ok();
+    let mut c = env.command(BIN);
+    c.args(["setup", "--local", "--host", "ghe2.example.com:8443"])
+        .current_dir(&repo);
+    run_with_stdin(c, b"").ok();
+    assert!(cargo_file.is_file());
+    let record = read(&env.data_dir().join("setup"));
+    assert_eq!(record.matches("# keys").count(), 1, "{record}");
+    assert_lacks(&record, "%23");
+
+    let gone = env.run(&["setup", "--uninstall"], b"");
+    gone.ok();
+    for url in [
+        "https://github.com",
+        "https://ghe.example.com",
+        "https://ghe2.example.com:8443",
+    ] {
+        assert_has(
+            &gone.stdout,
+            &format!("removed git-credential-scoped for {url}"),
+        );
+    }
+    assert_has(&gone.stdout, "removed setup's change to cargo");
+    assert_eq!(global_list(&env), LIST_BEFORE);
+    assert_eq!(read(&gitconfig(&env)), GLOBAL_BEFORE);
+    assert_lacks(&read(&repo.join(".git/config")), "credential");
+    assert!(!cargo_file.exists(), "setup created it for its one key");
+    let again = env.run(&["setup", "--uninstall"], b"");
+    assert!(
+        again.ok().stdout.starts_with("nothing to remove:"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[cfg(unix)]
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn setup_cargo_writes_through_a_symlinked_config_and_keeps_the_link() {
+    // Issue 22 #12: a symlinked ~/.cargo/config.toml (a dotfiles checkout) was replaced by
+    // a regular file, so the dotfiles copy never changed.
+    let (env, file) = cargo_env("config.toml", None);
+    let dotfiles = env.tmp.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let target = dotfiles.join("cargo.toml");
+    std::fs::write(&target, CARGO_BEFORE).unwrap();
+    std::os::unix::fs::symlink("../dotfiles/cargo.toml", &file).unwrap();
+    env.run(&["setup", "--cargo"], b"").ok();
+    assert!(
+        file.symlink_metadata().unwrap().is_symlink(),
+        "the link was replaced"
+    );
+    assert_has(&read(&target), "git-fetch-with-cli = true");
+    env.run(&["setup", "--uninstall", "--cargo"], b"").ok();
+    assert!(file.symlink_metadata().unwrap().is_symlink());
+    assert_eq!(read(&target), CARGO_BEFORE);
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn the_no_path_hint_for_an_http_host_names_the_key_git_reads_and_fixes_it() {
+    // Issue 22 #13: the hint named credential.https://HOST.useHttpPath; git reads the
+    // http:// key for an http request.
+    let env = Env::new();
+    env.write_config("version = 1\n[[host]]\nname = \"127.0.0.1:8080\"\nallow_http = true\n");
+    env.add(
+        &[
+            "t",
+            "--host",
+            "127.0.0.1:8080",
+            "--owner",
+            "o",
+            "--repo",
+            "r",
+            "--no-expiry",
+        ],
+        TOKEN,
+    )
+    .ok();
+    let fill = || {
+        env.git(
+            &["credential", "fill"],
+            b"url=http://127.0.0.1:8080/o/r\n\n",
+        )
+    };
+    let out = fill();
+    let hint = out
+        .stderr
+        .lines()
+        .find_map(|l| l.split_once("run: ").map(|(_, cmd)| cmd.to_string()))
+        .unwrap_or_else(|| panic!("no hint: {}", out.stderr));
+    assert_eq!(
+        hint,
+        "git config --global credential.http://127.0.0.1:8080.useHttpPath true"
+    );
+    let mut c = env.command("sh");
+    c.args(["-c", &hint]);
+    run_with_stdin(c, b"").ok();
+    let out = fill();
+    assert_has(&out.ok().stdout, &format!("password={TOKEN}"));
+    assert_lacks(&out.stderr, "no repository path");
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn setup_s_note_and_warning_agree_about_a_repository_s_own_helper() {
+    // Issue 24 #11: the note said git no longer asks the repository's helper, the warning
+    // that it still does (the warning is right: .git/config is read after ~/.gitconfig).
+    let env = Env::new();
+    std::fs::write(gitconfig(&env), GLOBAL_BEFORE).unwrap();
+    let repo = env.home.join("repo");
+    let mut init = env.command("git");
+    init.args(["init", "-q"]).arg(&repo);
+    run_with_stdin(init, b"").ok();
+    let mut c = env.command("git");
+    c.args(["config", "--local", "credential.helper", "store"])
+        .current_dir(&repo);
+    run_with_stdin(c, b"").ok();
+    let mut c = env.command(BIN);
+    c.arg("setup").current_dir(&repo);
+    let out = run_with_stdin(c, b"");
+    out.ok();
+    assert_has(&out.stdout, "no longer 'cache' (");
+    assert_lacks(&out.stdout, "'store'");
+    assert_lacks(&out.stdout, "asks git-credential-scoped only");
+    assert_has(&out.stderr, "warning: git also asks 'store' (.git/config)");
+}

@@ -28,7 +28,10 @@ pub fn run(ctx: &Context, within: Option<u16>, json: bool) -> CliResult {
     } else if reports.is_empty() {
         std::io::Write::write_fmt(
             &mut out,
-            format_args!("no tokens registered in {}\n", ctx.config_path.display()),
+            format_args!(
+                "no tokens registered in {}\n",
+                crate::messages::shown_path(&ctx.config_path)
+            ),
         )?;
     } else {
         report::write_all(&mut out, &mut err, &reports, ctx.now)?;
@@ -84,7 +87,7 @@ fn unknown_expiry_lines(t: &Token, config: &std::path::Path) -> Vec<String> {
             "hint: to record the expiry GitHub reports, run: git credential-scoped check --online https://{}/{}/{repo} (or set `expires` for it in {})",
             t.host,
             t.owner,
-            config.display()
+            crate::messages::shown_path(config)
         ),
     ]
 }

@@ -98,7 +98,8 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
                     "git sends no repository path for {host} (credential.useHttpPath is off){note}"
                 );
                 if o.messages.is_empty() {
-                    o.messages.push(crate::messages::no_path_line(&t.host));
+                    o.messages
+                        .push(crate::messages::no_path_line(Some(&t.protocol), &t.host));
                 }
             } else {
                 o.head = format!("the URL names no OWNER/REPO on {host}{note}");

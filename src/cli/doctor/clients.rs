@@ -30,8 +30,16 @@ pub fn cargo_findings(findings: &mut Vec<Finding>) {
         Some(false) if std::env::var_os(cargo::ENV).is_some() => {
             format!("{}=false is set", cargo::ENV)
         }
-        Some(false) => format!("{} = false in {}", cargo::KEY, file.display()),
-        _ => format!("{} is not set in {}", cargo::KEY, file.display()),
+        Some(false) => format!(
+            "{} = false in {}",
+            cargo::KEY,
+            crate::messages::shown_path(&file)
+        ),
+        _ => format!(
+            "{} is not set in {}",
+            cargo::KEY,
+            crate::messages::shown_path(&file)
+        ),
     };
     findings.push(
         Finding::new(

@@ -5,7 +5,8 @@
 
 use super::findings::{Finding, Severity};
 use crate::gitconfig::{
-    find_program, helper_value, is_executable, program_of, this_program, HostView,
+    find_program, helper_value, is_executable, kind, program_of, this_program, Helper, HostView,
+    Kind,
 };
 use crate::registry::GITHUB;
 
@@ -25,6 +26,10 @@ pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
     let h = label.as_str();
     out.extend(order_finding(v));
     for other in v.helpers.iter().filter(|x| !x.ours) {
+        if kind(other.entry.value.as_deref().unwrap_or("")) == Kind::OursInShell {
+            out.push(shell_finding(v, other));
+            continue;
+        }
         let only = other
             .only_for
             .as_ref()
@@ -47,6 +52,17 @@ pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
             .fix(format!("git config --global credential.{}://{}.useHttpPath true", v.scheme, v.host)),
         );
     }
+}
+
+/// A shell helper that runs this program and more (issue 22 #10: `!/path/git-credential-scoped
+/// get | tee -a loot`): what else it runs is handed every token.
+fn shell_finding(v: &HostView, h: &Helper) -> Finding {
+    let label = v.label();
+    Finding::new(Severity::Error, "helper-shell",
+        format!("helper '{}' ({}) runs git-credential-scoped inside a shell command that does more than run it", helper_value(h), h.entry.place()),
+        "git hands that command every request and every token that worked; whatever else it runs (a pipe, a second command, a redirection, an expansion) sees them too")
+    .host(&label)
+    .fix(setup_command(&v.host, Some(&h.entry.scope)))
 }
 
 /// git-credential-scoped missing from the host's helper list, or asked after another.
@@ -80,7 +96,13 @@ fn order_finding(v: &HostView) -> Option<Finding> {
 /// leads to an executable — or leads to another copy than this one.
 pub fn path_findings(views: &[HostView], out: &mut Vec<Finding>) {
     let ours = || views.iter().flat_map(|v| &v.helpers).filter(|h| h.ours);
-    if ours().any(|h| helper_value(h) == "scoped") && find_program().is_none() {
+    let short = |h: &&Helper| {
+        h.entry
+            .value
+            .as_deref()
+            .is_some_and(|v| v.split_whitespace().next() == Some("scoped"))
+    };
+    if ours().any(|h| short(&h)) && find_program().is_none() {
         out.push(
             Finding::new(Severity::Error, "helper-not-on-path", "git-credential-scoped is not on PATH or in git's exec path".into(),
                 "`credential.helper = scoped` makes git run `git credential-scoped`, which it cannot find; setup names this program by its path instead, so PATH no longer matters")
@@ -103,7 +125,7 @@ pub fn path_findings(views: &[HostView], out: &mut Vec<Finding>) {
             continue;
         }
         seen.push(program.clone());
-        let shown = program.display();
+        let shown = crate::messages::shown_path(&program);
         if !is_executable(&program) {
             out.push(
                 Finding::new(Severity::Error, "helper-path-stale",

@@ -50,12 +50,13 @@ environment error.
   {\"ok\": true|false,
    \"config\": \"/home/me/.config/git-credential-scoped/config.toml\",
    \"hosts\": [{\"host\": \"github.com\",
-              \"helpers\": [{\"value\": \"scoped\", \"key\": \"credential.https://github.com.helper\",
+              \"helpers\": [{\"value\": \"/home/me/.local/bin/git-credential-scoped\",
+                           \"key\": \"credential.https://github.com.helper\",
                            \"scope\": \"global\", \"origin\": \"file:/home/me/.gitconfig\",
                            \"ours\": true, \"only_for\": null | \"URLs under /alta3\"}],
               \"reset\": null | {\"key\": ..., \"scope\": ..., \"origin\": ...},
               \"scoped_first\": true|false, \"use_http_path\": true|false,
-              \"write_back\": [\"store\"], \"scheme\": \"https\" | \"http\"}],
+              \"write_back\": [\"store\", \"cache ...\"], \"scheme\": \"https\" | \"http\"}],
    \"secret_stores\": [{\"store\": \"keyring\" | \"file\" | \"env\" | \"command\",
                       \"tokens\": [\"alta3\"], \"reachable\": true|false|null}],
    \"findings\": [{\"severity\": \"error\" | \"warning\" | \"note\", \"code\": \"helper-missing\" | ...,
@@ -63,11 +64,12 @@ environment error.
                  \"what\": \"...\", \"why\": \"...\", \"fix\": \"git credential-scoped setup\" | null,
                  \"link\": \"https://github.com/settings/personal-access-tokens/new?...\" | null}]}
 
-\"fix\" is one command that can be run as it stands (a command that reads a token reads it from
+\"value\" is the helper's program as written (a quoted path whole) and \" ...\" for its options,
+which may hold anything. \"fix\" is one command that can be run as it stands (a command that reads a token reads it from
 stdin or a hidden prompt); null when only you can decide what to change. \"link\" is the page
 that creates the token the fix needs.
 
-Codes: git-unavailable, helper-missing, helper-not-first, write-back, use-http-path-off,
+Codes: git-unavailable, helper-missing, helper-not-first, helper-shell, write-back, use-http-path-off,
 helper-not-on-path, helper-path-stale, helper-path-other, config-invalid, config-permissions,
 data-permissions, keyring-unreachable, secret-env-unset, host-undeclared, token-expired,
 token-expiring, token-rejected, token-no-contents, token-expiry-unknown, default-ambiguous,

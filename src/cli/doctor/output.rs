@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::cli::paint;
 use crate::context::Context;
+use crate::messages::shown_path;
 
 /// `doctor --json`: the documented shape (super::JSON_HELP); fields in this order.
 #[derive(Serialize)]
@@ -83,12 +84,12 @@ impl Report<'_> {
                 .collect(),
             findings: self.findings,
         };
-        serde_json::to_writer(&mut *out, &doc)?;
+        crate::messages::write_json(&mut *out, &doc)?;
         writeln!(out)
     }
 
     pub fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(out, "config: {}", self.ctx.config_path.display())?;
+        writeln!(out, "config: {}", shown_path(&self.ctx.config_path))?;
         for v in self.views {
             print_host(out, v)?;
         }
@@ -175,7 +176,7 @@ fn print_host(out: &mut impl Write, v: &HostView) -> std::io::Result<()> {
         writeln!(
             out,
             "  helper list reset by an empty {} ({})",
-            r.key,
+            r.key_shown(),
             r.place()
         )?;
     }
@@ -193,7 +194,7 @@ fn print_host(out: &mut impl Write, v: &HostView) -> std::io::Result<()> {
             "  {}. {}  ({}: {}{only})",
             i + 1,
             helper_value(h),
-            h.entry.key,
+            h.entry.key_shown(),
             h.entry.place()
         )?;
     }

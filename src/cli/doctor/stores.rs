@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::findings::{Finding, Severity};
 use crate::context::Context;
+use crate::messages::shown_path;
 use crate::registry::{Registry, SecretSource};
 use crate::secrets::{FileStore, KeyringStore, StoreKind};
 
@@ -22,6 +23,11 @@ fn mode(_: &Path) -> Option<u32> {
     None
 }
 
+/// A path as one word of a shell command, escaped for people.
+fn quoted_path(p: &Path) -> String {
+    crate::messages::shown(&crate::gitconfig::shell_quote(&p.to_string_lossy()))
+}
+
 pub fn permission_findings(ctx: &Context, reg: &Registry, out: &mut Vec<Finding>) {
     let cfg = &ctx.config_path;
     let dir = cfg.parent().unwrap_or(Path::new("."));
@@ -30,9 +36,9 @@ pub fn permission_findings(ctx: &Context, reg: &Registry, out: &mut Vec<Finding>
         if mode(p).is_some_and(|m| m & 0o022 != 0 && m & 0o1000 == 0) {
             out.push(
                 Finding::new(Severity::Error, "config-permissions",
-                    format!("{} is writable by group or others", p.display()),
+                    format!("{} is writable by group or others", shown_path(p)),
                     "the config decides where tokens are sent; git-credential-scoped refuses to use it")
-                .fix(format!("chmod go-w {}", p.display())),
+                .fix(format!("chmod go-w {}", quoted_path(p))),
             );
         }
     }
@@ -62,10 +68,10 @@ fn data_permission_findings(ctx: &Context, reg: &Registry, out: &mut Vec<Finding
                 Finding::new(
                     severity,
                     "data-permissions",
-                    format!("{} can be read by group or others", p.display()),
+                    format!("{} can be read by group or others", shown_path(&p)),
                     "it holds usage state and, with the file store, secrets in plain text",
                 )
-                .fix(format!("chmod {good} {}", p.display())),
+                .fix(format!("chmod {good} {}", quoted_path(&p))),
             );
         }
     }
@@ -125,7 +131,7 @@ fn keyring_reachable(keyring: &[String], out: &mut Vec<Finding>) -> bool {
         Err(e) => {
             out.push(
                 Finding::new(Severity::Error, "keyring-unreachable",
-                    format!("the OS keyring is not reachable ({e}); tokens {} keep their secret there", quoted(keyring)),
+                    format!("the OS keyring is not reachable ({}); tokens {} keep their secret there", crate::messages::shown(&e.to_string()), quoted(keyring)),
                     "get cannot send those tokens until it is reachable and unlocked; unlocking it (or starting its Secret Service, docs/GUIDE.md) fixes that, or rotate moves a token to the file store (give the token again, or a new one)")
                 .fix(format!("git credential-scoped rotate {} --secret-store file", keyring[0])),
             );

@@ -57,7 +57,7 @@ pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> Cli
     if reg.github_host(&host).is_none() {
         return Err(format!(
             "{host} is not a GitHub host\nhint: declare it in {} first",
-            ctx.config_path.display()
+            crate::messages::shown_path(&ctx.config_path)
         )
         .into());
     }
@@ -69,7 +69,7 @@ pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> Cli
     let root = gh::parse(bytes.expose()).map_err(|e| {
         format!(
             "{}, line {}: the line {}; it is not the shape gh writes, so nothing was read from it",
-            file.display(),
+            crate::messages::shown_path(&file),
             e.line,
             e.what
         )
@@ -83,7 +83,7 @@ pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> Cli
             .unwrap_or_default();
         return Err(format!(
             "{} holds no token for {}{}: gh keeps it in the system keyring\nhint: hand it over on stdin instead: gh auth token --hostname {host}{who} | git credential-scoped add NAME --owner {owner} {}",
-            file.display(),
+            crate::messages::shown_path(&file),
             host,
             login.as_deref().map(|u| format!(" (login {u})")).unwrap_or_default(),
             repos_flag(a)
@@ -140,7 +140,7 @@ pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> Cli
             ""
         },
         token.host,
-        file.display()
+        crate::messages::shown_path(&file)
     )?;
     drop(out);
     let plan = Plan {
@@ -182,7 +182,7 @@ fn pick_account(
             .ok_or_else(|| {
                 format!(
                     "{} names no login '{}' for {host}",
-                    file.display(),
+                    crate::messages::shown_path(file),
                     crate::protocol::escape(u.as_bytes())
                 )
                 .into()
@@ -191,7 +191,7 @@ fn pick_account(
     match on_host.len() {
         0 => Err(format!(
             "{} holds no account for {host}\nhint: sign in with gh first, or give --host",
-            file.display()
+            crate::messages::shown_path(file)
         )
         .into()),
         1 => Ok(on_host.remove(0)),
@@ -199,7 +199,7 @@ fn pick_account(
             let logins: Vec<String> = on_host.iter().filter_map(|acc| acc.user.clone()).collect();
             Err(format!(
                 "{} holds several logins for {host} ({}); say which with --user LOGIN",
-                file.display(),
+                crate::messages::shown_path(file),
                 logins.join(", ")
             )
             .into())

@@ -174,7 +174,8 @@ fn from_store(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliR
             let all = default_store_files();
             let found: Vec<PathBuf> = all.iter().filter(|p| p.exists()).cloned().collect();
             if found.is_empty() {
-                let names: Vec<String> = all.iter().map(|p| p.display().to_string()).collect();
+                let names: Vec<String> =
+                    all.iter().map(|p| crate::messages::shown_path(p)).collect();
                 return Err(format!(
                     "no credential-store file to import: {} do not exist\nhint: name the file: git credential-scoped import --from store FILE",
                     names.join(" and ")
@@ -219,7 +220,7 @@ fn from_store(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliR
         if entries.len() == 1 { "" } else { "s" },
         files
             .iter()
-            .map(|f| f.display().to_string())
+            .map(|f| crate::messages::shown_path(f))
             .collect::<Vec<_>>()
             .join(", ")
     )?;
@@ -250,7 +251,7 @@ fn from_store(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliR
             writeln!(
                 out,
                 "{}: {shown} now duplicate{} a secret registered for the same repository; the file is left as it was",
-                file.display(),
+                crate::messages::shown_path(file),
                 if lines.len() == 1 { "s" } else { "" }
             )?;
             writeln!(
@@ -262,13 +263,17 @@ fn from_store(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliR
                 ))
             )?;
         } else if a.dry_run {
-            writeln!(out, "{}: would remove {shown}", file.display())?;
+            writeln!(
+                out,
+                "{}: would remove {shown}",
+                crate::messages::shown_path(file)
+            )?;
         } else {
             let (removed, kept) = rewrite::remove_lines(file, &registered)?;
             writeln!(
                 out,
                 "{}: removed {removed} line{} now registered; {kept} other line{} kept as they were",
-                files[i].display(),
+                crate::messages::shown_path(&files[i]),
                 if removed == 1 { "" } else { "s" },
                 if kept == 1 { "" } else { "s" }
             )?;
@@ -282,7 +287,7 @@ fn remove_command(given: Option<&Path>, file: &Path) -> String {
     match given {
         Some(_) => format!(
             "git credential-scoped import --from store {} --remove-imported",
-            shell_word(&file.display().to_string())
+            crate::messages::shown(&shell_word(&file.display().to_string()))
         ),
         None => "git credential-scoped import --remove-imported".into(),
     }
@@ -324,7 +329,7 @@ pub(super) fn plan_and_apply(
         writeln!(
             out,
             "would register {count} {noun} in {}",
-            ctx.config_path.display()
+            crate::messages::shown_path(&ctx.config_path)
         )?;
         let mut all = reg.tokens.clone();
         all.extend(plan.tokens.iter().map(|p| p.token.clone()));
@@ -341,7 +346,7 @@ pub(super) fn plan_and_apply(
     writeln!(
         out,
         "registered {count} {noun} in {} (secrets in the {} store)",
-        ctx.config_path.display(),
+        crate::messages::shown_path(&ctx.config_path),
         store.name()
     )?;
     if plan

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::plan::{From, LineRef, Plan};
 use crate::cli::paint::{self, paint, BOLD};
+use crate::messages::{shown, shown_path};
 use crate::registry::Expiry;
 
 /// `line 3`, `lines 1, 2, 7` — with the file named when several were read.
@@ -26,7 +27,7 @@ pub fn refs(lines: &[LineRef], files: &[PathBuf]) -> String {
         parts.push(if files.len() == 1 {
             format!("{word} {numbers}")
         } else {
-            format!("{} {word} {numbers}", file.display())
+            format!("{} {word} {numbers}", shown_path(file))
         });
     }
     parts.join("; ")
@@ -46,9 +47,9 @@ pub fn plan(
         writeln!(
             out,
             "{} for {} on {}",
-            paint(BOLD, &format!("token '{}'", t.name)),
-            t.owner,
-            t.host
+            paint(BOLD, &format!("token '{}'", shown(&t.name))),
+            shown(&t.owner),
+            shown(&t.host)
         )?;
         writeln!(out, "  repositories: {}", t.repos.describe())?;
         writeln!(
@@ -65,9 +66,10 @@ pub fn plan(
         writeln!(
             out,
             "  username:     {}",
-            t.username
-                .as_deref()
-                .unwrap_or("(none: x-access-token, or the one git asks for)")
+            t.username.as_deref().map_or_else(
+                || "(none: x-access-token, or the one git asks for)".to_string(),
+                shown
+            )
         )?;
         writeln!(
             out,
@@ -78,12 +80,9 @@ pub fn plan(
             From::Lines(lines) => refs(lines, files),
             From::Gh { user } => format!(
                 "{}{}",
-                files
-                    .first()
-                    .map(|f| f.display().to_string())
-                    .unwrap_or_default(),
+                files.first().map(|f| shown_path(f)).unwrap_or_default(),
                 user.as_deref()
-                    .map(|u| format!(" (login {u})"))
+                    .map(|u| format!(" (login {})", shown(u)))
                     .unwrap_or_default()
             ),
         };

@@ -36,7 +36,8 @@ fn lock(ctx: &Context) -> Result<crate::files::Lock, crate::files::FileError> {
 pub fn install(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let _lock = lock(ctx)?;
     let file = cargo::user_config_file()?;
-    let shown = file.display().to_string();
+    let key = file.display().to_string();
+    let shown = crate::messages::shown_path(&file);
     let mut doc = cargo::read(&file)?.unwrap_or_default();
     let was = cargo::fetch_with_cli(&doc, &file)?;
     if was == Some(true) {
@@ -50,7 +51,7 @@ pub fn install(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error>>
         Some(false) => (TURNED_ON, " (was false)"),
         _ => (ADDED, ""),
     };
-    record::added(&ctx.data_dir, &shown, row)?;
+    record::added(&ctx.data_dir, &key, row)?;
     let mut lines = vec![
         format!("set up cargo in {shown}:"),
         format!("  + {KEY} = true{note}  (cargo fetches git dependencies with git, which asks this helper)"),
@@ -67,18 +68,19 @@ pub fn install(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error>>
 pub fn uninstall(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let _lock = lock(ctx)?;
     let file = cargo::user_config_file()?;
-    let shown = file.display().to_string();
-    let added = record::was_added(&ctx.data_dir, &shown, ADDED);
-    let turned_on = record::was_added(&ctx.data_dir, &shown, TURNED_ON);
+    let key = file.display().to_string();
+    let shown = crate::messages::shown_path(&file);
+    let added = record::was_added(&ctx.data_dir, &key, ADDED);
+    let turned_on = record::was_added(&ctx.data_dir, &key, TURNED_ON);
     let Some(mut doc) = cargo::read(&file)? else {
-        forget(ctx, &shown)?;
+        forget(ctx, &key)?;
         return Ok(vec![format!(
             "nothing to remove for cargo: {shown} does not exist"
         )]);
     };
     let now = cargo::fetch_with_cli(&doc, &file)?;
     if now != Some(true) || !(added || turned_on) {
-        forget(ctx, &shown)?;
+        forget(ctx, &key)?;
         let line = match now {
             Some(true) => {
                 format!("kept {KEY} = true in {shown}: it was set before setup set up cargo")
@@ -95,23 +97,53 @@ pub fn uninstall(ctx: &Context) -> Result<Vec<String>, Box<dyn std::error::Error
         format!("  - {KEY} = true")
     };
     write(&file, &doc)?;
-    forget(ctx, &shown)?;
+    forget(ctx, &key)?;
     Ok(vec![
         format!("removed setup's change to cargo from {shown}:"),
         change,
     ])
 }
 
-fn forget(ctx: &Context, shown: &str) -> Result<(), super::SetupError> {
-    record::forget(&ctx.data_dir, shown, ADDED)?;
-    record::forget(&ctx.data_dir, shown, TURNED_ON)
+/// Whether the record says setup changed cargo's setting (in the file cargo reads now).
+pub fn set_up_by_us(ctx: &Context) -> bool {
+    let Ok(file) = cargo::user_config_file() else {
+        return false;
+    };
+    let key = file.display().to_string();
+    record::was_added(&ctx.data_dir, &key, ADDED)
+        || record::was_added(&ctx.data_dir, &key, TURNED_ON)
+}
+
+fn forget(ctx: &Context, key: &str) -> Result<(), super::SetupError> {
+    record::forget(&ctx.data_dir, key, ADDED)?;
+    record::forget(&ctx.data_dir, key, TURNED_ON)
+}
+
+/// Where a chain of symlinks leads (a relative link read from its own directory), at most 40
+/// deep like the kernel; the path itself when it is no link.
+fn resolve(file: &Path) -> std::path::PathBuf {
+    let mut at = file.to_path_buf();
+    for _ in 0..40 {
+        let Ok(next) = std::fs::read_link(&at) else {
+            break;
+        };
+        at = match at.parent() {
+            Some(dir) => dir.join(next),
+            None => next,
+        };
+    }
+    at
 }
 
 /// Writes the file atomically, keeping the mode it had (a new one is 0600 like ours); a
 /// file left empty (setup created it for the one key) is removed.
 fn write(file: &Path, doc: &toml_edit::DocumentMut) -> Result<(), CargoError> {
+    let link = file.symlink_metadata().is_ok_and(|m| m.is_symlink());
+    // Through a symlink (a dotfiles checkout), as git writes ~/.gitconfig: the link stays and
+    // its target changes (issue 22 #12: the link was replaced by a regular file).
+    let file = &resolve(file);
     let mut text = doc.to_string();
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && !link {
         return Ok(crate::files::remove(file)?);
     }
     if !text.is_empty() && !text.ends_with('\n') {

@@ -19,6 +19,8 @@
 //! requests reach this helper the way git's do.
 
 mod cargo;
+mod record;
+mod uninstall;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -31,20 +33,25 @@ use crate::gitconfig::{
     helper_value, helper_value_for, host_view, is_ours, read_git_config, this_program, Entry,
     HostView, PROGRAM,
 };
+use crate::messages::shown;
 use crate::remote::valid_host;
+use uninstall::without_ours;
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Writes, with `git config`:\n  credential.https://HOST.helper =          (empty: resets the helpers listed before it for HOST)\n  credential.https://HOST.helper = /path/to/git-credential-scoped\n  credential.https://HOST.useHttpPath = true\n(and the same for http://HOST when the config declares the host with allow_http = true).\n\nRunning it again changes nothing. --uninstall removes exactly what setup wrote.\n\n\
+    after_help = "Writes, with `git config`:\n  credential.https://HOST.helper =          (empty: resets the helpers listed before it for HOST)\n  credential.https://HOST.helper = /path/to/git-credential-scoped\n  credential.https://HOST.useHttpPath = true\n(and the same for http://HOST when the config declares the host with allow_http = true).\n\nRunning it again changes nothing. --uninstall removes exactly what setup wrote: with --host,\n\
+for that host; without, for every host setup set up, in the chosen file and in every other file\n\
+it wrote to (a repository's, with --local), and cargo's setting if setup --cargo set it.\n\n\
 --cargo also sets net.git-fetch-with-cli = true in cargo's configuration ($CARGO_HOME/config.toml,\n\
 by default ~/.cargo/config.toml; comments and layout kept), so cargo fetches git dependencies\n\
 with git, which asks this helper. cargo's built-in libgit2 ignores the reset above, a refusal's\n\
 quit=1 and this helper's messages. --uninstall --cargo takes that back too, if setup made it."
 )]
 pub struct Args {
-    /// The host git reaches over HTTPS, with :port if not 443
-    #[arg(long, default_value = "github.com")]
-    pub host: String,
+    /// The host git reaches over HTTPS, with :port if not 443 [default: github.com; with
+    /// --uninstall: every host setup set up, and cargo if setup set it up]
+    #[arg(long)]
+    pub host: Option<String>,
     /// Write to the user's git config (~/.gitconfig) [default]
     #[arg(long, group = "scope")]
     pub global: bool,
@@ -83,28 +90,59 @@ pub enum SetupError {
     Record(#[from] crate::files::FileError),
 }
 
-/// One of git's config files, as the `git config` flag that selects it.
+/// One of git's config files: the `git config` flag that selects it, or a file setup
+/// recorded writing to (`--file PATH`: `--uninstall` of every file it wrote).
 #[derive(Clone, Copy)]
-struct Scope(&'static str);
+enum Scope<'a> {
+    Flag(&'static str),
+    File(&'a str),
+}
 
-impl Scope {
-    fn of(a: &Args) -> Scope {
+impl<'a> Scope<'a> {
+    fn of(a: &Args) -> Scope<'static> {
         match (a.local, a.system) {
-            (true, _) => Scope("--local"),
-            (_, true) => Scope("--system"),
-            _ => Scope("--global"),
+            (true, _) => Scope::Flag("--local"),
+            (_, true) => Scope::Flag("--system"),
+            _ => Scope::Flag("--global"),
         }
     }
 
-    fn name(self) -> &'static str {
-        self.0.trim_start_matches('-')
+    fn name(self) -> &'a str {
+        match self {
+            Scope::Flag(f) => f.trim_start_matches('-'),
+            Scope::File(_) => "file",
+        }
+    }
+
+    fn args(self) -> Vec<&'a str> {
+        match self {
+            Scope::Flag(f) => vec![f],
+            Scope::File(p) => vec!["--file", p],
+        }
     }
 }
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
-    let host = a.host.to_ascii_lowercase();
+    let scope = Scope::of(&a);
+    let Some(given) = a.host.as_deref() else {
+        if a.uninstall {
+            let mut out = std::io::stdout().lock();
+            for line in uninstall::everything(ctx, scope, a.cargo)? {
+                writeln!(out, "{line}")?;
+            }
+            return Ok(EXIT_OK);
+        }
+        return run(
+            ctx,
+            Args {
+                host: Some(crate::registry::GITHUB.to_string()),
+                ..a
+            },
+        );
+    };
+    let host = given.to_ascii_lowercase();
     if !valid_host(&host) {
-        return Err(SetupError::BadHost(crate::protocol::escape(a.host.as_bytes())).into());
+        return Err(SetupError::BadHost(shown(given)).into());
     }
     let mut schemes = vec!["https"];
     if ctx
@@ -117,13 +155,12 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     if a.cargo {
         cargo::precheck()?;
     }
-    let scope = Scope::of(&a);
     let value = helper_value_for(&this_program().ok_or(SetupError::NoPath)?);
     let mut out = std::io::stdout().lock();
     for scheme in schemes {
         let keys = Keys::new(scheme, &host);
         let lines = if a.uninstall {
-            uninstall(ctx, scope, &keys)?
+            uninstall::uninstall(ctx, scope, &keys)?
         } else {
             install(ctx, scope, &keys, &value)?
         };
@@ -145,7 +182,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
 }
 
 struct Keys {
-    scheme: &'static str,
+    scheme: String,
     host: String,
     url: String,
     helper: String,
@@ -153,14 +190,19 @@ struct Keys {
 }
 
 impl Keys {
-    fn new(scheme: &'static str, host: &str) -> Keys {
-        let url = format!("{scheme}://{host}");
+    fn new(scheme: &str, host: &str) -> Keys {
+        Keys::from_url(&format!("{scheme}://{host}"))
+    }
+
+    /// The keys of a `credential.<url>.*` section as it is written.
+    fn from_url(url: &str) -> Keys {
+        let (scheme, host) = url.split_once("://").unwrap_or(("", url));
         Keys {
-            scheme,
+            scheme: scheme.to_string(),
             host: host.to_string(),
             helper: format!("credential.{url}.helper"),
             use_path: format!("credential.{url}.useHttpPath"),
-            url,
+            url: url.to_string(),
         }
     }
 
@@ -174,7 +216,7 @@ impl Keys {
                 hint: "fix the git config file it names by hand, then run this again".into(),
             },
         })?;
-        let view = host_view(&entries, self.scheme, &self.host);
+        let view = host_view(&entries, &self.scheme, &self.host);
         Ok((entries, view))
     }
 }
@@ -191,6 +233,7 @@ fn install(ctx: &Context, scope: Scope, k: &Keys, value: &str) -> Result<Vec<Str
     let ours_here = get_all(scope, &k.helper)?;
     let in_place = ours_here.ends_with(&[String::new(), value.to_string()]);
     if done(&before, value) && in_place {
+        record::added(&ctx.data_dir, &scope_key(scope, k), &k.helper)?;
         return Ok(vec![format!(
             "already set up: git asks {PROGRAM} for {} ({file}); nothing to change",
             k.url
@@ -200,34 +243,48 @@ fn install(ctx: &Context, scope: Scope, k: &Keys, value: &str) -> Result<Vec<Str
     if !(done(&before, value) && in_place) {
         put_helper(scope, k, &ours_here, value, &mut changes)?;
     }
+    record::added(&ctx.data_dir, &scope_key(scope, k), &k.helper)?;
     let (_, mid) = k.view()?;
     if !mid.use_http_path {
         let was = get_all(scope, &k.use_path)?;
         git(scope, &["--replace-all", &k.use_path, "true"])?;
         let was_text = match was.as_slice() {
             [] => String::new(),
-            old => format!(" (was {})", old.join(", ")),
+            old => format!(" (was {})", shown(&old.join(", "))),
         };
         changes.push(format!("+ {} = true{was_text}", k.use_path));
-        record::added(&ctx.data_dir, &scope_file(scope, k), &k.use_path)?;
+        record::added(&ctx.data_dir, &scope_key(scope, k), &k.use_path)?;
     }
     let file = scope_file(scope, k);
     let mut lines = vec![format!("set up {PROGRAM} for {} in {file}:", k.url)];
     lines.extend(changes.into_iter().map(|c| format!("  {c}")));
+    // Only the helpers git no longer asks: one read after setup's entries (a repository's
+    // own, say) is still asked, and warn_chain says so (issue 24 #11: the note listed it as
+    // gone while the warning said it was still asked).
+    let (_, after) = k.view()?;
+    let still = |h: &crate::gitconfig::Helper| {
+        after.helpers.iter().any(|a| {
+            (&a.entry.key, &a.entry.origin, &a.entry.value)
+                == (&h.entry.key, &h.entry.origin, &h.entry.value)
+        })
+    };
     let displaced: Vec<String> = before
         .helpers
         .iter()
-        .filter(|h| !h.ours)
+        .filter(|h| !h.ours && !still(h))
         .map(|h| format!("'{}' ({})", helper_value(h), h.entry.file()))
         .collect();
     if !displaced.is_empty() {
+        let only = match after.helpers.as_slice() {
+            [one] if one.ours => " only",
+            _ => "",
+        };
         lines.push(format!(
-            "note: for {} git now asks {PROGRAM} only, no longer {}; `{PROGRAM} setup --uninstall` undoes this",
+            "note: for {} git now asks {PROGRAM}{only}, no longer {}; `{PROGRAM} setup --uninstall` undoes this",
             k.url,
             displaced.join(", ")
         ));
     }
-    let (_, after) = k.view()?;
     warn_chain(k, &after, value);
     Ok(lines)
 }
@@ -244,7 +301,7 @@ fn put_helper(
 ) -> Result<(), SetupError> {
     let kept = without_ours(current);
     for old in current.iter().filter(|h| is_ours(h)) {
-        changes.push(format!("- {} = {old}", k.helper));
+        changes.push(format!("- {} = {}", k.helper, shown(old)));
     }
     if read_after_ours(scope, k)? {
         // Move the section to the end of the file, its other keys in their order.
@@ -276,7 +333,7 @@ fn put_helper(
         "+ {} =  (empty: resets the helpers listed before it for {})",
         k.helper, k.url
     ));
-    changes.push(format!("+ {} = {value}", k.helper));
+    changes.push(format!("+ {} = {}", k.helper, shown(value)));
     Ok(())
 }
 
@@ -295,7 +352,7 @@ fn read_after_ours(scope: Scope, k: &Keys) -> Result<bool, SetupError> {
     };
     Ok(here[last + 1..]
         .iter()
-        .any(|e| e.is_helper_for(k.scheme, &k.host)))
+        .any(|e| e.is_helper_for(&k.scheme, &k.host)))
 }
 
 /// Every `KEY VALUE` of a section in the scope's file, in order.
@@ -355,95 +412,21 @@ fn warn_chain(k: &Keys, view: &HostView, value: &str) {
     }
 }
 
-fn uninstall(ctx: &Context, scope: Scope, k: &Keys) -> Result<Vec<String>, SetupError> {
-    let helpers = get_all(scope, &k.helper)?;
-    let use_path = get_all(scope, &k.use_path)?;
-    let file = scope_file(scope, k);
-    let mut changes = Vec::new();
-    if helpers.iter().any(|h| is_ours(h)) {
-        let kept = without_ours(&helpers);
-        git(scope, &["--unset-all", &k.helper])?;
-        for h in &kept {
-            git(scope, &["--add", &k.helper, h])?;
-        }
-        for h in helpers.iter().filter(|h| is_ours(h)) {
-            changes.push(format!("- {} = {h}", k.helper));
-        }
-        let empties = |v: &[String]| v.iter().filter(|h| h.is_empty()).count();
-        if empties(&helpers) > empties(&kept) {
-            changes.push(format!("- {} =  (the reset setup added)", k.helper));
-        }
-    }
-    if use_path.iter().any(|v| v == "true") {
-        if record::was_added(&ctx.data_dir, &file, &k.use_path) {
-            git(scope, &["--unset-all", &k.use_path, "^true$"])?;
-            record::forget(&ctx.data_dir, &file, &k.use_path)?;
-            changes.push(format!("- {} = true", k.use_path));
-        } else if !changes.is_empty() {
-            changes.push(format!(
-                "  kept {} = true: it was set before setup set up {PROGRAM}",
-                k.use_path
-            ));
-        }
-    }
-    if changes.iter().all(|c| c.starts_with("  kept")) {
-        let mut lines = vec![format!(
-            "nothing to remove: {PROGRAM} is not set up for {} in {file}",
-            k.url
-        )];
-        let (entries, _) = k.view()?;
-        if let Some(elsewhere) = entries.iter().find(|e| {
-            e.key.eq_ignore_ascii_case(&k.helper) && e.value.as_deref().is_some_and(is_ours)
-        }) {
-            lines.push(format!(
-                "note: it is set up in {}: give the option that selects that file (--global, --local or --system)",
-                elsewhere.file()
-            ));
-        }
-        return Ok(lines);
-    }
-    drop_empty_section(scope, k);
-    let mut lines = vec![format!("removed {PROGRAM} for {} from {file}:", k.url)];
-    lines.extend(changes.into_iter().map(|c| format!("  {c}")));
-    Ok(lines)
-}
-
-/// The helper list with each `"", ours` pair that setup writes, and any other entry naming
-/// this program, taken out; a user's own resets and helpers stay.
-fn without_ours(helpers: &[String]) -> Vec<String> {
-    let mut kept: Vec<String> = Vec::new();
-    for h in helpers {
-        if is_ours(h) {
-            if kept.last().is_some_and(|l| l.is_empty()) {
-                kept.pop();
-            }
-        } else {
-            kept.push(h.clone());
-        }
-    }
-    kept
-}
-
-/// git 2.47 drops a section left empty; older versions keep its header.
-fn drop_empty_section(scope: Scope, k: &Keys) {
-    let section = format!("credential.{}", k.url);
-    let Ok(list) = git(scope, &["--null", "--list"]) else {
-        return;
-    };
-    let left = list
-        .split('\0')
-        .filter_map(|e| e.split('\n').next()?.rsplit_once('.'))
-        .any(|(s, _)| s == section);
-    if !left {
-        let _ = git(scope, &["--remove-section", &section]);
-    }
-}
-
-/// The file of the scope, as git names it.
+/// The file of the scope, as git names it, escaped for people.
 fn scope_file(scope: Scope, k: &Keys) -> String {
-    origin(scope, &k.helper)
-        .or_else(|| origin(scope, &k.use_path))
-        .unwrap_or_else(|| format!("the {} git config", scope.name()))
+    shown(&scope_key(scope, k))
+}
+
+/// The file of the scope as git names it, unescaped and absolute (git names a repository's
+/// own file relative to the current directory): the record's key.
+fn scope_key(scope: Scope, k: &Keys) -> String {
+    let Some(file) = origin(scope, &k.helper).or_else(|| origin(scope, &k.use_path)) else {
+        return format!("the {} git config", scope.name());
+    };
+    if Path::new(&file).is_absolute() {
+        return file;
+    }
+    std::fs::canonicalize(&file).map_or(file, |p| p.to_string_lossy().into_owned())
 }
 
 /// The file a key is set in (`file:PATH` from --show-origin), if it is set.
@@ -471,10 +454,7 @@ fn get_all(scope: Scope, key: &str) -> Result<Vec<String>, SetupError> {
 /// Runs `git config [SCOPE] ARGS...`; its stdout on success.
 fn git(scope: Scope, args: &[&str]) -> Result<String, SetupError> {
     let mut c = Command::new("git");
-    c.arg("config");
-    if !scope.0.is_empty() {
-        c.arg(scope.0);
-    }
+    c.arg("config").args(scope.args());
     c.args(args.iter().map(OsStr::new));
     let out = c.output().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => SetupError::NoGit,
@@ -489,14 +469,17 @@ fn git(scope: Scope, args: &[&str]) -> Result<String, SetupError> {
         .replace('\n', "; ");
     let hint = if stderr.contains("bad config") || code == 3 {
         "fix that line of the git config file by hand, then run this again"
-    } else if scope.0 == "--local" {
+    } else if scope.name() == "local" {
         "--local needs to run inside a git repository"
-    } else if scope.0 == "--system" {
+    } else if scope.name() == "system" {
         "--system writes git's system-wide config: run it as root, or use --global"
     } else {
         "check that the git config file and its directory exist and are writable by you, then run this again"
     };
-    let shown: Vec<String> = std::iter::once(scope.0.to_string())
+    let shown: Vec<String> = scope
+        .args()
+        .into_iter()
+        .map(str::to_string)
         .chain(args.iter().map(|a| {
             if a.is_empty() {
                 "\"\"".to_string()
@@ -512,88 +495,4 @@ fn git(scope: Scope, args: &[&str]) -> Result<String, SetupError> {
         stderr,
         hint: hint.to_string(),
     })
-}
-
-/// What setup added that was not there before, so `--uninstall` removes that and no more:
-/// `<data dir>/setup`, one `FILE KEY` line each (fields escaped like the other data files).
-mod record {
-    use super::*;
-    use crate::fields::{decode, encode};
-    use crate::files;
-
-    const FILE: &str = "setup";
-
-    fn load(data_dir: &Path) -> Vec<(String, String)> {
-        let Ok(Some(bytes)) = files::read_data(&data_dir.join(FILE)) else {
-            return Vec::new();
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        text.lines()
-            .filter_map(|l| {
-                let (f, k) = l.split_once(' ')?;
-                let f = String::from_utf8(decode(f).ok()??).ok()?;
-                let k = String::from_utf8(decode(k).ok()??).ok()?;
-                Some((f, k.to_ascii_lowercase()))
-            })
-            .collect()
-    }
-
-    fn save(data_dir: &Path, rows: &[(String, String)]) -> Result<(), files::FileError> {
-        let mut out = String::from("# keys git-credential-scoped setup added: FILE KEY\n");
-        for (f, k) in rows {
-            out.push_str(&format!(
-                "{} {}\n",
-                encode(Some(f.as_bytes())),
-                encode(Some(k.as_bytes()))
-            ));
-        }
-        files::ensure_dir(data_dir)?;
-        let _lock = files::lock(data_dir, ".setup.lock")?;
-        files::write_atomic(&data_dir.join(FILE), out.as_bytes())
-    }
-
-    pub fn added(data_dir: &Path, file: &str, key: &str) -> Result<(), SetupError> {
-        let mut rows = load(data_dir);
-        let row = (file.to_string(), key.to_ascii_lowercase());
-        if !rows.contains(&row) {
-            rows.push(row);
-            save(data_dir, &rows)?;
-        }
-        Ok(())
-    }
-
-    pub fn was_added(data_dir: &Path, file: &str, key: &str) -> bool {
-        load(data_dir).contains(&(file.to_string(), key.to_ascii_lowercase()))
-    }
-
-    pub fn forget(data_dir: &Path, file: &str, key: &str) -> Result<(), SetupError> {
-        let mut rows = load(data_dir);
-        rows.retain(|r| *r != (file.to_string(), key.to_ascii_lowercase()));
-        Ok(save(data_dir, &rows)?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_ours;
-
-    fn v(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn uninstall_keeps_the_users_own_resets_and_helpers() {
-        let ours = "/usr/local/bin/git-credential-scoped";
-        assert_eq!(without_ours(&v(&["", "scoped"])), v(&[]));
-        assert_eq!(without_ours(&v(&["", ours])), v(&[]));
-        assert_eq!(
-            without_ours(&v(&["manager", "", "scoped"])),
-            v(&["manager"])
-        );
-        assert_eq!(
-            without_ours(&v(&["", "manager", "", ours])),
-            v(&["", "manager"])
-        );
-        assert_eq!(without_ours(&v(&["scoped", "cache"])), v(&["cache"]));
-    }
 }

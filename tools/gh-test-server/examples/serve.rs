@@ -1,5 +1,6 @@
 //! Starts a server by hand for experiments:
-//! `cargo run --example serve -- [SECONDS]` (default 120).
+//! `cargo run -p gh-test-server --example serve -- [SECONDS]` (default 120; from the
+//! workspace root, which has no example of that name).
 //!
 //! It serves `alta3/labs`, `alta3/demo` and `other/labs` to two tokens, `read` (secret
 //! `github_pat_example_read`, contents read, all of alta3's repositories, expiring) and `write`
