@@ -1,27 +1,37 @@
-//! Asking a GitHub host about a token (SPEC §7): `check --online`, `add --verify` and
-//! `rotate --verify`. Never used on the `get` path, which does no network I/O.
+//! Asking a GitHub host about a token (SPEC §7): `check --online`, `add/rotate/edit
+//! --verify` and `import --verify`. Never used on the `get` path, which does no network I/O.
 //!
 //! Each question is one HTTPS request with a timeout and no retries:
 //! `GET {api}/repos/{owner}/{repo}` (is the repository visible to the token?),
 //! `GET {api}/repos/{owner}/{repo}/commits?per_page=1` (can it read contents? a 403 naming
 //! `contents` in `X-Accepted-GitHub-Permissions` says no), and on a 404 the git smart-HTTP
 //! advertisement `/{owner}/{repo}.git/info/refs?service=git-upload-pack`, the host-neutral
-//! read probe, which tells a wrong API base from a repository the token cannot see. Every
-//! authenticated answer carries `GitHub-Authentication-Token-Expiration` when the token
-//! expires (its absence from a 200 means it does not).
+//! read probe, which tells a wrong API base from a repository the token cannot see, and the
+//! token's other selected repositories (none visible: approval pending). Every authenticated
+//! answer carries `GitHub-Authentication-Token-Expiration` when the token expires (its
+//! absence from a 200 means it does not). A 403 or 429 is read for GitHub's own reasons
+//! ([`reasons`]).
+//!
+//! Redirects (a renamed or transferred repository answers 301) are followed only within the
+//! origin asked, with the token; one to another origin is reported, never followed, so every
+//! answer read here is an answer to a request that carried the token (issue 22 #6).
 //!
 //! TLS trusts what git trusts: the system store plus `GIT_SSL_CAINFO`, else `http.sslCAInfo`
-//! from git's configuration, so a test server's certificate works the same for git and here.
-//! The token travels only in the `Authorization` header (marked sensitive); no error text
-//! carries it.
+//! from git's configuration ([`net`]). The token travels only in the `Authorization` header
+//! (marked sensitive); no error text carries it, and no header value is printed raw: only
+//! what was parsed from it (issue 22 #7).
+
+mod net;
+pub mod reasons;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Deserialize;
 use ureq::http::HeaderValue;
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::tls::TlsConfig;
+
+pub use reasons::{OwnerKind, Refused};
 
 use crate::registry::HostDecl;
 use crate::secret::Secret;
@@ -30,6 +40,12 @@ use crate::secret::Secret;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 const EXPIRATION_HEADER: &str = "github-authentication-token-expiration";
 const ACCEPTED_HEADER: &str = "x-accepted-github-permissions";
+/// Redirects followed within one origin.
+const MAX_REDIRECTS: usize = 3;
+/// The most of an answer's body read (the JSON message, the repository's name).
+const BODY_LIMIT: u64 = 64 * 1024;
+/// The most of a token's other selected repositories asked about after a 404.
+const SIBLINGS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GithubError {
@@ -66,12 +82,22 @@ pub fn api_base(decl: &HostDecl) -> String {
 pub enum RepoAccess {
     /// 200: the token can see it.
     Visible,
-    /// 404: not selected for the token, another owner, org approval pending, or no such
-    /// repository. `git_read` is the status of the git read probe, when it was asked.
+    /// 200 after a redirect within the API: the repository was renamed or transferred and
+    /// is now `to` (`owner/repo`).
+    Renamed { to: String },
+    /// 404: not selected for the token, another owner, or no such repository. `git_read` is
+    /// the status of the git read probe, when it was asked.
     NotFound { git_read: Option<u16> },
+    /// 404, and none of the token's other selected repositories is visible either: an
+    /// owner has most likely not approved the token yet.
+    ApprovalPending,
     /// 401: revoked, expired or mistyped.
     Rejected,
-    /// Anything else (rate limits, server errors): the status.
+    /// 403 or 429 for one of GitHub's reasons.
+    Refused(Refused),
+    /// A redirect to another origin: not followed (the token stays with the API's origin).
+    RedirectedAway,
+    /// Anything else (server errors): the status.
     Unexpected(u16),
 }
 
@@ -81,10 +107,13 @@ pub enum ContentsAccess {
     Readable,
     /// The repository has no commits yet (409): nothing to read, nothing wrong.
     Empty,
-    /// 403 naming `contents`: the token lacks the permission. Holds what the server accepts.
+    /// 403 naming `contents`: the token lacks the permission. Holds the permissions the
+    /// server accepts, as parsed (`None` when the header could not be read).
     Missing {
-        accepted: String,
+        accepted: Option<String>,
     },
+    /// 403 or 429 for one of GitHub's reasons.
+    Refused(Refused),
     Unexpected(u16),
 }
 
@@ -93,8 +122,8 @@ pub enum ContentsAccess {
 pub enum ServerExpiry {
     Never,
     At(i64),
-    /// A header this program cannot read; kept out of the registry.
-    Unreadable(String),
+    /// A header this program cannot read; kept out of the registry, and never printed.
+    Unreadable,
 }
 
 /// The answers about one token and (optionally) one repository.
@@ -115,19 +144,25 @@ impl Probe {
     }
 
     /// What the answers say is wrong for the repository, if anything: the one reading of a
-    /// probe, for `check --online` and for `add`/`rotate --verify`.
+    /// probe, for `check --online` and for `add`/`rotate`/`edit`/`import --verify`.
     pub fn problem(&self) -> Option<Problem> {
         match (&self.repo, &self.contents) {
             (RepoAccess::Rejected, _) => Some(Problem::Rejected),
             (RepoAccess::NotFound { git_read }, _) => Some(Problem::NotFound {
                 git_can_read: *git_read == Some(200),
             }),
+            (RepoAccess::ApprovalPending, _) => Some(Problem::ApprovalPending),
+            (RepoAccess::Refused(r), _) | (_, Some(ContentsAccess::Refused(r))) => {
+                Some(Problem::Refused(r.clone()))
+            }
+            (RepoAccess::RedirectedAway, _) => Some(Problem::RedirectedAway),
             (RepoAccess::Unexpected(s), _) | (_, Some(ContentsAccess::Unexpected(s))) => {
                 Some(Problem::Unexpected(*s))
             }
             (_, Some(ContentsAccess::Missing { accepted })) => Some(Problem::NoContents {
                 accepted: accepted.clone(),
             }),
+            (RepoAccess::Renamed { to }, _) => Some(Problem::Renamed { to: to.clone() }),
             (
                 RepoAccess::Visible,
                 None | Some(ContentsAccess::Readable | ContentsAccess::Empty),
@@ -144,10 +179,18 @@ pub enum Problem {
     /// Not found (404); when git itself can read the repository with the token, the API
     /// base is the likelier culprit.
     NotFound { git_can_read: bool },
+    /// None of the token's selected repositories is visible to it.
+    ApprovalPending,
+    /// One of GitHub's reasons (lifetime limit, classic ban, IP allow list, rate limit).
+    Refused(Refused),
+    /// The repository now lives at `to` (`owner/repo`).
+    Renamed { to: String },
+    /// A redirect to another origin, not followed.
+    RedirectedAway,
     /// Anything else: nothing could be verified.
     Unexpected(u16),
     /// 403 naming `contents`: the token may not read the repository's contents.
-    NoContents { accepted: String },
+    NoContents { accepted: Option<String> },
 }
 
 /// One host's client: the agent (TLS roots, timeout) and where to ask.
@@ -156,6 +199,13 @@ pub struct Client {
     pub api: String,
     /// `https://HOST` (or `http://` for an `allow_http` host), for the git read probe.
     web: String,
+}
+
+/// One request's credentials: the header, and the texts a hostile server might echo back
+/// (the secret, the header's value), to be cut out of anything read from its answers.
+struct Auth<'a> {
+    header: HeaderValue,
+    secret: &'a Secret,
 }
 
 impl Client {
@@ -167,12 +217,12 @@ impl Client {
             "https"
         };
         let tls = TlsConfig::builder()
-            .root_certs(roots(&format!("https://{}/", decl.name))?)
+            .root_certs(net::roots(&format!("https://{}/", decl.name))?)
             .build();
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(TIMEOUT))
             .http_status_as_error(false)
-            .max_redirects(5)
+            .max_redirects(0)
             .https_only(!decl.allow_http)
             .user_agent(concat!("git-credential-scoped/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
@@ -184,7 +234,9 @@ impl Client {
         })
     }
 
-    /// Asks about `owner/repo` with the token's secret.
+    /// Asks about `owner/repo` with the token's secret. After a 404, asks about up to four
+    /// of `selected` (the token's other selected repositories): none visible (and at least
+    /// one other asked) reads as an approval still pending.
     pub fn probe_repo(
         &self,
         token: &str,
@@ -192,27 +244,53 @@ impl Client {
         secret: &Secret,
         owner: &str,
         repo: &str,
+        selected: &[String],
     ) -> Result<Probe, GithubError> {
-        let bearer = header(token, b"Bearer ", secret.expose())?;
+        let bearer = Auth {
+            header: header(token, b"Bearer ", secret.expose())?,
+            secret,
+        };
         let base = format!("{}/repos/{owner}/{repo}", self.api);
         let first = self.get(&base, &bearer)?;
         let expiry = first.expiry();
         let (repo_access, contents) = match first.status {
             200 => {
                 let c = self.get(&format!("{base}/commits?per_page=1"), &bearer)?;
-                (RepoAccess::Visible, Some(c.contents()))
+                (first.visible(owner, repo), Some(c.contents()))
             }
             404 => {
-                let basic = basic_auth(token, username, secret)?;
+                let basic = Auth {
+                    header: basic_auth(token, username, secret)?,
+                    secret,
+                };
                 let url = format!(
                     "{}/{owner}/{repo}.git/info/refs?service=git-upload-pack",
                     self.web
                 );
                 let git_read = self.get(&url, &basic).ok().map(|r| r.status);
-                (RepoAccess::NotFound { git_read }, None)
+                let others: Vec<&String> = selected
+                    .iter()
+                    .filter(|r| !r.eq_ignore_ascii_case(repo))
+                    .take(SIBLINGS)
+                    .collect();
+                let mut pending = git_read != Some(200);
+                let mut others_asked = 0;
+                for other in others {
+                    others_asked += 1;
+                    if !pending {
+                        break;
+                    }
+                    let url = format!("{}/repos/{owner}/{other}", self.api);
+                    pending = self.get(&url, &bearer)?.status == 404;
+                }
+                // One repository alone proves nothing: it may simply not be selected.
+                match pending && others_asked > 0 {
+                    true => (RepoAccess::ApprovalPending, None),
+                    false => (RepoAccess::NotFound { git_read }, None),
+                }
             }
             401 => (RepoAccess::Rejected, None),
-            s => (RepoAccess::Unexpected(s), None),
+            _ => (first.other(), None),
         };
         Ok(Probe {
             api: self.api.clone(),
@@ -225,12 +303,16 @@ impl Client {
     /// Asks only whether the token is alive (and when it expires): `GET {api}/user`, for a
     /// token of all repositories when no repository is named.
     pub fn probe_token(&self, token: &str, secret: &Secret) -> Result<Probe, GithubError> {
-        let bearer = header(token, b"Bearer ", secret.expose())?;
+        let bearer = Auth {
+            header: header(token, b"Bearer ", secret.expose())?,
+            secret,
+        };
         let reply = self.get(&format!("{}/user", self.api), &bearer)?;
         Ok(Probe {
             api: self.api.clone(),
             repo: match reply.status {
                 401 => RepoAccess::Rejected,
+                403 | 429 => reply.other(),
                 _ => RepoAccess::Visible,
             },
             contents: None,
@@ -238,47 +320,176 @@ impl Client {
         })
     }
 
-    fn get(&self, url: &str, auth: &HeaderValue) -> Result<Reply, GithubError> {
-        let response = self
-            .agent
-            .get(url)
-            .header("Authorization", auth.clone())
-            .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
-            .call()
-            .map_err(|e| GithubError::Unreachable {
-                url: url.split('?').next().unwrap_or(url).to_string(),
-                reason: describe(&e),
-            })?;
-        let text = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        Ok(Reply {
-            status: response.status().as_u16(),
-            expiration: text(EXPIRATION_HEADER),
-            accepted: text(ACCEPTED_HEADER),
-        })
+    /// One GET with the credentials, following redirects within the origin asked (with the
+    /// credentials) and never to another one.
+    fn get(&self, url: &str, auth: &Auth) -> Result<Reply, GithubError> {
+        let mut url = url.to_string();
+        let mut redirected = false;
+        for _ in 0..=MAX_REDIRECTS {
+            let mut response = self
+                .agent
+                .get(&url)
+                .header("Authorization", auth.header.clone())
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .call()
+                .map_err(|e| GithubError::Unreachable {
+                    url: url.split('?').next().unwrap_or(&url).to_string(),
+                    reason: net::describe(&e, &authority(&url)),
+                })?;
+            let status = response.status().as_u16();
+            let text = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            if matches!(status, 301 | 302 | 303 | 307 | 308) {
+                match text("location").and_then(|l| within_origin(&url, &l)) {
+                    Some(next) => {
+                        url = next;
+                        redirected = true;
+                        continue;
+                    }
+                    None => return Ok(Reply::away(status)),
+                }
+            }
+            let hints = reasons::Hints {
+                ratelimit_remaining: text("x-ratelimit-remaining"),
+                ratelimit_reset: text("x-ratelimit-reset"),
+                retry_after: text("retry-after"),
+            };
+            let (expiration, accepted) = (text(EXPIRATION_HEADER), text(ACCEPTED_HEADER));
+            let body = match status {
+                200 | 403 | 429 => response
+                    .body_mut()
+                    .with_config()
+                    .limit(BODY_LIMIT)
+                    .read_to_string()
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            return Ok(Reply {
+                status,
+                expiration,
+                accepted,
+                hints,
+                body: redact(body, auth),
+                redirected,
+                away: false,
+            });
+        }
+        Ok(Reply::away(310))
     }
+}
+
+/// The answer's text with the secret and the header's value cut out: a server may echo them.
+fn redact(mut body: String, auth: &Auth) -> String {
+    if let Ok(v) = auth.header.to_str() {
+        body = body.replace(v, "<the token>");
+    }
+    if let Ok(s) = std::str::from_utf8(auth.secret.expose()) {
+        if !s.is_empty() {
+            body = body.replace(s, "<the token>");
+        }
+    }
+    body
+}
+
+/// `scheme://authority` of a URL, lowercased.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty() && !authority.contains('@'))
+        .then(|| format!("{}://{}", scheme, authority).to_ascii_lowercase())
+}
+
+/// `host[:port]` of a URL, for error text.
+fn authority(url: &str) -> String {
+    origin(url).map_or_else(String::new, |o| {
+        o.split_once("://")
+            .map_or(o.clone(), |(_, a)| a.to_string())
+    })
+}
+
+/// Where a redirect from `from` to `location` leads, when that is within `from`'s origin.
+fn within_origin(from: &str, location: &str) -> Option<String> {
+    let here = origin(from)?;
+    let next = if location.starts_with('/') && !location.starts_with("//") {
+        format!("{here}{location}")
+    } else {
+        location.to_string()
+    };
+    let valid = next.bytes().all(|b| (0x21..0x7f).contains(&b));
+    (valid && origin(&next)? == here).then_some(next)
 }
 
 struct Reply {
     status: u16,
     expiration: Option<String>,
     accepted: Option<String>,
+    hints: reasons::Hints,
+    /// The body of a 200, 403 or 429 (at most [`BODY_LIMIT`]), secrets cut out.
+    body: String,
+    /// Reached through a redirect within the origin.
+    redirected: bool,
+    /// A redirect not followed (to another origin, or too many).
+    away: bool,
+}
+
+#[derive(Deserialize)]
+struct RepoBody {
+    full_name: Option<String>,
 }
 
 impl Reply {
+    fn away(status: u16) -> Reply {
+        Reply {
+            status,
+            expiration: None,
+            accepted: None,
+            hints: reasons::Hints::default(),
+            body: String::new(),
+            redirected: false,
+            away: true,
+        }
+    }
+
     /// The token's expiry, from an answer to an accepted token. The header's absence means
     /// "no expiry" only on a 200: other answers may simply not carry it.
     fn expiry(&self) -> Option<ServerExpiry> {
         match (&self.expiration, self.status) {
+            _ if self.away => None,
             (Some(v), s) if s != 401 && s < 500 => Some(parse_expiration(v)),
             (None, 200) => Some(ServerExpiry::Never),
             _ => None,
+        }
+    }
+
+    /// A 200 for `owner/repo`: visible, or renamed when a redirect led to another name.
+    fn visible(&self, owner: &str, repo: &str) -> RepoAccess {
+        let asked = format!("{owner}/{repo}");
+        let name = serde_json::from_str::<RepoBody>(&self.body)
+            .ok()
+            .and_then(|b| b.full_name)
+            .filter(|n| crate::remote::owner_repo(n.as_bytes()).is_some());
+        match name {
+            Some(to) if self.redirected && !to.eq_ignore_ascii_case(&asked) => {
+                RepoAccess::Renamed { to }
+            }
+            _ => RepoAccess::Visible,
+        }
+    }
+
+    /// Any answer but 200, 401 and 404 to the repository question.
+    fn other(&self) -> RepoAccess {
+        if self.away {
+            return RepoAccess::RedirectedAway;
+        }
+        match reasons::read(self.status, &self.hints, &self.body, wall_clock()) {
+            Some(r) => RepoAccess::Refused(r),
+            None => RepoAccess::Unexpected(self.status),
         }
     }
 
@@ -286,22 +497,54 @@ impl Reply {
         match self.status {
             200 => ContentsAccess::Readable,
             409 => ContentsAccess::Empty,
-            403 => match &self.accepted {
-                Some(a) if a.to_ascii_lowercase().contains("contents") => ContentsAccess::Missing {
-                    accepted: a.clone(),
-                },
-                _ => ContentsAccess::Unexpected(403),
+            403 if self.accepted.is_some() => {
+                let accepted = self.accepted.as_deref().and_then(permissions);
+                match accepted {
+                    Some(a) if !a.contains("contents") => ContentsAccess::Unexpected(403),
+                    a => ContentsAccess::Missing { accepted: a },
+                }
+            }
+            s => match reasons::read(s, &self.hints, &self.body, wall_clock()) {
+                Some(r) if !self.away => ContentsAccess::Refused(r),
+                _ => ContentsAccess::Unexpected(s),
             },
-            s => ContentsAccess::Unexpected(s),
         }
     }
+}
+
+/// The real clock, for a server's rate-limit reset time (which is on it).
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `X-Accepted-GitHub-Permissions` as parsed: `name=level` pairs (`contents=read`,
+/// `metadata=read; contents=read`), re-joined with `, `; `None` when any part has another
+/// shape. The value itself is never printed.
+fn permissions(value: &str) -> Option<String> {
+    let levels = ["read", "write", "admin"];
+    let parts: Option<Vec<String>> = value
+        .split([',', ';'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=')?;
+            let name_ok = !k.is_empty()
+                && k.len() <= 40
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
+            (name_ok && levels.contains(&v)).then(|| format!("{k}={v}"))
+        })
+        .collect();
+    parts.filter(|p| !p.is_empty()).map(|p| p.join(", "))
 }
 
 /// `2026-12-31 12:00:00 UTC` or `2026-12-31 12:00:00 +0200`.
 pub fn parse_expiration(value: &str) -> ServerExpiry {
     match crate::time::parse_timestamp(value) {
         Some(at) => ServerExpiry::At(at),
-        None => ServerExpiry::Unreadable(crate::protocol::escape(value.as_bytes())),
+        None => ServerExpiry::Unreadable,
     }
 }
 
@@ -333,82 +576,6 @@ fn basic_auth(token: &str, username: &str, secret: &Secret) -> Result<HeaderValu
     let value = header(token, b"Basic ", &encoded);
     zeroize::Zeroize::zeroize(&mut encoded);
     value
-}
-
-/// The system's roots plus git's extra CA file, if any. Falls back to Mozilla's roots only
-/// when the system offers none and git names no CA file.
-fn roots(url: &str) -> Result<RootCerts, GithubError> {
-    let mut certs: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
-        .certs
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-        .collect();
-    if let Some((path, from)) = git_ca_file(url) {
-        let err = |reason: String| GithubError::CaFile {
-            path: path.clone(),
-            from,
-            reason,
-        };
-        let pem = std::fs::read(&path).map_err(|e| err(e.to_string()))?;
-        let before = certs.len();
-        for item in ureq::tls::parse_pem(&pem) {
-            if let PemItem::Certificate(c) = item.map_err(|e| err(e.to_string()))? {
-                certs.push(c);
-            }
-        }
-        if certs.len() == before {
-            return Err(err("it holds no PEM certificate".into()));
-        }
-    }
-    if certs.is_empty() {
-        return Ok(RootCerts::WebPki);
-    }
-    Ok(RootCerts::Specific(Arc::new(certs)))
-}
-
-/// `GIT_SSL_CAINFO`, else `http.sslCAInfo` (URL-matched, `~` expanded) from git's config.
-fn git_ca_file(url: &str) -> Option<(PathBuf, &'static str)> {
-    if let Some(p) = std::env::var_os("GIT_SSL_CAINFO").filter(|p| !p.is_empty()) {
-        return Some((PathBuf::from(p), "GIT_SSL_CAINFO"));
-    }
-    let out = Command::new("git")
-        .args([
-            "config",
-            "--type=path",
-            "--get-urlmatch",
-            "http.sslcainfo",
-            url,
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    let path = text.trim_end_matches('\n');
-    (out.status.success() && !path.is_empty()).then(|| (PathBuf::from(path), "http.sslCAInfo"))
-}
-
-/// Error text from the HTTP client, without anything a request carried.
-fn describe(e: &ureq::Error) -> String {
-    use ureq::Error as E;
-    match e {
-        E::Timeout(_) => format!("no answer within {} s", TIMEOUT.as_secs()),
-        E::HostNotFound => "the host name does not resolve".into(),
-        E::ConnectionFailed => "the connection failed".into(),
-        E::Io(io) => format!("{} ({:?})", io.kind(), io.kind()),
-        E::Tls(what) => format!("TLS: {what}"),
-        E::Rustls(r) => format!(
-            "TLS: {r}; if the server uses a private CA, point GIT_SSL_CAINFO or http.sslCAInfo at it"
-        ),
-        E::Pem(_) => "a certificate could not be read".into(),
-        E::TooManyRedirects | E::RedirectFailed => "too many or broken redirects".into(),
-        E::RequireHttpsOnly(_) => "it is not https".into(),
-        E::BadUri(_) => "it is not a valid URL".into(),
-        E::InvalidProxyUrl | E::ConnectProxyFailed(_) => "the proxy failed".into(),
-        E::Protocol(_) => "the server did not speak HTTP".into(),
-        E::LargeResponseHeader(..) | E::BodyExceedsLimit(_) => "the answer was too large".into(),
-        _ => "the request failed".into(),
-    }
 }
 
 #[cfg(test)]
@@ -455,18 +622,18 @@ mod tests {
             utc,
             "the offset form names the same instant"
         );
-        assert!(matches!(
-            parse_expiration("soon"),
-            ServerExpiry::Unreadable(_)
-        ));
+        assert_eq!(parse_expiration("soon"), ServerExpiry::Unreadable);
     }
 
     #[test]
     fn only_a_200_without_the_header_means_no_expiry() {
         let reply = |status, exp: Option<&str>| Reply {
-            status,
             expiration: exp.map(str::to_string),
-            accepted: None,
+            ..Reply::away(status)
+        };
+        let reply = |status, exp| Reply {
+            away: false,
+            ..reply(status, exp)
         };
         assert_eq!(reply(200, None).expiry(), Some(ServerExpiry::Never));
         assert_eq!(reply(404, None).expiry(), None);
@@ -477,13 +644,54 @@ mod tests {
                 crate::time::parse_timestamp("2027-01-01").unwrap()
             ))
         );
+        // A 403 without the permissions header is one of GitHub's other reasons.
         assert_eq!(
             reply(403, Some("contents=read")).contents(),
-            ContentsAccess::Unexpected(403)
+            ContentsAccess::Refused(Refused::Other {
+                status: 403,
+                message: String::new()
+            })
         );
         let mut missing = reply(403, None);
         missing.accepted = Some("contents=read".into());
         assert!(matches!(missing.contents(), ContentsAccess::Missing { .. }));
+    }
+
+    #[test]
+    fn accepted_permissions_are_shown_as_parsed_or_not_at_all() {
+        assert_eq!(
+            permissions("contents=read").as_deref(),
+            Some("contents=read")
+        );
+        assert_eq!(
+            permissions("metadata=read; contents=read").as_deref(),
+            Some("metadata=read, contents=read")
+        );
+        assert_eq!(permissions("Bearer github_pat_11SECRET"), None);
+        assert_eq!(permissions("contents=github_pat_11SECRET"), None);
+        assert_eq!(permissions(""), None);
+    }
+
+    #[test]
+    fn redirects_are_followed_within_the_origin_only() {
+        let from = "https://127.0.0.1:8443/api/v3/repos/a/b";
+        assert_eq!(
+            within_origin(from, "/api/v3/repos/c/d").as_deref(),
+            Some("https://127.0.0.1:8443/api/v3/repos/c/d")
+        );
+        assert_eq!(
+            within_origin(from, "https://127.0.0.1:8443/api/v3/repositories/7").as_deref(),
+            Some("https://127.0.0.1:8443/api/v3/repositories/7")
+        );
+        for away in [
+            "https://127.0.0.1:9443/api/v3/repos/c/d",
+            "http://127.0.0.1:8443/api/v3/repos/c/d",
+            "//evil.example/x",
+            "https://127.0.0.1:8443@evil.example/x",
+            "https://evil.example/",
+        ] {
+            assert_eq!(within_origin(from, away), None, "{away}");
+        }
     }
 
     #[test]
