@@ -329,3 +329,63 @@ fn on_expired_warn_lets_git_clone_with_the_expired_token() {
     assert_has(&out.stderr, "sending it anyway (on_expired = \"warn\")");
     assert!(w.dest("labs").join("README.md").exists());
 }
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn add_verify_names_the_lifetime_limit_and_saves_nothing() {
+    let mut s = spec("VERIFY");
+    s.lifetime_days = Some(200);
+    let w = world_of(vec![s], &["--expires-in", "30d"]);
+    w.server.set_owner_policy(
+        "alta3",
+        OwnerPolicy {
+            max_lifetime_days: Some(120),
+            enterprise: Some("HHS ONC".into()),
+            ..OwnerPolicy::default()
+        },
+    );
+    let host = w.server.host();
+    let out = w.env.add(
+        &[
+            "v",
+            "--host",
+            &host,
+            "--owner",
+            "alta3",
+            "--repo",
+            "labs",
+            "--expires-in",
+            "200d",
+            "--verify",
+        ],
+        &pat("VERIFY"),
+    );
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert_has(&out.stderr, "the 'HHS ONC' enterprise refuses token 'v' (403): its lifetime is longer than the 120 days it allows for fine-grained tokens");
+    assert_has(
+        &out.stderr,
+        "its page is https://github.com/settings/personal-access-tokens/12885303",
+    );
+    assert_has(&out.stderr, "nothing was saved");
+    assert_lacks(&config(&w), "name = \"v\"");
+    // Learned: the next add of a token too long for alta3 is refused offline.
+    let again = w.env.add(
+        &[
+            "v",
+            "--host",
+            &host,
+            "--owner",
+            "alta3",
+            "--repo",
+            "labs",
+            "--expires-in",
+            "200d",
+        ],
+        &pat("VERIFY"),
+    );
+    assert_ne!(again.status, 0);
+    assert_has(
+        &again.stderr,
+        "the 'HHS ONC' enterprise refuses fine-grained tokens living longer than 120 days",
+    );
+}
