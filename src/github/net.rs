@@ -128,3 +128,28 @@ fn tls_words(text: &str) -> String {
         None => "the TLS handshake failed".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn failures_are_named_in_words() {
+        let host = "api.example.com";
+        let words = |e: ureq::Error| describe(&e, host);
+        assert_eq!(
+            words(ureq::Error::HostNotFound),
+            "could not resolve api.example.com"
+        );
+        assert_eq!(
+            words(ureq::Error::Io(Error::from(ErrorKind::ConnectionRefused))),
+            "connection refused by api.example.com"
+        );
+        assert!(words(ureq::Error::Io(Error::from(ErrorKind::TimedOut))).starts_with("timed out"));
+        let tls = Error::other("invalid peer certificate: UnknownIssuer");
+        assert!(words(ureq::Error::Io(tls)).starts_with("certificate not trusted: unknown issuer"));
+        let expired = Error::other("invalid peer certificate: Expired");
+        assert!(words(ureq::Error::Io(expired)).contains("it has expired"));
+    }
+}
