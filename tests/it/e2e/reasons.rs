@@ -134,6 +134,19 @@ fn a_lifetime_limit_is_named_with_the_fix_and_then_refused_offline_before_git_se
     let mut short = TokenSpec::new("t90", &pat("SHORT"), "alta3");
     short.expiration_header = Some("2027-04-15 00:00:00 UTC".into());
     let w = world_of(vec![s, short], &["--no-expiry"]);
+    // A second token of 120 days, which the server is never asked about.
+    w.add(
+        "u",
+        &[
+            "--owner",
+            "alta3",
+            "--repo",
+            "other",
+            "--expires-in",
+            "120d",
+        ],
+        &pat("LONGER"),
+    );
     w.server.set_owner_policy(
         "alta3",
         OwnerPolicy {
@@ -159,7 +172,16 @@ fn a_lifetime_limit_is_named_with_the_fix_and_then_refused_offline_before_git_se
 
     // Learned, with its date: list, check and get refuse it offline.
     let list = w.helper(&["list"]);
-    assert_has(&list.stdout, "over-lifetime");
+    let row = |name: &str| {
+        list.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_has(&row("t"), "over-lifetime");
+    // Known from its expiry minus the day it was added: 120 days > 90.
+    assert_has(&row("u"), "over-lifetime");
     let offline = w.helper(&["check", "--json", &w.url("alta3", "demo")]);
     assert_has(&offline.stdout, r#""verdict":"over-lifetime""#);
     let before = w.server.log().len();
@@ -178,7 +200,7 @@ fn a_lifetime_limit_is_named_with_the_fix_and_then_refused_offline_before_git_se
     let host = w.server.host();
     let again = w.env.add(
         &[
-            "u",
+            "v",
             "--host",
             &host,
             "--owner",
@@ -198,7 +220,12 @@ fn a_lifetime_limit_is_named_with_the_fix_and_then_refused_offline_before_git_se
         format!("{}\n", pat("SHORT")).as_bytes(),
     );
     assert_eq!(rotate.status, 0, "{}", rotate.stderr);
-    assert_lacks(&w.helper(&["list"]).stdout, "over-lifetime");
+    let after = w.helper(&["list"]).stdout;
+    let t_row = after
+        .lines()
+        .find(|l| l.trim_start().starts_with("t "))
+        .unwrap();
+    assert_lacks(t_row, "over-lifetime");
     let clone = w.clone(&w.url("alta3", "demo"), "demo");
     assert_eq!(clone.status, 0, "{}", clone.stderr);
     assert!(labels(&w.server.log()).contains(&"t90".to_string()));
