@@ -416,3 +416,49 @@ fn add_verify_names_the_lifetime_limit_and_saves_nothing() {
         "the 'HHS ONC' enterprise refuses fine-grained tokens living longer than 120 days",
     );
 }
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn a_redirect_to_another_origin_is_not_followed_and_records_nothing() {
+    let secret = pat("AWAY");
+    let w = world(spec("AWAY"), &["--expires-in", "30d"]);
+    let before = config(&w);
+    // Another server, which must never hear of the token.
+    let elsewhere_root = tempfile::tempdir().unwrap();
+    let elsewhere = gh_test_server::TestServer::start(elsewhere_root.path(), vec![]).unwrap();
+    elsewhere.create_repo("alta3", "labs").unwrap();
+    elsewhere.make_public("alta3", "labs");
+    let away = format!("{}/repos/alta3/labs", elsewhere.api_base());
+    w.server.redirect_away("alta3", "labs", &away);
+    let out = check_online(&w, "labs", &secret);
+    assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
+    assert_has(&out.stdout, "unverified");
+    assert_has(&out.stderr, "the server redirected the question about alta3/labs to another host; the token was not sent there");
+    assert!(elsewhere.log().is_empty(), "{:?}", elsewhere.log());
+    assert_eq!(
+        config(&w),
+        before,
+        "nothing recorded from an answer without the token"
+    );
+}
+
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn an_unknown_403_is_shown_escaped_on_one_line_without_the_token() {
+    let secret = pat("OTHER");
+    let w = world(spec("OTHER"), &["--expires-in", "30d"]);
+    w.server.set_owner_policy(
+        "alta3",
+        OwnerPolicy {
+            other_403: Some(format!("Odd\n\x1b[31mpolicy for {secret}\u{202e}")),
+            ..OwnerPolicy::default()
+        },
+    );
+    let out = check_online(&w, "labs", &secret);
+    assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
+    assert_has(
+        &out.stderr,
+        "the server refused token 't' for alta3/labs (403): Odd\\x0a\\x1b[31mpolicy for <the token>\\xe2\\x80\\xae",
+    );
+    assert_lacks(&out.stderr, "\x1b[31m");
+}

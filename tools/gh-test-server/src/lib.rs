@@ -573,6 +573,15 @@ impl TestServer {
         Ok(())
     }
 
+    /// Makes the REST API answer questions about `owner/repo` with a 301 to `location`, an
+    /// absolute URL (another server, for tests that a client does not follow it there).
+    pub fn redirect_away(&self, owner: &str, repo: &str, location: &str) {
+        lock(&self.shared.extras).away.insert(
+            (owner.to_ascii_lowercase(), repo.to_ascii_lowercase()),
+            location.to_string(),
+        );
+    }
+
     /// Makes `owner/repo` public: the REST API shows it to anyone, without a token.
     pub fn make_public(&self, owner: &str, repo: &str) {
         lock(&self.shared.extras)

@@ -23,6 +23,8 @@ pub struct OwnerPolicy {
     pub classic_banned: bool,
     /// An IP allow list that does not hold 127.0.0.1.
     pub ip_allow_list: bool,
+    /// Any other 403, with this message (raw: a test may put control characters in it).
+    pub other_403: Option<String>,
 }
 
 /// The server's extra behaviours, set by the test through [`crate::TestServer`].
@@ -36,6 +38,8 @@ pub(crate) struct Extras {
     pub(crate) public: Vec<(String, String)>,
     /// Echo the `Authorization` header into the expiration and permissions headers.
     pub(crate) echo_authorization: bool,
+    /// (owner, repo) lowercased -> an absolute URL elsewhere the REST API redirects to.
+    pub(crate) away: HashMap<(String, String), String>,
 }
 
 fn key(owner: &str, repo: &str) -> (String, String) {
@@ -45,6 +49,10 @@ fn key(owner: &str, repo: &str) -> (String, String) {
 impl Extras {
     pub(crate) fn moved(&self, owner: &str, repo: &str) -> Option<(String, String)> {
         self.renamed.get(&key(owner, repo)).cloned()
+    }
+
+    pub(crate) fn away(&self, owner: &str, repo: &str) -> Option<String> {
+        self.away.get(&key(owner, repo)).cloned()
     }
 
     pub(crate) fn is_public(&self, owner: &str, repo: &str) -> bool {
@@ -72,7 +80,9 @@ impl Extras {
             );
         }
         let policy = self.owners.get(&owner.to_ascii_lowercase())?;
-        let message = if policy.ip_allow_list {
+        let message = if let Some(m) = &policy.other_403 {
+            m.clone()
+        } else if policy.ip_allow_list {
             format!("Although you appear to have the correct authorization credentials, the `{owner}` organization has an IP allow list enabled, and 127.0.0.1 is not permitted to access this resource.")
         } else if policy.classic_banned && spec.classic {
             format!("`{owner}` forbids access via a personal access token (classic). Please use a GitHub App, OAuth App, or a personal access token with fine-grained permissions.")

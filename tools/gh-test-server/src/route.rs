@@ -203,7 +203,15 @@ fn git(shared: &Shared, req: &Request) -> Decision {
 }
 
 pub(crate) fn json_message(status: u16, message: &str, doc: &str) -> Response {
-    let message = message.replace('\\', "\\\\").replace('"', "\\\"");
+    let message: String = message
+        .chars()
+        .map(|c| match c {
+            '\\' => "\\\\".to_string(),
+            '"' => "\\\"".to_string(),
+            c if (c as u32) < 0x20 => format!("\\u{:04x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
     Response::json(
         status,
         format!(
@@ -258,6 +266,9 @@ fn api(shared: &Shared, req: &Request, sub: &str) -> Decision {
         return respond(not_found_route());
     }
     let extras = crate::lock(&shared.extras);
+    if let Some(to) = extras.away(owner, repo) {
+        return respond(Response::text(301, "Moved Permanently").with_header("Location", &to));
+    }
     if let Some((new_owner, new_repo)) = extras.moved(owner, repo) {
         let tail = if commits { "/commits" } else { "" };
         let query = match req.query.as_str() {
