@@ -9,6 +9,11 @@
 //!   unknown, revoked or expired credentials; 404 `Repository not found.` when the token does not
 //!   cover the repository, its org approval is pending, or it has no `contents` permission; 403
 //!   `Permission to OWNER/REPO.git denied to USER.` on push with `contents: read`.
+//! * GitHub's own reasons, with its message texts ([`OwnerPolicy`], [`TokenSpec`]): an owner's
+//!   lifetime limit against the token's lifetime, classic tokens banned, an IP allow list,
+//!   rate limiting, approval pending, a renamed repository (301, REST and git), a public
+//!   repository, a redirect to another origin, and a hostile server that echoes the
+//!   `Authorization` header into the headers a client reads.
 //!
 //! The server binds `127.0.0.1:0` only, uses a throw-away CA whose certificate is at
 //! [`TestServer::ca_cert_path`], runs one thread per connection, stops on drop (and by itself
