@@ -21,6 +21,7 @@
 //! (marked sensitive); no error text carries it, and no header value is printed raw: only
 //! what was parsed from it (issue 22 #7).
 
+mod auth;
 mod net;
 pub mod reasons;
 mod reply;
@@ -28,9 +29,10 @@ mod reply;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ureq::http::HeaderValue;
 use ureq::tls::TlsConfig;
 
+use auth::{basic_auth, header, redact, Auth};
+use net::{authority, within_origin};
 pub use reasons::{OwnerKind, Refused};
 pub use reply::parse_expiration;
 use reply::Reply;
@@ -201,13 +203,6 @@ pub struct Client {
     pub api: String,
     /// `https://HOST` (or `http://` for an `allow_http` host), for the git read probe.
     web: String,
-}
-
-/// One request's credentials: the header, and the texts a hostile server might echo back
-/// (the secret, the header's value), to be cut out of anything read from its answers.
-struct Auth<'a> {
-    header: HeaderValue,
-    secret: &'a Secret,
 }
 
 impl Client {
@@ -386,77 +381,6 @@ impl Client {
     }
 }
 
-/// The answer's text with the secret and the header's value cut out: a server may echo them.
-fn redact(mut body: String, auth: &Auth) -> String {
-    if let Ok(v) = auth.header.to_str() {
-        body = body.replace(v, "<the token>");
-    }
-    if let Ok(s) = std::str::from_utf8(auth.secret.expose()) {
-        if !s.is_empty() {
-            body = body.replace(s, "<the token>");
-        }
-    }
-    body
-}
-
-/// `scheme://authority` of a URL, lowercased.
-fn origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    (!authority.is_empty() && !authority.contains('@'))
-        .then(|| format!("{}://{}", scheme, authority).to_ascii_lowercase())
-}
-
-/// `host[:port]` of a URL, for error text.
-fn authority(url: &str) -> String {
-    origin(url).map_or_else(String::new, |o| {
-        o.split_once("://")
-            .map_or(o.clone(), |(_, a)| a.to_string())
-    })
-}
-
-/// Where a redirect from `from` to `location` leads, when that is within `from`'s origin.
-fn within_origin(from: &str, location: &str) -> Option<String> {
-    let here = origin(from)?;
-    let next = if location.starts_with('/') && !location.starts_with("//") {
-        format!("{here}{location}")
-    } else {
-        location.to_string()
-    };
-    let valid = next.bytes().all(|b| (0x21..0x7f).contains(&b));
-    (valid && origin(&next)? == here).then_some(next)
-}
-
-/// An `Authorization` value, marked sensitive so that no Debug output shows it.
-fn header(token: &str, scheme: &[u8], credential: &[u8]) -> Result<HeaderValue, GithubError> {
-    let printable = !credential.is_empty() && credential.iter().all(|b| (0x21..0x7f).contains(b));
-    let bad = || GithubError::BadSecret {
-        token: token.to_string(),
-    };
-    if !printable {
-        return Err(bad());
-    }
-    let mut bytes = scheme.to_vec();
-    bytes.extend_from_slice(credential);
-    let value = HeaderValue::from_bytes(&bytes).map_err(|_| bad());
-    zeroize::Zeroize::zeroize(&mut bytes);
-    let mut value = value?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
-fn basic_auth(token: &str, username: &str, secret: &Secret) -> Result<HeaderValue, GithubError> {
-    let mut pair = username.as_bytes().to_vec();
-    pair.push(b':');
-    pair.extend_from_slice(secret.expose());
-    let mut encoded =
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &pair).into_bytes();
-    zeroize::Zeroize::zeroize(&mut pair);
-    let value = header(token, b"Basic ", &encoded);
-    zeroize::Zeroize::zeroize(&mut encoded);
-    value
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,44 +411,5 @@ mod tests {
             api_base(&decl("x", Some("https://127.0.0.1:9/api/v3/"))),
             "https://127.0.0.1:9/api/v3"
         );
-    }
-
-    #[test]
-    fn redirects_are_followed_within_the_origin_only() {
-        let from = "https://127.0.0.1:8443/api/v3/repos/a/b";
-        assert_eq!(
-            within_origin(from, "/api/v3/repos/c/d").as_deref(),
-            Some("https://127.0.0.1:8443/api/v3/repos/c/d")
-        );
-        assert_eq!(
-            within_origin(from, "https://127.0.0.1:8443/api/v3/repositories/7").as_deref(),
-            Some("https://127.0.0.1:8443/api/v3/repositories/7")
-        );
-        for away in [
-            "https://127.0.0.1:9443/api/v3/repos/c/d",
-            "http://127.0.0.1:8443/api/v3/repos/c/d",
-            "//evil.example/x",
-            "https://127.0.0.1:8443@evil.example/x",
-            "https://evil.example/",
-        ] {
-            assert_eq!(within_origin(from, away), None, "{away}");
-        }
-    }
-
-    #[test]
-    fn basic_auth_is_user_colon_secret_in_base64() {
-        let v = basic_auth("t", "x-access-token", &Secret::from_text("abc")).unwrap();
-        assert_eq!(v.to_str().unwrap(), "Basic eC1hY2Nlc3MtdG9rZW46YWJj");
-        assert!(v.is_sensitive());
-    }
-
-    #[test]
-    fn authorization_values_are_sensitive_and_refuse_control_characters() {
-        let v = header("t", b"Bearer ", b"abc").unwrap();
-        assert!(v.is_sensitive());
-        assert!(!format!("{v:?}").contains("abc"));
-        assert!(header("t", b"Bearer ", b"a b").is_err());
-        assert!(header("t", b"Bearer ", b"a\nb").is_err());
-        assert!(header("t", b"Bearer ", b"").is_err());
     }
 }

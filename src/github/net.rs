@@ -1,7 +1,8 @@
 //! The network side of the online questions: which certificates to trust (what git
 //! trusts) and what a failed request is called in words (issue 24 #15): "could not resolve
 //! HOST", "connection refused", "certificate not trusted: ...", "timed out" — never the
-//! client library's internal names.
+//! client library's internal names; and which redirects stay within the origin asked (the
+//! only ones followed, with the token).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -129,6 +130,34 @@ fn tls_words(text: &str) -> String {
     }
 }
 
+/// `scheme://authority` of a URL, lowercased.
+pub(super) fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty() && !authority.contains('@'))
+        .then(|| format!("{}://{}", scheme, authority).to_ascii_lowercase())
+}
+
+/// `host[:port]` of a URL, for error text.
+pub(super) fn authority(url: &str) -> String {
+    origin(url).map_or_else(String::new, |o| {
+        o.split_once("://")
+            .map_or(o.clone(), |(_, a)| a.to_string())
+    })
+}
+
+/// Where a redirect from `from` to `location` leads, when that is within `from`'s origin.
+pub(super) fn within_origin(from: &str, location: &str) -> Option<String> {
+    let here = origin(from)?;
+    let next = if location.starts_with('/') && !location.starts_with("//") {
+        format!("{here}{location}")
+    } else {
+        location.to_string()
+    };
+    let valid = next.bytes().all(|b| (0x21..0x7f).contains(&b));
+    (valid && origin(&next)? == here).then_some(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +180,27 @@ mod tests {
         assert!(words(ureq::Error::Io(tls)).starts_with("certificate not trusted: unknown issuer"));
         let expired = Error::other("invalid peer certificate: Expired");
         assert!(words(ureq::Error::Io(expired)).contains("it has expired"));
+    }
+
+    #[test]
+    fn redirects_are_followed_within_the_origin_only() {
+        let from = "https://127.0.0.1:8443/api/v3/repos/a/b";
+        assert_eq!(
+            within_origin(from, "/api/v3/repos/c/d").as_deref(),
+            Some("https://127.0.0.1:8443/api/v3/repos/c/d")
+        );
+        assert_eq!(
+            within_origin(from, "https://127.0.0.1:8443/api/v3/repositories/7").as_deref(),
+            Some("https://127.0.0.1:8443/api/v3/repositories/7")
+        );
+        for away in [
+            "https://127.0.0.1:9443/api/v3/repos/c/d",
+            "http://127.0.0.1:8443/api/v3/repos/c/d",
+            "//evil.example/x",
+            "https://127.0.0.1:8443@evil.example/x",
+            "https://evil.example/",
+        ] {
+            assert_eq!(within_origin(from, away), None, "{away}");
+        }
     }
 }
