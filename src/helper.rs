@@ -139,7 +139,7 @@ pub fn serve(ctx: &Context, q: &Query, diag: &mut impl Write) -> Result<Served, 
             Served::Credential(Reply {
                 username: Some(c.username.clone()),
                 password: Some(secret),
-                password_expiry_utc: c.token.expires.timestamp(),
+                password_expiry_utc: crate::policy::expiry_to_send(&c.verdict, c.token.expires),
                 ..Reply::default()
             })
         }

@@ -4,6 +4,7 @@
 
 use crate::policy::{Refusal, Verdict};
 use crate::protocol::escape;
+use crate::registry::learned::Limit;
 use crate::registry::{Access, Expiry, Repos, Token};
 use crate::remote::Remote;
 use crate::time::{self, format_date, relative, DAY};
@@ -218,6 +219,57 @@ fn refusal_lines(
                 format!("hint: run `git credential-scoped check --online {}` to re-test it, `git credential-scoped rotate {}` to replace it, or `git credential-scoped unreject {}`", repo_url(t, remote), t.name, t.name),
             ]
         }
+        Refusal::OverLifetime(limit) => vec![
+            format!("{what}: {}", over_lifetime_words(limit)),
+            lifetime_hint(t, limit.days, None),
+        ],
+    }
+}
+
+/// The note for a token an online check saw waiting for an owner's approval (until a later
+/// check sees its repositories).
+pub fn pending_line(t: &Token, learned: &crate::registry::learned::Learned) -> Option<String> {
+    let (repo, at) = learned.pending(&t.name)?;
+    Some(format!(
+        "token '{}' was waiting for an owner's approval on {} (none of its repositories visible, {}); `git credential-scoped check --online https://{}/{}` re-tests it",
+        t.name,
+        format_date(at),
+        escape(repo.as_bytes()),
+        t.host,
+        escape(repo.as_bytes())
+    ))
+}
+
+/// Why a token over its owner's lifetime limit is refused.
+pub fn over_lifetime_words(limit: &Limit) -> String {
+    format!(
+        "the '{}' {} refuses fine-grained tokens living longer than {} days for {}'s repositories, and this token does (GitHub said so on {})",
+        escape(limit.by.as_bytes()),
+        escape(limit.kind.as_bytes()),
+        limit.days,
+        escape(limit.owner.as_bytes()),
+        format_date(limit.seen)
+    )
+}
+
+/// The fix for a token over a lifetime limit of `days`: shorten it on its settings page
+/// (when GitHub named it) or create one of at most `days` days, and record its expiry.
+pub fn lifetime_hint(t: &Token, days: u32, settings: Option<&str>) -> String {
+    let repos = match &t.repos {
+        Repos::All => None,
+        Repos::List(list) => Some(list.as_slice()),
+    };
+    let mut link = NewTokenLink::new(&t.host, &t.owner, repos);
+    link.name = t.name.clone();
+    link.expires_in_days = Some(i64::from(days));
+    link.contents = t.contents.max(Access::Read);
+    let rotate = format!(
+        "git credential-scoped rotate {} --expires-in {days}d",
+        t.name
+    );
+    match settings {
+        Some(page) => format!("hint: GitHub cannot shorten a token's lifetime; its page is {} - create one of at most {days} days at {} then run: {rotate}", escape(page.as_bytes()), link.url()),
+        None => format!("hint: create a token of at most {days} days at {} then run: {rotate}", link.url()),
     }
 }
 
@@ -237,6 +289,11 @@ fn defect_words(why: &Refusal, now: i64) -> String {
         Refusal::NoContents => "it has no 'contents' permission".into(),
         Refusal::NoWrite => "it cannot push".into(),
         Refusal::Rejected(r) => format!("the server rejected it on {}", format_date(r.at)),
+        Refusal::OverLifetime(l) => format!(
+            "it lives longer than the {} days {} allows",
+            l.days,
+            escape(l.by.as_bytes())
+        ),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pure policy: is this token fit to send, now? No I/O; the clock and the state are
 //! arguments, so `get` and `check` judge identically and tests fix the time.
 
+use crate::registry::learned::{Learned, Limit};
 use crate::registry::state::{Rejection, State};
 use crate::registry::{Access, Expiry, OnExpired, Settings, Token};
 use crate::time::DAY;
@@ -29,6 +30,8 @@ pub enum Refusal {
     /// `check --write` asked for push access and the token has `contents: read`.
     NoWrite,
     Rejected(Rejection),
+    /// The token lives longer than its owner allows (a limit learned from GitHub).
+    OverLifetime(Limit),
 }
 
 impl Verdict {
@@ -46,6 +49,7 @@ impl Verdict {
             Verdict::Refuse(Refusal::NoContents) => "no-contents",
             Verdict::Refuse(Refusal::NoWrite) => "no-write",
             Verdict::Refuse(Refusal::Rejected(_)) => "rejected",
+            Verdict::Refuse(Refusal::OverLifetime(_)) => "over-lifetime",
         }
     }
 }
@@ -57,6 +61,9 @@ pub fn defect(token: &Token, state: &State, now: i64) -> Option<Refusal> {
     if let Some(r) = state.rejection(&token.name) {
         return Some(Refusal::Rejected(r.clone()));
     }
+    if let Some(limit) = over_lifetime(token, &state.learned) {
+        return Some(Refusal::OverLifetime(limit.clone()));
+    }
     if token.contents == Access::None {
         return Some(Refusal::NoContents);
     }
@@ -64,6 +71,30 @@ pub fn defect(token: &Token, state: &State, now: i64) -> Option<Refusal> {
         Expiry::At(at) if at <= now => Some(Refusal::Expired { at }),
         _ => None,
     }
+}
+
+/// The `password_expiry_utc` to answer with: the token's expiry, except for an expired
+/// token sent under `on_expired = "warn"` — git drops a credential whose expiry is past
+/// (git 2.41+), so it is sent without one (issue 23).
+pub fn expiry_to_send(verdict: &Verdict, expires: Expiry) -> Option<u64> {
+    match verdict {
+        Verdict::ExpiredAllowed { .. } => None,
+        _ => expires.timestamp(),
+    }
+}
+
+/// The lifetime limit learned for the token's owner, when the token is known to exceed it:
+/// GitHub refused its secret for it, it never expires, or its expiry is more than the limit
+/// after the day it was added (a day's grace: GitHub counts from creation).
+pub fn over_lifetime<'l>(token: &Token, learned: &'l Learned) -> Option<&'l Limit> {
+    let limit = learned.limit(&token.host, &token.owner)?;
+    let refused = learned.refused(&token.name, token.fingerprint.as_deref());
+    let longer = match (token.expires, learned.added(&token.name)) {
+        (Expiry::Never, _) => true,
+        (Expiry::At(at), Some(added)) => at - added > (i64::from(limit.days) + 1) * DAY,
+        _ => false,
+    };
+    (refused || longer).then_some(limit)
 }
 
 /// The verdict for sending `token` now: its [`defect`] (an expired one is sent with a
@@ -77,7 +108,9 @@ pub fn judge(
     need_write: bool,
 ) -> Verdict {
     let defect = defect(token, state, now);
-    if let Some(r @ (Refusal::Rejected(_) | Refusal::NoContents)) = defect {
+    if let Some(r @ (Refusal::Rejected(_) | Refusal::NoContents | Refusal::OverLifetime(_))) =
+        defect
+    {
         return Verdict::Refuse(r);
     }
     if need_write && token.contents != Access::Write {
@@ -142,10 +175,15 @@ mod tests {
             ..Settings::default()
         };
         let t = token(Access::Read, Expiry::At(NOW - DAY));
+        let v = judge(&t, &State::default(), NOW, &s, false);
+        assert_eq!(v, Verdict::ExpiredAllowed { at: NOW - DAY });
         assert_eq!(
-            judge(&t, &State::default(), NOW, &s, false),
-            Verdict::ExpiredAllowed { at: NOW - DAY }
+            expiry_to_send(&v, t.expires),
+            None,
+            "git drops a past expiry"
         );
+        let fresh = Expiry::At(NOW + DAY);
+        assert_eq!(expiry_to_send(&Verdict::Serve, fresh), fresh.timestamp());
     }
 
     #[test]
@@ -164,6 +202,42 @@ mod tests {
             judge(&write, &State::default(), NOW, &Settings::default(), true),
             Verdict::Serve
         );
+    }
+
+    #[test]
+    fn a_learned_lifetime_limit_refuses_tokens_known_to_exceed_it() {
+        let limit = Limit {
+            host: "github.com".into(),
+            owner: "o".into(),
+            days: 90,
+            kind: "organization".into(),
+            by: "o".into(),
+            seen: NOW,
+        };
+        let mut state = State::default();
+        state.learned.set_limit(limit.clone());
+        let judge_with = |t: &Token, s: &State| judge(t, s, NOW, &Settings::default(), false);
+        let never = token(Access::Read, Expiry::Never);
+        assert_eq!(
+            judge_with(&never, &state),
+            Verdict::Refuse(Refusal::OverLifetime(limit.clone()))
+        );
+        let long = token(Access::Read, Expiry::At(NOW + 200 * DAY));
+        assert_eq!(judge_with(&long, &state), Verdict::Serve, "added unknown");
+        state.learned.added.push(("t".into(), NOW - DAY));
+        assert_eq!(
+            judge_with(&long, &state),
+            Verdict::Refuse(Refusal::OverLifetime(limit.clone()))
+        );
+        let short = token(Access::Read, Expiry::At(NOW + 80 * DAY));
+        assert_eq!(judge_with(&short, &state), Verdict::Serve);
+        state.learned.added.clear();
+        state.learned.set_exceeds("t", None, "github.com", "o", NOW);
+        assert_eq!(
+            judge_with(&short, &state),
+            Verdict::Refuse(Refusal::OverLifetime(limit))
+        );
+        assert_eq!(judge_with(&never, &State::default()), Verdict::Serve);
     }
 
     #[test]

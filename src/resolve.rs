@@ -241,6 +241,8 @@ pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Dec
         }
     }
     d.lines.extend(verdict_lines(&choice, now));
+    d.lines
+        .extend(messages::pending_line(first, &state.learned).map(|l| format!("note: {l}")));
     d.route = Route::Chosen(choice);
     d
 }

@@ -137,9 +137,11 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         default: a.default,
         fingerprint: None,
     };
+    super::lifetime::check_new(ctx, &token)?;
     let prompt = format!("Token for {} (input hidden): ", token.name);
     let secret = take_secret(ctx, &reg, &mut token, &a.verify, &prompt)?;
     change::add(ctx, &token, secret.as_ref())?;
+    super::lifetime::record_added(ctx, &token.name)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

@@ -1,7 +1,9 @@
 //! `exec --repo OWNER/REPO [--env VAR]... -- COMMAND [ARGS]`: run a tool that needs the
 //! token itself (`gh`, `curl`, Terraform's GitHub provider) with the token `get` would give
 //! for that repository in its environment — `GH_TOKEN` and `GITHUB_TOKEN`, or the variables
-//! named — and nowhere else: not on any command line, not on stdout. The decision is `get`'s
+//! named; for a host other than github.com also `GH_ENTERPRISE_TOKEN` and
+//! `GITHUB_ENTERPRISE_TOKEN`, which gh reads there instead, and `GH_HOST` when it is not
+//! set (`gh help environment`) — and nowhere else: not on any command line, not on stdout. The decision is `get`'s
 //! own ([`super::handout`]); when it refuses, COMMAND is not run and the exit status is 1.
 //!
 //! On Unix the program replaces this process (`execvp`), so COMMAND's exit status and any
@@ -20,11 +22,15 @@ use crate::secret::Secret;
 use crate::secrets::valid_env_name;
 
 const DEFAULT_VARS: [&str; 2] = ["GH_TOKEN", "GITHUB_TOKEN"];
+/// What gh reads for a GitHub Enterprise host instead of `GH_TOKEN`.
+const ENTERPRISE_VARS: [&str; 2] = ["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"];
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 COMMAND runs with the token in GH_TOKEN and GITHUB_TOKEN (gh, Terraform's GitHub provider and
-most GitHub tools read one of them), or only in the variables given with --env. Nothing is
+most GitHub tools read one of them), or only in the variables given with --env. For a host
+other than github.com also in GH_ENTERPRISE_TOKEN and GITHUB_ENTERPRISE_TOKEN (what gh reads
+for GitHub Enterprise), with GH_HOST set to the host unless it is set already. Nothing is
 added to COMMAND's arguments and nothing is printed on stdout. When get would refuse the token
 or give nothing, COMMAND is not run: the reason goes to stderr and the exit status is 1.
 Otherwise the exit status is COMMAND's (127 when it cannot be found, 126 when it cannot run).
@@ -64,9 +70,15 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let value = env_value(&secret).ok_or(
         "refused: the token's secret holds bytes an environment variable cannot carry (not text, or control characters)\nhint: check the secret store it comes from",
     )?;
-    let vars: Vec<&str> = match a.vars.is_empty() {
-        true => DEFAULT_VARS.to_vec(),
-        false => a.vars.iter().map(String::as_str).collect(),
+    let enterprise = !t.host.eq_ignore_ascii_case(crate::registry::GITHUB);
+    let vars: Vec<&str> = match (a.vars.is_empty(), enterprise) {
+        (true, false) => DEFAULT_VARS.to_vec(),
+        (true, true) => DEFAULT_VARS
+            .iter()
+            .chain(&ENTERPRISE_VARS)
+            .copied()
+            .collect(),
+        (false, _) => a.vars.iter().map(String::as_str).collect(),
     };
     let (program, args) = a
         .command
@@ -76,6 +88,9 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     cmd.args(args);
     for var in vars {
         cmd.env(var, &value);
+    }
+    if enterprise && a.vars.is_empty() && std::env::var_os("GH_HOST").is_none() {
+        cmd.env("GH_HOST", &t.host);
     }
     drop(secret);
     Ok(run_command(cmd, program))

@@ -124,6 +124,11 @@ fn print_table(
         }
         writeln!(out, "{}", line(cells, Some(*style)))?;
     }
+    for t in &tokens {
+        if let Some(note) = crate::messages::pending_line(t, &state.learned) {
+            writeln!(out, "note: {note}")?;
+        }
+    }
     Ok(())
 }
 

@@ -11,6 +11,7 @@ mod edit;
 mod exec;
 mod handout;
 mod import;
+mod lifetime;
 mod list;
 mod new_token_url;
 pub mod paint;

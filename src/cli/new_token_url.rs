@@ -74,6 +74,15 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     link.contents = contents;
     link.others = &others;
     let (url, add, name) = (link.url(), link.add_command(), link.name.clone());
+    let learned = crate::registry::learned::load(&ctx.data_dir)?;
+    match super::lifetime::judge(&learned, &host, &a.owner, &name, expires) {
+        Ok(Some(w)) => super::paint::say(&mut super::paint::stderr(), &w),
+        Ok(None) => {}
+        Err(e) => super::paint::say(
+            &mut super::paint::stderr(),
+            &format!("warning: {}", e.replace("\nhint: ", "; ")),
+        ),
+    }
     let mut out = std::io::stdout().lock();
     if a.json {
         #[derive(serde::Serialize)]

@@ -49,7 +49,8 @@ pub fn verdict(v: &Verdict) -> Style {
         | Verdict::Refuse(Refusal::Expired { .. })
         | Verdict::Refuse(Refusal::NoContents)
         | Verdict::Refuse(Refusal::NoWrite)
-        | Verdict::Refuse(Refusal::Rejected(_)) => BAD,
+        | Verdict::Refuse(Refusal::Rejected(_))
+        | Verdict::Refuse(Refusal::OverLifetime(_)) => BAD,
     }
 }
 

@@ -54,6 +54,9 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     if !matches!(token.source, SecretSource::Store(_)) {
         say(&mut super::paint::stderr(), &format!("token '{}' reads its secret from {}; update it there (only the expiry and marks change here)", token.name, token.source.describe()));
     }
+    if matches!(token.source, SecretSource::Store(_)) {
+        super::lifetime::check_new(ctx, &token)?;
+    }
     let prompt = format!("New token for {} (input hidden): ", token.name);
     let secret = take_secret(ctx, &reg, &mut token, &a.verify, &prompt)?;
     let (expires, contents, source) = (token.expires, token.contents, token.source.clone());
@@ -62,6 +65,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         t.contents = contents;
         t.source = source;
     })?;
+    super::lifetime::record_added(ctx, &written.name)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "rotated token '{}'", written.name)?;
     for line in summary(&written, ctx.now, false) {

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod credentials;
 pub mod document;
+pub mod learned;
 pub mod repos;
 pub mod state;
 

@@ -26,6 +26,8 @@ pub struct Rejection {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct State {
     pub tokens: Vec<(String, TokenState)>,
+    /// What the online checks learned from GitHub (its own file, [`super::learned`]).
+    pub learned: super::learned::Learned,
 }
 
 impl State {
@@ -63,15 +65,22 @@ pub enum StateError {
 
 pub fn load(data_dir: &Path) -> Result<State, StateError> {
     let path = data_dir.join(FILE);
+    let learned = super::learned::load(data_dir)?;
     let Some(bytes) = files::read_data(&path)? else {
-        return Ok(State::default());
+        return Ok(State {
+            learned,
+            ..State::default()
+        });
     };
     let damaged = |line| StateError::Damaged {
         path: path.clone(),
         line,
     };
     let text = std::str::from_utf8(&bytes).map_err(|_| damaged(1))?;
-    let mut state = State::default();
+    let mut state = State {
+        learned,
+        ..State::default()
+    };
     for (n, line) in text.lines().enumerate() {
         if line.is_empty() || line.starts_with('#') {
             continue;

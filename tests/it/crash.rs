@@ -137,7 +137,12 @@ fn a_live_lock_holder_makes_writers_give_up_after_the_bounded_wait() {
         (
             &config_dir,
             ".config.toml.lock",
-            Box::new(|| env.add(&["u", "--owner", "o", "--repo", "s", "--no-expiry"], TOKEN)),
+            Box::new(|| {
+                env.add(
+                    &["u", "--owner", "o", "--repo", "s", "--expires-in", "90d"],
+                    TOKEN,
+                )
+            }),
         ),
     ];
     for (dir, lock, write) in cases {

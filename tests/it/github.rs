@@ -122,6 +122,8 @@ fn on_expired_warn_sends_the_expired_token_with_a_warning() {
     let out = later.fill("https://github.com/alta3/labs.git");
     assert!(out.ok().stdout.contains(INSTALLER));
     assert_has(&out.stderr, "sending it anyway");
+    // git drops a credential whose password_expiry_utc is past: none is sent (issue 23).
+    assert_lacks(&out.stdout, "password_expiry_utc");
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
@@ -413,4 +415,136 @@ fn a_world_writable_config_is_refused() {
     assert_ne!(out.status, 0);
     assert_has(&out.stderr, "is writable by group or others");
     assert!(!out.stdout.contains(INSTALLER));
+}
+
+/// A gh-like program that prints the variables gh reads (values as their length only).
+#[cfg(unix)]
+fn gh_like(env: &Env) -> String {
+    let path = env.tmp.path().join("gh");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\nfor v in GH_TOKEN GITHUB_TOKEN GH_ENTERPRISE_TOKEN GITHUB_ENTERPRISE_TOKEN; do\n  eval \"val=\\${$v-}\"\n  printf '%s=%s\\n' \"$v\" \"${#val}\"\ndone\nprintf 'GH_HOST=%s\\n' \"${GH_HOST-unset}\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// gh reads GH_ENTERPRISE_TOKEN / GITHUB_ENTERPRISE_TOKEN (and GH_HOST) for an Enterprise
+/// host, not GH_TOKEN: `exec` sets them there (issue 23), and only there.
+#[cfg(unix)]
+#[test]
+fn exec_gives_gh_its_enterprise_variables_on_an_enterprise_host() {
+    let mut env = Env::new().at(NOW);
+    env.write_config("version = 1\n[[host]]\nname = \"ghe.example.com\"\n");
+    let host = ["--host", "ghe.example.com"];
+    let mut args = vec![
+        "ghe",
+        "--owner",
+        "acme",
+        "--repo",
+        "infra",
+        "--expires-in",
+        "90d",
+    ];
+    args.extend_from_slice(&host);
+    env.add(&args, INSTALLER).ok();
+    env.add(
+        &[
+            "gh",
+            "--owner",
+            "alta3",
+            "--repo",
+            "labs",
+            "--expires-in",
+            "90d",
+        ],
+        &INSTALLER.replace("INSTALLER", "GITHUBCOM"),
+    )
+    .ok();
+    let gh = gh_like(&env);
+    let len = INSTALLER.len();
+    let out = env.run(
+        &[
+            "exec",
+            "--repo",
+            "acme/infra",
+            "--host",
+            "ghe.example.com",
+            "--",
+            &gh,
+        ],
+        b"",
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!("GH_TOKEN={len}\nGITHUB_TOKEN={len}\nGH_ENTERPRISE_TOKEN={len}\nGITHUB_ENTERPRISE_TOKEN={len}\nGH_HOST=ghe.example.com\n")
+    );
+    // A GH_HOST the user set is kept.
+    env.set("GH_HOST", "other.example.com");
+    let kept = env.run(
+        &[
+            "exec",
+            "--repo",
+            "acme/infra",
+            "--host",
+            "ghe.example.com",
+            "--",
+            &gh,
+        ],
+        b"",
+    );
+    assert_has(&kept.stdout, "GH_HOST=other.example.com");
+    // github.com: the enterprise variables stay unset.
+    let com = env.run(&["exec", "--repo", "alta3/labs", "--", &gh], b"");
+    assert_has(
+        &com.stdout,
+        "GH_ENTERPRISE_TOKEN=0\nGITHUB_ENTERPRISE_TOKEN=0\n",
+    );
+}
+
+/// Offline, a token for an owner that may be an organization, with no expiry or more than
+/// 366 days, is warned about GitHub's default organization policy (issue 23).
+#[test]
+fn a_token_longer_than_the_default_organization_limit_is_warned_about() {
+    let env = Env::new().at(NOW);
+    let out = env.add(
+        &[
+            "forever",
+            "--owner",
+            "acme",
+            "--repo",
+            "infra",
+            "--no-expiry",
+        ],
+        INSTALLER,
+    );
+    out.ok();
+    assert_has(&out.stderr, "warning: token 'forever' has no expiry: if acme is an organization, GitHub's default policy refuses fine-grained tokens living longer than 366 days");
+    let url = env.run(
+        &["new-token-url", "--owner", "acme", "--expires-in", "none"],
+        b"",
+    );
+    url.ok();
+    assert_has(&url.stderr, "if acme is an organization, GitHub's default policy refuses fine-grained tokens living longer than 366 days");
+    let fine = env.run(
+        &["new-token-url", "--owner", "acme", "--expires-in", "90"],
+        b"",
+    );
+    assert_lacks(&fine.stderr, "366");
+    let short = env.add(
+        &[
+            "short",
+            "--owner",
+            "acme",
+            "--repo",
+            "labs",
+            "--expires-in",
+            "90d",
+        ],
+        &INSTALLER.replace("INSTALLER", "SHORTSHORT"),
+    );
+    assert_lacks(&short.stderr, "organization");
 }

@@ -182,10 +182,16 @@ fn pending_org_approval_is_a_404_too() {
     let mut t = token("t", LIVE, None);
     t.approved = false;
     let w = World::start(vec![t]);
-    w.add("t", &["--repo", "labs", "--no-expiry"], LIVE).ok();
+    w.add("t", &["--repo", "labs,demo", "--no-expiry"], LIVE)
+        .ok();
     let out = w.check("labs");
     assert_eq!(out.status, 1);
-    assert_has(&out.stdout, r#""verdict":"not-found""#);
+    // The token authenticates but sees none of its selected repositories (issue 23).
+    assert_has(&out.stdout, r#""verdict":"approval-pending""#);
+    assert_has(
+        &out.stdout,
+        "most likely an owner of alta3 has not approved it yet",
+    );
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]
@@ -477,4 +483,42 @@ fn edit_verify_passes_once_github_has_the_change_and_records_the_servers_expiry(
             "/api/v3/repos/alta3/demo/commits?per_page=1"
         ]
     );
+}
+
+/// Network failures in words (issue 24 #15): a closed port is "connection refused", a
+/// server whose certificate nobody vouches for is "certificate not trusted".
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn network_errors_say_what_failed_in_words() {
+    let w = World::start(vec![token("t", LIVE, None)]);
+    w.add("t", &["--repo", "labs", "--no-expiry"], LIVE).ok();
+    // A port nothing listens on: bind one, then let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = std::fs::read_to_string(w.env.config_path()).unwrap();
+    w.env.write_config(&text.replace(
+        &w.server.api_base(),
+        &format!("https://127.0.0.1:{port}/api/v3"),
+    ));
+    let closed = w.env.run(&["check", "--online", &w.url("labs")], b"");
+    assert_eq!(closed.status, 1, "{}", closed.stderr);
+    assert_has(&closed.stderr, "connection refused by 127.0.0.1");
+    assert_lacks(&closed.stderr, "uncategorized");
+    assert_lacks(&closed.stderr, "(ConnectionRefused)");
+
+    // The server's own certificate, but the helper not told to trust its CA.
+    let mut untrusted = World::start(vec![token("t", LIVE, None)]);
+    untrusted
+        .add("t", &["--repo", "labs", "--no-expiry"], LIVE)
+        .ok();
+    untrusted.env.extra.retain(|(k, _)| k != "GIT_SSL_CAINFO");
+    let out = untrusted
+        .env
+        .run(&["check", "--online", &untrusted.url("labs")], b"");
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    assert_has(&out.stderr, "certificate not trusted: unknown issuer");
+    assert_lacks(&out.stderr, "uncategorized");
 }

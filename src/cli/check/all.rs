@@ -3,8 +3,12 @@
 //! token it was installed with was made — a cron line, a systemd timer, a CI schedule. Exit
 //! 1 when any token is expired, expiring within DAYS (default `warn_days`), rejected,
 //! without contents permission, or of unknown expiry (nothing would warn before it stops
-//! working). Reads the config and the state file only: no secret store is opened.
+//! working). Reads the config and the state file only: no secret store is opened — unless
+//! `--online`, which asks the server about each token (its first repository, or only
+//! whether it is alive for a token of all repositories) as `check --online` does, records
+//! what it learns, and counts any of GitHub's refusals as a problem (issue 23).
 
+use super::online::{ask, problem_lines, verdict_for};
 use super::outcome::{Standing, TokenReport};
 use super::report;
 use crate::cli::shared::in_reading_order;
@@ -15,11 +19,23 @@ use crate::policy::{judge, Verdict};
 use crate::registry::state::State;
 use crate::registry::{Expiry, Registry, Repos, Settings, Token};
 
-pub fn run(ctx: &Context, within: Option<u16>, json: bool) -> CliResult {
-    let reg = ctx.registry()?;
+pub fn run(ctx: &Context, within: Option<u16>, json: bool, online: bool) -> CliResult {
+    let mut reg = ctx.registry()?;
+    let asked = match online {
+        true => ask_all(ctx, &mut reg)?,
+        false => Vec::new(),
+    };
     let state = ctx.state()?;
     let within = within.map_or(reg.settings.warn_days, i64::from);
-    let reports = judge_all(&reg, &state, ctx.now, within, &ctx.config_path);
+    let mut reports = judge_all(&reg, &state, ctx.now, within, &ctx.config_path);
+    for r in &mut reports {
+        if let Some((_, word, lines)) = asked.iter().find(|(n, ..)| *n == r.token.name) {
+            if r.standing.fine() || matches!(r.standing, Standing::UnknownExpiry) {
+                r.standing = Standing::Server(word);
+                r.messages = lines.clone();
+            }
+        }
+    }
     let ok = reports.iter().all(|r| r.standing.fine());
     let mut out = paint::stdout();
     let mut err = paint::stderr();
@@ -37,6 +53,43 @@ pub fn run(ctx: &Context, within: Option<u16>, json: bool) -> CliResult {
         report::write_all(&mut out, &mut err, &reports, ctx.now)?;
     }
     Ok(if ok { EXIT_OK } else { EXIT_PROBLEMS })
+}
+
+/// A token the server refused: its name, the verdict's word, the lines saying why.
+type ServerSaid = (String, &'static str, Vec<String>);
+
+/// `--online`: asks the server about every token and records what it says; returns, for
+/// each token the server refused for a reason the policy does not already show, the word
+/// and the lines saying why.
+fn ask_all(
+    ctx: &Context,
+    reg: &mut Registry,
+) -> Result<Vec<ServerSaid>, Box<dyn std::error::Error>> {
+    let mut found = Vec::new();
+    for token in reg.tokens.clone() {
+        let repo = match &token.repos {
+            Repos::List(list) if !list.is_empty() => format!("{}/{}", token.owner, list[0]),
+            _ => token.owner.clone(),
+        };
+        let online = ask(ctx, reg, &ctx.state()?, &token, &repo);
+        if let Some(e) = &online.error {
+            found.push((
+                token.name.clone(),
+                "unverified",
+                e.lines().map(str::to_string).collect(),
+            ));
+            continue;
+        }
+        let Some(probe) = &online.probe else { continue };
+        let Some(problem) = probe.problem() else {
+            continue;
+        };
+        let lines = problem_lines(&token, &repo, &problem, &probe.api, true);
+        if let Some(v) = verdict_for(&problem) {
+            found.push((token.name.clone(), v.name(), lines));
+        }
+    }
+    Ok(found)
 }
 
 /// Every token, in the order `list` shows them, with its standing and what to do about it.
@@ -63,6 +116,7 @@ pub fn judge_all<'a>(
             let messages = match &standing {
                 Standing::Policy(v) => verdict_lines(t, None, v, now),
                 Standing::UnknownExpiry => unknown_expiry_lines(t, config),
+                Standing::Server(_) => Vec::new(),
             };
             TokenReport {
                 token: t,

@@ -29,6 +29,9 @@ fn choice_head(c: &Choice, now: i64) -> String {
         Policy::Refuse(Refusal::Rejected(r)) => {
             format!("the server rejected it on {}", format_date(r.at))
         }
+        Policy::Refuse(Refusal::OverLifetime(l)) => {
+            format!("it lives longer than the {} days its owner allows", l.days)
+        }
         Policy::Serve | Policy::Expiring { .. } | Policy::ExpiredAllowed { .. } => {
             return format!(
                 "token '{}' ({}, {})",

@@ -18,6 +18,7 @@ mod all;
 mod decide;
 mod online;
 mod outcome;
+mod reasons;
 mod report;
 mod target;
 mod verify;
@@ -46,7 +47,8 @@ Exit codes: 0 every URL would be served, 1 at least one would not, 2 usage or en
      \"repository\": \"alta3/labs\" | null,
      \"token\": \"alta3\" | null,            the token get would choose
      \"verdict\": \"ok\" | \"expiring\" | \"expired\" | \"no-contents\" | \"no-write\" | \"rejected\"
-              | \"not-found\" | \"unverified\" | \"uncovered\" | \"not-github\"
+              | \"over-lifetime\" | \"not-found\" | \"approval-pending\" | \"forbidden\"
+              | \"renamed\" | \"unverified\" | \"unavailable\" | \"uncovered\" | \"not-github\"
               | \"insecure-protocol\" | \"no-path\",
      \"serves\": true|false,                 whether get would answer (a token, or a credential
                                            from the generic store)
@@ -55,26 +57,30 @@ Exit codes: 0 every URL would be served, 1 at least one would not, 2 usage or en
      \"messages\": [\"...\"],                 what is wrong and the command that fixes it
      \"online\": null | {                   with --online, when a token was chosen
        \"token\": \"alta3\", \"api\": \"https://api.github.com\",
-       \"repository\": \"visible\" | \"not-found\" | \"rejected\" | \"unexpected\",
+       \"repository\": \"visible\" | \"renamed\" | \"not-found\" | \"approval-pending\"
+                     | \"rejected\" | \"refused\" | \"redirected-away\" | \"unexpected\",
        \"status\": 200 | null,              HTTP status of an unexpected answer
        \"git_read\": 200 | null,            git's read probe, asked after a 404
-       \"contents\": \"readable\" | \"empty\" | \"missing\" | \"unexpected\" | null,
+       \"contents\": \"readable\" | \"empty\" | \"missing\" | \"refused\" | \"unexpected\" | null,
        \"expires\": \"2026-12-31T12:00:00Z\" | \"never\" | null,   as the server reports it
        \"expiry_recorded\": true|false,     the config was updated with it
        \"rejected_marked\": true|false, \"rejected_cleared\": true|false,
        \"error\": \"...\" | null}}]}
 
 check --all looks at every registered token instead, offline (the config and the state file
-only: no secret store is opened). Exit codes: 0 every token is fine, 1 at least one is
-expired, expiring within --within DAYS, rejected, without contents permission, or of unknown
-expiry, 2 usage or environment error. With --json:
+only: no secret store is opened); with --online it also asks the server about each token
+(its first repository) with its secret. Exit codes: 0 every token is fine, 1 at least one is
+expired, expiring within --within DAYS, rejected, over its owner's lifetime limit, without
+contents permission, of unknown expiry, or refused by the server (--online), 2 usage or
+environment error. With --json:
   {\"ok\": true|false,                      true when every token is fine
    \"within_days\": 7,                     the window that counts as expiring
    \"tokens\": [{                          by host, owner, then soonest expiry
      \"name\": \"alta3\", \"host\": \"github.com\", \"owner\": \"alta3\",
      \"repositories\": [\"labs\", \"demo\"] | \"all\",
      \"state\": \"ok\" | \"expiring\" | \"expired\" | \"rejected\" | \"no-contents\"
-              | \"unknown-expiry\",
+              | \"over-lifetime\" | \"unknown-expiry\" | (--online) \"not-found\"
+              | \"approval-pending\" | \"forbidden\" | \"renamed\" | \"unverified\",
      \"expires\": \"2027-02-19T13:58:00Z\" | \"never\" | null,
      \"days_left\": 90 | null,
      \"messages\": [\"...\"]}]}             what is wrong and the command that fixes it";
@@ -85,13 +91,13 @@ pub struct Args {
     /// Remote URLs, like https://github.com/alta3/labs.git
     #[arg(required_unless_present = "all", value_name = "URL")]
     pub urls: Vec<String>,
-    /// Every registered token instead of URLs, offline: exit 1 when any is expired, expiring within --within days, rejected, without contents, or of unknown expiry (for cron, systemd timers, CI schedules)
-    #[arg(long, conflicts_with_all = ["urls", "online", "write"])]
+    /// Every registered token instead of URLs, offline unless --online: exit 1 when any is expired, expiring within --within days, rejected, without contents, of unknown expiry, or (with --online) refused by the server for any reason (for cron, systemd timers, CI schedules)
+    #[arg(long, conflicts_with_all = ["urls", "write"])]
     pub all: bool,
     /// With --all: count a token as expiring this many days ahead [default: the config's warn_days, 7 unless set]
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(0..=3660))]
     pub within: Option<u16>,
-    /// Also ask the host: repository visible to the token, contents readable, expiry (recorded in the config); a 401 marks the token rejected
+    /// Also ask the host: repository visible to the token, contents readable, expiry (recorded in the config), GitHub's reasons to refuse it; a 401 marks the token rejected
     #[arg(long)]
     pub online: bool,
     /// Require push access (contents=write)
@@ -104,7 +110,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     if a.all {
-        return all::run(ctx, a.within, a.json);
+        return all::run(ctx, a.within, a.json, a.online);
     }
     if a.within.is_some() {
         return Err("--within goes with --all (for URLs, the config's warn_days decides)".into());
@@ -160,6 +166,19 @@ fn check_one(
         let online = ask(ctx, reg, &state, &token, &repo);
         probes.done.insert(key, online);
         o = decide(t, reg, &ctx.state()?, &index, ctx.now, a.write);
+    }
+    let pending = o
+        .token
+        .as_ref()
+        .and_then(|t| crate::messages::pending_line(t, &ctx.state().ok()?.learned));
+    match pending {
+        Some(note)
+            if o.verdict != Verdict::ApprovalPending
+                && !o.messages.iter().any(|m| m.contains(&note)) =>
+        {
+            o.messages.push(format!("note: {note}"))
+        }
+        _ => {}
     }
     if let (true, Some(token)) = (o.serves, &o.token) {
         if let Err(e) = ctx.stores.availability(token) {

@@ -1,18 +1,20 @@
 //! `check --online`: asks the host about the token `get` would send for a repository
 //! (SPEC §7, [`crate::github`]), records what it learns — the server's expiry in the config,
-//! a 401 as a rejected mark in the state file, any other answer clearing that mark — and
-//! turns the answer into the verdict, with every reason a 404 can have spelled out.
+//! a 401 as a rejected mark in the state file, any other answer about the token clearing
+//! that mark, an owner's lifetime limit and an approval seen pending in the learned facts —
+//! and turns the answer into the verdict; [`super::reasons`] words each reason.
 
 use std::collections::HashMap;
 
 use crate::change;
 use crate::context::Context;
-use crate::github::{Client, Probe, Problem, ServerExpiry};
-use crate::messages::renewal_link;
+use crate::github::{Client, Probe, Problem, Refused, RepoAccess, ServerExpiry};
+use crate::registry::learned::{self, Limit};
 use crate::registry::state::{self, Rejection, State};
-use crate::registry::{Expiry, Registry, Token};
+use crate::registry::{Expiry, Registry, Repos, Token};
 
 use super::outcome::{expiry_words, Online, Outcome, TokenVerdict, Verdict};
+pub use super::reasons::problem_lines;
 
 /// The answers already had, by token name and lowercased repository.
 #[derive(Default)]
@@ -34,6 +36,7 @@ pub fn ask(ctx: &Context, reg: &mut Registry, state: &State, token: &Token, repo
         online.api = api;
         online.expiry_recorded = record_expiry(ctx, reg, token, &probe)?;
         record_rejection(ctx, state, token, repo, &probe, &mut online)?;
+        record_learned(ctx, token, repo, &probe)?;
         online.probe = Some(probe);
         Ok(())
     });
@@ -55,10 +58,57 @@ fn probe(
     let client = Client::new(&decl)?;
     let api = client.api.clone();
     let secret = ctx.stores.token_secret(token)?;
-    let (owner, name) = repo.split_once('/').unwrap_or((repo, ""));
+    let Some((owner, name)) = repo.split_once('/') else {
+        return Ok((api, client.probe_token(&token.name, &secret)?));
+    };
     let username = token.username.as_deref().unwrap_or("x-access-token");
-    let probe = client.probe_repo(&token.name, username, &secret, owner, name)?;
+    let probe = client.probe_repo(&token.name, username, &secret, owner, name, selected(token))?;
     Ok((api, probe))
+}
+
+/// The token's selected repositories (none for a token of all of them).
+pub fn selected(token: &Token) -> &[String] {
+    match &token.repos {
+        Repos::List(list) => list,
+        Repos::All => &[],
+    }
+}
+
+/// Keeps what the answer taught about the token's owner and approval (issue 23).
+pub fn record_learned(
+    ctx: &Context,
+    token: &Token,
+    repo: &str,
+    probe: &Probe,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let now = ctx.now;
+    let was_pending = ctx.state()?.learned.pending(&token.name).is_some();
+    match probe.problem() {
+        Some(Problem::Refused(Refused::Lifetime {
+            owner, kind, days, ..
+        })) => learned::update(&ctx.data_dir, |l| {
+            l.set_limit(Limit {
+                host: token.host.clone(),
+                owner: token.owner.clone(),
+                days,
+                kind: kind.word().into(),
+                by: owner,
+                seen: now,
+            });
+            let fp = token.fingerprint.as_deref();
+            l.set_exceeds(&token.name, fp, &token.host, &token.owner, now);
+        })?,
+        Some(Problem::ApprovalPending) => learned::update(&ctx.data_dir, |l| {
+            l.set_pending(&token.name, Some(repo), now)
+        })?,
+        _ if was_pending
+            && matches!(probe.repo, RepoAccess::Visible | RepoAccess::Renamed { .. }) =>
+        {
+            learned::update(&ctx.data_dir, |l| l.set_pending(&token.name, None, now))?
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Writes the server's expiry into the config (and the loaded registry) when it differs
@@ -98,6 +148,14 @@ fn record_rejection(
     probe: &Probe,
     online: &mut Online,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    // A rate limit or a redirect elsewhere says nothing about the token.
+    let silent = matches!(
+        probe.repo,
+        RepoAccess::RedirectedAway | RepoAccess::Refused(Refused::RateLimited { .. })
+    );
+    if silent {
+        return Ok(());
+    }
     let was_rejected = state.rejection(&token.name).is_some();
     let expired = matches!(token.expires, Expiry::At(at) if at <= ctx.now);
     if !probe.alive() && !was_rejected && !expired {
@@ -114,42 +172,6 @@ fn record_rejection(
         online.rejected_cleared = true;
     }
     Ok(())
-}
-
-/// The page where a user reviews their fine-grained tokens.
-fn tokens_page(host: &str) -> String {
-    format!("https://{host}/settings/personal-access-tokens")
-}
-
-/// The lines explaining a 404 for `repo` (SPEC §7: say all the reasons).
-fn not_found_lines(
-    token: &Token,
-    repo: &str,
-    git_can_read: bool,
-    api: &str,
-    then: &str,
-) -> Vec<String> {
-    let owner = repo.split('/').next().unwrap_or(repo);
-    let mut lines = vec![format!(
-        "the server cannot show {repo} to token '{}' (404): {} is not among the token's selected repositories, or the token belongs to another owner than {owner}, or an owner of {owner} has not approved the token yet, or there is no such repository",
-        token.name,
-        repo.split('/').nth(1).unwrap_or(repo),
-    )];
-    if git_can_read {
-        lines.push(format!("note: git itself can read {repo} with this token, so the API at {api} may be the wrong one; check `api` of this host in the config"));
-    }
-    lines.push(format!(
-        "hint: review the token's repository access at {} (organization owners approve tokens under the organization's Settings, Personal access tokens, Pending requests); or create a new token at {} then run: {then}",
-        tokens_page(&token.host), renewal_link(token)
-    ));
-    lines
-}
-
-fn no_contents_lines(token: &Token, repo: &str, accepted: &str, then: &str) -> Vec<String> {
-    vec![
-        format!("the server says token '{}' may not read the contents of {repo} (403; it needs {accepted}), so git can neither clone nor fetch", token.name),
-        format!("hint: create a token with contents=read at {} then run: {then}", renewal_link(token)),
-    ]
 }
 
 impl Online {
@@ -170,8 +192,18 @@ impl Online {
                 expiry_words(token.expires, now)
             ));
         }
-        if let Some(ServerExpiry::Unreadable(v)) = &p.expiry {
-            o.messages.push(format!("note: the server's expiration header '{v}' could not be read; the config keeps its expiry"));
+        if let Some(ServerExpiry::Unreadable) = &p.expiry {
+            o.messages.push("note: the server's expiration header could not be read; the config keeps its expiry".into());
+        }
+        if let Some(Problem::Refused(Refused::Lifetime {
+            settings: Some(page),
+            ..
+        })) = p.problem()
+        {
+            let page = crate::protocol::escape(page.as_bytes());
+            o.messages.push(format!(
+                "note: GitHub names the token's settings page: {page}"
+            ));
         }
         if o.serves {
             judge(o, p, token);
@@ -188,52 +220,29 @@ fn judge(o: &mut Outcome, p: &Probe, token: &Token) {
     };
     o.messages
         .extend(problem_lines(token, &repo, &problem, &p.api, true));
-    let verdict = match problem {
-        Problem::NotFound { git_can_read: true } | Problem::Rejected => return,
+    if let Some(v) = verdict_for(&problem) {
+        o.verdict = v;
+        o.serves = false;
+    }
+}
+
+/// The verdict for what the server said; `None` where the policy decides (a 401 marks the
+/// token rejected) or nothing is wrong with the token (git itself can read the repository).
+pub fn verdict_for(problem: &Problem) -> Option<Verdict> {
+    Some(match problem {
+        Problem::NotFound { git_can_read: true } | Problem::Rejected => return None,
         Problem::NotFound {
             git_can_read: false,
         } => Verdict::NotFound,
-        Problem::Unexpected(_) => Verdict::Unverified,
+        Problem::ApprovalPending => Verdict::ApprovalPending,
+        Problem::Refused(Refused::Lifetime { .. }) => Verdict::Token(TokenVerdict::OverLifetime),
+        Problem::Refused(Refused::ClassicBanned { .. } | Refused::IpAllowList { .. }) => {
+            Verdict::Forbidden
+        }
+        Problem::Refused(Refused::RateLimited { .. } | Refused::Other { .. })
+        | Problem::RedirectedAway
+        | Problem::Unexpected(_) => Verdict::Unverified,
+        Problem::Renamed { .. } => Verdict::Renamed,
         Problem::NoContents { .. } => Verdict::Token(TokenVerdict::NoContents),
-    };
-    o.verdict = verdict;
-    o.serves = false;
-}
-
-/// What to run after creating a replacement token: `rotate` for a registered token (with
-/// `--verify`, which records what the server says the new one may do), or `add` again for
-/// one being registered (nothing was saved).
-fn then_run(token: &Token, registered: bool) -> String {
-    if registered {
-        format!("{} --verify", crate::messages::rotate_command(token))
-    } else {
-        "the same `git credential-scoped add` again".to_string()
-    }
-}
-
-/// The words for a problem the server reported about `repo` (`owner/repo`) for `token`;
-/// `registered` is false for a token `add --verify` is about to register.
-pub fn problem_lines(
-    token: &Token,
-    repo: &str,
-    problem: &Problem,
-    api: &str,
-    registered: bool,
-) -> Vec<String> {
-    match problem {
-        Problem::Rejected => vec![format!(
-            "the server rejected token '{}' (401 Bad credentials): it is revoked, expired or mistyped",
-            token.name
-        )],
-        Problem::NotFound { git_can_read } => {
-            not_found_lines(token, repo, *git_can_read, api, &then_run(token, registered))
-        }
-        Problem::Unexpected(s) => vec![format!(
-            "the server answered HTTP {s} about {repo}; nothing could be verified for token '{}' (rate limit or server trouble?): try again later",
-            token.name
-        )],
-        Problem::NoContents { accepted } => {
-            no_contents_lines(token, repo, accepted, &then_run(token, registered))
-        }
-    }
+    })
 }

@@ -14,6 +14,12 @@ use crate::time::{format_date, relative};
 pub enum Verdict {
     Token(TokenVerdict),
     NotFound,
+    /// None of the token's selected repositories is visible: an owner has not approved it.
+    ApprovalPending,
+    /// The owner forbids the token's kind or the machine's address (classic ban, IP list).
+    Forbidden,
+    /// The repository was renamed or transferred.
+    Renamed,
     Unverified,
     Unavailable,
     Uncovered,
@@ -31,6 +37,7 @@ pub enum TokenVerdict {
     NoContents,
     NoWrite,
     Rejected,
+    OverLifetime,
 }
 
 impl TokenVerdict {
@@ -45,6 +52,7 @@ impl TokenVerdict {
             Policy::Refuse(Refusal::NoContents) => TokenVerdict::NoContents,
             Policy::Refuse(Refusal::NoWrite) => TokenVerdict::NoWrite,
             Policy::Refuse(Refusal::Rejected(_)) => TokenVerdict::Rejected,
+            Policy::Refuse(Refusal::OverLifetime(_)) => TokenVerdict::OverLifetime,
         }
     }
 }
@@ -59,7 +67,11 @@ impl Verdict {
             Verdict::Token(TokenVerdict::NoContents) => "no-contents",
             Verdict::Token(TokenVerdict::NoWrite) => "no-write",
             Verdict::Token(TokenVerdict::Rejected) => "rejected",
+            Verdict::Token(TokenVerdict::OverLifetime) => "over-lifetime",
             Verdict::NotFound => "not-found",
+            Verdict::ApprovalPending => "approval-pending",
+            Verdict::Forbidden => "forbidden",
+            Verdict::Renamed => "renamed",
             Verdict::Unverified => "unverified",
             Verdict::Unavailable => "unavailable",
             Verdict::Uncovered => "uncovered",
@@ -83,6 +95,9 @@ impl Verdict {
             (Verdict::Token(TokenVerdict::Expired), true) => "expired",
             (Verdict::Token(_), _) => "refused",
             (Verdict::NotFound, _) => "not-found",
+            (Verdict::ApprovalPending, _) => "pending",
+            (Verdict::Forbidden, _) => "forbidden",
+            (Verdict::Renamed, _) => "renamed",
             (Verdict::Unverified, _) => "unverified",
             (Verdict::Unavailable, _) => "unavailable",
             (Verdict::Uncovered, false) => "uncovered",
@@ -113,9 +128,13 @@ impl Verdict {
                     | TokenVerdict::Expired
                     | TokenVerdict::NoContents
                     | TokenVerdict::NoWrite
-                    | TokenVerdict::Rejected,
+                    | TokenVerdict::Rejected
+                    | TokenVerdict::OverLifetime,
                 )
                 | Verdict::NotFound
+                | Verdict::ApprovalPending
+                | Verdict::Forbidden
+                | Verdict::Renamed
                 | Verdict::Unverified
                 | Verdict::Unavailable
                 | Verdict::Uncovered
@@ -171,6 +190,8 @@ pub struct Online {
 pub enum Standing {
     Policy(Policy),
     UnknownExpiry,
+    /// `--online`: the server refused the token for one of its reasons (the verdict's word).
+    Server(&'static str),
 }
 
 impl Standing {
@@ -180,6 +201,7 @@ impl Standing {
         match self {
             Standing::Policy(v) => v.label(),
             Standing::UnknownExpiry => "unknown-expiry",
+            Standing::Server(word) => word,
         }
     }
 

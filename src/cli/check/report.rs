@@ -143,8 +143,12 @@ impl Online {
         let p = self.probe.as_ref();
         let (repository, status, git_read) = match p.map(|p| &p.repo) {
             Some(RepoAccess::Visible) => ("visible", None, None),
+            Some(RepoAccess::Renamed { .. }) => ("renamed", None, None),
             Some(RepoAccess::NotFound { git_read }) => ("not-found", None, *git_read),
+            Some(RepoAccess::ApprovalPending) => ("approval-pending", None, None),
             Some(RepoAccess::Rejected) => ("rejected", None, None),
+            Some(RepoAccess::Refused(_)) => ("refused", None, None),
+            Some(RepoAccess::RedirectedAway) => ("redirected-away", None, None),
             Some(RepoAccess::Unexpected(s)) => ("unexpected", Some(*s), None),
             None => ("unexpected", None, None),
         };
@@ -158,12 +162,13 @@ impl Online {
                 ContentsAccess::Readable => "readable",
                 ContentsAccess::Empty => "empty",
                 ContentsAccess::Missing { .. } => "missing",
+                ContentsAccess::Refused(_) => "refused",
                 ContentsAccess::Unexpected(_) => "unexpected",
             }),
             expires: p.and_then(|p| p.expiry.as_ref()).and_then(|e| match e {
                 ServerExpiry::At(at) => Some(time::format_datetime(*at)),
                 ServerExpiry::Never => Some("never".into()),
-                ServerExpiry::Unreadable(_) => None,
+                ServerExpiry::Unreadable => None,
             }),
             expiry_recorded: self.expiry_recorded,
             rejected_marked: self.rejected_marked,
@@ -177,14 +182,19 @@ impl Online {
 fn probe_words(p: &Probe) -> Vec<String> {
     let mut parts = vec![match &p.repo {
         RepoAccess::Visible => "repository visible".to_string(),
+        RepoAccess::Renamed { .. } => "repository renamed (301)".into(),
         RepoAccess::NotFound { .. } => "repository not found (404)".into(),
+        RepoAccess::ApprovalPending => "none of the token's repositories visible (404)".into(),
         RepoAccess::Rejected => "token rejected (401); marked rejected".into(),
+        RepoAccess::Refused(_) => "refused (403)".into(),
+        RepoAccess::RedirectedAway => "redirected to another host (not followed)".into(),
         RepoAccess::Unexpected(s) => format!("HTTP {s}"),
     }];
     match &p.contents {
         Some(ContentsAccess::Readable) => parts.push("contents readable".into()),
         Some(ContentsAccess::Empty) => parts.push("repository empty".into()),
         Some(ContentsAccess::Missing { .. }) => parts.push("no contents permission".into()),
+        Some(ContentsAccess::Refused(_)) => parts.push("contents probe refused".into()),
         Some(ContentsAccess::Unexpected(s)) => parts.push(format!("contents probe HTTP {s}")),
         None => {}
     }
@@ -294,6 +304,7 @@ pub fn write_all(
         let style = match &r.standing {
             Standing::Policy(v) => paint::verdict(v),
             Standing::UnknownExpiry => paint::WARN,
+            Standing::Server(_) => paint::BAD,
         };
         writeln!(
             out,

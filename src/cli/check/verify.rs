@@ -7,7 +7,7 @@ use std::io::Write;
 use super::online::problem_lines;
 use crate::cli::paint::say;
 use crate::context::Context;
-use crate::github::{Client, ContentsAccess, Probe, Problem, ServerExpiry};
+use crate::github::{Client, ContentsAccess, Probe, Problem, Refused, ServerExpiry};
 use crate::registry::{Access, Expiry, Registry, Repos, Token};
 use crate::secret::Secret;
 
@@ -63,6 +63,7 @@ pub fn verify_new_token(
     };
     take_expiry(token, &probe, &mut err);
     take_contents(token, &probe, &mut err);
+    learn_limit(ctx, token, &probe)?;
     let registered = reg.token(&token.name).is_some();
     let Some(problem) = verify_problem(token, &probe, registered) else {
         return Ok(());
@@ -88,6 +89,30 @@ pub fn verify_found_token(
     Ok(verify_problem(token, &probe, false).map(|p| p.lines().next().unwrap_or("").to_string()))
 }
 
+/// Keeps an owner's lifetime limit the server named (a token not yet saved is not named).
+fn learn_limit(
+    ctx: &Context,
+    token: &Token,
+    probe: &Probe,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(Problem::Refused(Refused::Lifetime {
+        owner, kind, days, ..
+    })) = probe.problem()
+    {
+        crate::registry::learned::update(&ctx.data_dir, |l| {
+            l.set_limit(crate::registry::learned::Limit {
+                host: token.host.clone(),
+                owner: token.owner.clone(),
+                days,
+                kind: kind.word().into(),
+                by: owner,
+                seen: ctx.now,
+            })
+        })?;
+    }
+    Ok(())
+}
+
 /// The `--force` warning: what is wrong, and that the token is saved all the same.
 fn saving_anyway(err: &mut impl Write, what: &str) {
     say(err, &format!("warning: {what}; saving it anyway (--force)"));
@@ -98,9 +123,9 @@ fn take_expiry(token: &mut Token, probe: &Probe, err: &mut impl Write) {
     match &probe.expiry {
         Some(ServerExpiry::At(at)) => token.expires = Expiry::At(*at),
         Some(ServerExpiry::Never) => token.expires = Expiry::Never,
-        Some(ServerExpiry::Unreadable(h)) => say(
+        Some(ServerExpiry::Unreadable) => say(
             err,
-            &format!("warning: the server's expiration header '{h}' could not be read"),
+            "warning: the server's expiration header could not be read; the expiry is left as given",
         ),
         None => {}
     }
@@ -137,7 +162,7 @@ fn ask_new(
     let username = token.username.as_deref().unwrap_or("x-access-token");
     Ok(match &token.repos {
         Repos::List(list) if !list.is_empty() => {
-            client.probe_repo(&token.name, username, secret, &token.owner, &list[0])?
+            client.probe_repo(&token.name, username, secret, &token.owner, &list[0], list)?
         }
         _ => client.probe_token(&token.name, secret)?,
     })
@@ -253,7 +278,14 @@ fn ask_each(
     repos
         .iter()
         .map(|r| {
-            let probe = client.probe_repo(&token.name, username, secret, &token.owner, r)?;
+            let probe = client.probe_repo(
+                &token.name,
+                username,
+                secret,
+                &token.owner,
+                r,
+                super::online::selected(token),
+            )?;
             Ok((format!("{}/{r}", token.owner), probe))
         })
         .collect()

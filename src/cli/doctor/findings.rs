@@ -172,6 +172,13 @@ fn state_finding(t: &Token, verdict: &Verdict, now: i64) -> Option<Finding> {
         )
         .fix(format!("git credential-scoped check --online {}", sample_url(t)))
         .link(renewal_link(t)),
+        Verdict::Refuse(Refusal::OverLifetime(l)) => Finding::new(
+            Severity::Error,
+            "token-over-lifetime",
+            format!("token '{n}' lives longer than its owner allows"),
+            &crate::messages::over_lifetime_words(l),
+        )
+        .fix(format!("git credential-scoped rotate {n} --expires-in {}d", l.days)),
         Verdict::Refuse(Refusal::NoContents) => Finding::new(
             Severity::Error,
             "token-no-contents",

@@ -72,8 +72,8 @@ that creates the token the fix needs.
 Codes: git-unavailable, helper-missing, helper-not-first, helper-shell, write-back, use-http-path-off,
 helper-not-on-path, helper-path-stale, helper-path-other, config-invalid, config-permissions,
 data-permissions, keyring-unreachable, secret-env-unset, host-undeclared, token-expired,
-token-expiring, token-rejected, token-no-contents, token-expiry-unknown, default-ambiguous,
-overlapping-scopes, cargo-without-git, cargo-config-invalid.";
+token-expiring, token-rejected, token-over-lifetime, token-no-contents, token-expiry-unknown,
+default-ambiguous, overlapping-scopes, cargo-without-git, cargo-config-invalid.";
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let mut findings = Vec::new();

@@ -18,6 +18,7 @@
 mod clients;
 mod installer;
 mod push;
+mod reasons;
 mod refusals;
 mod rejected;
 mod routing;

@@ -9,6 +9,11 @@
 //!   unknown, revoked or expired credentials; 404 `Repository not found.` when the token does not
 //!   cover the repository, its org approval is pending, or it has no `contents` permission; 403
 //!   `Permission to OWNER/REPO.git denied to USER.` on push with `contents: read`.
+//! * GitHub's own reasons, with its message texts ([`OwnerPolicy`], [`TokenSpec`]): an owner's
+//!   lifetime limit against the token's lifetime, classic tokens banned, an IP allow list,
+//!   rate limiting, approval pending, a renamed repository (301, REST and git), a public
+//!   repository, a redirect to another origin, and a hostile server that echoes the
+//!   `Authorization` header into the headers a client reads.
 //!
 //! The server binds `127.0.0.1:0` only, uses a throw-away CA whose certificate is at
 //! [`TestServer::ca_cert_path`], runs one thread per connection, stops on drop (and by itself
@@ -61,7 +66,10 @@ mod auth;
 mod cgi;
 mod files;
 mod http;
+mod policy;
 mod route;
+
+pub use policy::OwnerPolicy;
 mod tls;
 
 pub use files::FileServer;
@@ -106,6 +114,16 @@ pub struct TokenSpec {
     /// authenticated response to this token, e.g. `"2026-12-31 12:00:00 UTC"` or
     /// `"2026-12-31 12:00:00 +0200"`; `None` = a token without expiry (no header).
     pub expiration_header: Option<String>,
+    /// The token's lifetime in days (its expiry minus its creation), measured against an
+    /// owner's [`OwnerPolicy::max_lifetime_days`]; `None` = no expiry.
+    pub lifetime_days: Option<u32>,
+    /// The number in the token's settings page, `https://github.com/settings/personal-access-tokens/ID`.
+    pub settings_id: u64,
+    /// A personal access token (classic), refused by owners with [`OwnerPolicy::classic_banned`].
+    pub classic: bool,
+    /// Rate limited: every REST answer is a 403 with `X-RateLimit-Remaining: 0` and
+    /// `Retry-After` of this many seconds.
+    pub rate_limited: Option<u64>,
 }
 
 impl TokenSpec {
@@ -121,6 +139,10 @@ impl TokenSpec {
             expired: false,
             approved: true,
             expiration_header: None,
+            lifetime_days: Some(90),
+            settings_id: 12885303,
+            classic: false,
+            rate_limited: None,
         }
     }
 }
@@ -137,6 +159,9 @@ impl std::fmt::Debug for TokenSpec {
             .field("expired", &self.expired)
             .field("approved", &self.approved)
             .field("expiration_header", &self.expiration_header)
+            .field("lifetime_days", &self.lifetime_days)
+            .field("classic", &self.classic)
+            .field("rate_limited", &self.rate_limited)
             .finish()
     }
 }
@@ -192,6 +217,8 @@ pub(crate) struct Shared {
     started: Instant,
     /// Milliseconds every REST answer waits before it is made (see `delay_api`).
     pub(crate) api_delay_ms: std::sync::atomic::AtomicU64,
+    /// Owner policies, renamed and public repositories, echoing (see [`policy`]).
+    pub(crate) extras: Mutex<policy::Extras>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking thread must not take the server down).
@@ -344,6 +371,7 @@ impl TestServer {
             debug: std::env::var_os("GH_TEST_SERVER_DEBUG").is_some_and(|v| !v.is_empty()),
             started: Instant::now(),
             api_delay_ms: std::sync::atomic::AtomicU64::new(0),
+            extras: Mutex::new(policy::Extras::default()),
         };
         shared.http_backend = find_http_backend(&shared)?;
         let shared = Arc::new(shared);
@@ -498,6 +526,15 @@ impl TestServer {
         }
     }
 
+    /// An owner approves every token with this label: from now on it sees its repositories.
+    pub fn approve(&self, label: &str) {
+        for t in lock(&self.shared.tokens).iter_mut() {
+            if t.spec.label == label {
+                t.spec.approved = true;
+            }
+        }
+    }
+
     /// Makes every REST API answer wait this long (a slow server), so a test can change the
     /// registry while a client waits for an online check.
     pub fn delay_api(&self, delay: Duration) {
@@ -505,6 +542,65 @@ impl TestServer {
         self.shared
             .api_delay_ms
             .store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sets what `owner` enforces on tokens (lifetime limit, classic ban, IP allow list).
+    pub fn set_owner_policy(&self, owner: &str, policy: OwnerPolicy) {
+        lock(&self.shared.extras)
+            .owners
+            .insert(owner.to_ascii_lowercase(), policy);
+    }
+
+    /// Renames (or transfers) `owner/repo` to `new_owner/new_repo` on disk; requests for the
+    /// old name get a 301 to the new one, REST and git alike, as on GitHub.
+    pub fn rename_repo(
+        &self,
+        owner: &str,
+        repo: &str,
+        new_owner: &str,
+        new_repo: &str,
+    ) -> io::Result<()> {
+        let dir = &self.shared.repos_dir;
+        std::fs::create_dir_all(dir.join(new_owner))?;
+        std::fs::rename(
+            dir.join(owner).join(format!("{repo}.git")),
+            dir.join(new_owner).join(format!("{new_repo}.git")),
+        )?;
+        for t in lock(&self.shared.tokens).iter_mut() {
+            let covers = t.spec.owner.eq_ignore_ascii_case(owner);
+            if let (true, Some(list)) = (covers, t.spec.repos.as_mut()) {
+                for r in list.iter_mut().filter(|r| r.eq_ignore_ascii_case(repo)) {
+                    *r = new_repo.to_string();
+                }
+            }
+        }
+        lock(&self.shared.extras).renamed.insert(
+            (owner.to_ascii_lowercase(), repo.to_ascii_lowercase()),
+            (new_owner.to_string(), new_repo.to_string()),
+        );
+        Ok(())
+    }
+
+    /// Makes the REST API answer questions about `owner/repo` with a 301 to `location`, an
+    /// absolute URL (another server, for tests that a client does not follow it there).
+    pub fn redirect_away(&self, owner: &str, repo: &str, location: &str) {
+        lock(&self.shared.extras).away.insert(
+            (owner.to_ascii_lowercase(), repo.to_ascii_lowercase()),
+            location.to_string(),
+        );
+    }
+
+    /// Makes `owner/repo` public: the REST API shows it to anyone, without a token.
+    pub fn make_public(&self, owner: &str, repo: &str) {
+        lock(&self.shared.extras)
+            .public
+            .push((owner.to_ascii_lowercase(), repo.to_ascii_lowercase()));
+    }
+
+    /// A hostile server: from now on it echoes the `Authorization` header it receives into
+    /// `GitHub-Authentication-Token-Expiration` and `X-Accepted-GitHub-Permissions`.
+    pub fn echo_authorization(&self) {
+        lock(&self.shared.extras).echo_authorization = true;
     }
 
     /// Every request answered so far, in order.
@@ -744,6 +840,11 @@ fn serve_one(shared: &Shared, stream: &mut BufReader<Tls>) -> io::Result<bool> {
     if let Some(exp) = &decision.expiration {
         resp.headers
             .push(("GitHub-Authentication-Token-Expiration".into(), exp.clone()));
+    }
+    if lock(&shared.extras).echo_authorization {
+        if let Some(auth) = req.header("authorization") {
+            policy::echo(&mut resp, auth);
+        }
     }
     shared.record(
         &req.method,

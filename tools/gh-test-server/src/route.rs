@@ -155,6 +155,19 @@ fn git(shared: &Shared, req: &Request) -> Decision {
     {
         return respond(not_found());
     }
+    let moved = crate::lock(&shared.extras).moved(owner, repo);
+    if let Some((new_owner, new_repo)) = moved {
+        let query = match req.query.as_str() {
+            "" => String::new(),
+            q => format!("?{q}"),
+        };
+        let to = format!("/{new_owner}/{new_repo}.git/{rest}{query}");
+        return respond(Response::text(301, "Moved Permanently").with_header("Location", &to));
+    }
+    let refusal = crate::lock(&shared.extras).refusal(&spec, owner, false);
+    if let Some(resp) = refusal {
+        return respond(resp);
+    }
     if !valid_name(owner)
         || !valid_name(repo)
         || !covers(&spec, owner, repo)
@@ -189,7 +202,16 @@ fn git(shared: &Shared, req: &Request) -> Decision {
     }
 }
 
-fn json_message(status: u16, message: &str, doc: &str) -> Response {
+pub(crate) fn json_message(status: u16, message: &str, doc: &str) -> Response {
+    let message: String = message
+        .chars()
+        .map(|c| match c {
+            '\\' => "\\\\".to_string(),
+            '"' => "\\\"".to_string(),
+            c if (c as u32) < 0x20 => format!("\\u{:04x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
     Response::json(
         status,
         format!(
@@ -228,6 +250,12 @@ fn api(shared: &Shared, req: &Request, sub: &str) -> Decision {
     let not_found_route = || json_message(404, "Not Found", "");
     let not_found_repo = || json_message(404, "Not Found", "/repos/repos#get-a-repository");
 
+    let limited = spec
+        .as_ref()
+        .and_then(|s| crate::lock(&shared.extras).refusal(s, "", true));
+    if let Some(resp) = limited {
+        return respond(resp);
+    }
     let segs: Vec<&str> = sub.trim_matches('/').split('/').collect();
     let (owner, repo, commits) = match segs.as_slice() {
         ["repos", o, r] => (*o, *r, false),
@@ -237,17 +265,43 @@ fn api(shared: &Shared, req: &Request, sub: &str) -> Decision {
     if req.method != "GET" && req.method != "HEAD" {
         return respond(not_found_route());
     }
-    // Every repository of this server is private: without a token that covers it (and
-    // whose org approval is not pending) it does not exist. Metadata needs no `contents`.
-    let visible = spec.as_ref().is_some_and(|s| {
-        s.approved && valid_name(owner) && valid_name(repo) && covers(s, owner, repo)
-    });
+    let extras = crate::lock(&shared.extras);
+    if let Some(to) = extras.away(owner, repo) {
+        return respond(Response::text(301, "Moved Permanently").with_header("Location", &to));
+    }
+    if let Some((new_owner, new_repo)) = extras.moved(owner, repo) {
+        let tail = if commits { "/commits" } else { "" };
+        let query = match req.query.as_str() {
+            "" => String::new(),
+            q => format!("?{q}"),
+        };
+        let to = format!(
+            "https://127.0.0.1:{}/api/v3/repos/{new_owner}/{new_repo}{tail}{query}",
+            shared.port
+        );
+        return respond(
+            json_message(301, "Moved Permanently", "/repos/repos#get-a-repository")
+                .with_header("Location", &to),
+        );
+    }
+    if let Some(resp) = spec.as_ref().and_then(|s| extras.refusal(s, owner, true)) {
+        return respond(resp);
+    }
+    // Repositories of this server are private unless made public: without a token that
+    // covers it (and whose org approval is not pending) one does not exist. Metadata needs
+    // no `contents`.
+    let public = extras.is_public(owner, repo);
+    drop(extras);
+    let visible = public
+        || spec.as_ref().is_some_and(|s| {
+            s.approved && valid_name(owner) && valid_name(repo) && covers(s, owner, repo)
+        });
     let found = if visible {
         find_repo(shared, owner, repo)
     } else {
         None
     };
-    let (Some(spec), Some((owner, repo))) = (spec.as_ref(), found) else {
+    let Some((owner, repo)) = found else {
         return respond(not_found_repo());
     };
     if !commits {
@@ -259,6 +313,9 @@ fn api(shared: &Shared, req: &Request, sub: &str) -> Decision {
             ),
         ));
     }
+    let Some(spec) = spec.as_ref().filter(|s| covers(s, &owner, &repo)) else {
+        return respond(not_found_repo());
+    };
     if spec.contents == Contents::None {
         return respond(
             json_message(
