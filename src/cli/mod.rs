@@ -21,6 +21,8 @@ mod setup;
 mod shared;
 mod show;
 mod token;
+#[cfg(unix)]
+mod tty_guard;
 mod unreject;
 
 use std::ffi::OsString;

@@ -48,7 +48,7 @@ pub enum InputError {
 
 pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
     let secret = if std::io::stdin().is_terminal() {
-        Secret::new(rpassword::prompt_password(prompt)?.into_bytes())
+        Secret::new(prompt_hidden(prompt)?.into_bytes())
     } else {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -69,6 +69,14 @@ pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
         return Err(InputError::Garbled);
     }
     Ok(secret)
+}
+
+/// The hidden prompt, with the terminal's echo put back if a signal ends the program there.
+fn prompt_hidden(prompt: &str) -> std::io::Result<String> {
+    #[cfg(unix)]
+    return super::tty_guard::restoring(|| rpassword::prompt_password(prompt));
+    #[cfg(not(unix))]
+    return rpassword::prompt_password(prompt);
 }
 
 /// Warnings about a secret's shape: a classic token, or something that is not GitHub's.

@@ -233,7 +233,7 @@ fn f12_remove_with_the_keyring_unreachable_changes_nothing_and_says_so() {
     let env = Env::new().at(NOW);
     let config = "version = 1\n[[token]]\nname = \"kt\"\nowner = \"o\"\nrepositories = [\"r\"]\nexpires = \"never\"\nsecret = \"keyring\"\n";
     env.write_config(config);
-    let out = env.run(&["remove", "kt"], b"");
+    let out = env.run(&["remove", "kt", "--yes"], b"");
     assert_eq!(out.status, 2);
     assert_has(&out.stderr, "the OS keyring is not reachable");
     assert_has(&out.stderr, "nothing was changed");
@@ -494,4 +494,54 @@ fn f20_ssh_urls_are_told_that_ssh_does_not_use_credential_helpers() {
         assert_has(&out.stderr, "SSH remotes do not use credential helpers");
         assert_lacks(&out.stderr, "insecure-protocol");
     }
+}
+
+/// Issue 24 #3: GUIDE §3's layered tokens (one for all repositories, one narrower) are
+/// reported as a note with no fix to run, never `remove`; and `remove` itself asks before
+/// deleting a secret: refused without a terminal unless `--yes`.
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn layered_tokens_get_no_fix_and_remove_asks_first() {
+    let env = Env::new().at(NOW);
+    let all = [
+        "alta3",
+        "--owner",
+        "alta3",
+        "--all-repos",
+        "--expires-in",
+        "90d",
+    ];
+    env.add(&all, TOKEN).ok();
+    let narrow = [
+        "alta3-infra",
+        "--owner",
+        "alta3",
+        "--repo",
+        "infrastructure",
+    ];
+    env.add(&narrow, &format!("{TOKEN}2")).ok();
+    let out = env.run(&["doctor"], b"");
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert_has(&said, "note: tokens 'alta3' and 'alta3-infra' both cover");
+    assert_lacks(&said, "credential-scoped remove");
+    let doc: serde_json::Value =
+        serde_json::from_str(&env.run(&["doctor", "--json"], b"").stdout).unwrap();
+    let overlap = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "overlapping-scopes")
+        .expect("an overlapping-scopes note");
+    assert!(overlap["fix"].is_null(), "{overlap}");
+
+    let refused = env.run(&["remove", "alta3"], b"y\n");
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert_has(
+        &refused.stderr,
+        "refused: no terminal to confirm removing token 'alta3'",
+    );
+    assert_has(&refused.stderr, "add --yes");
+    assert_eq!(env.stored_secrets().len(), 2, "nothing deleted");
+    env.run(&["remove", "alta3", "--yes"], b"").ok();
+    assert_eq!(env.stored_secrets().len(), 1);
 }

@@ -41,6 +41,9 @@ mod os_keyring;
 mod permissions;
 mod props;
 mod protocol;
+// A pseudo-terminal as the controlling terminal: what a person at a prompt sees and types.
+#[cfg(target_os = "linux")]
+mod pty;
 // The README's shell blocks run with sh -e and install.sh (see install.rs).
 #[cfg(unix)]
 mod readme;

@@ -1,0 +1,208 @@
+//! What a person at a terminal sees: the program on a real pseudo-terminal (`openpty`) as
+//! its controlling terminal — stdin, stdout and stderr on it, in its own session, so the
+//! hidden prompt opens `/dev/tty` and a typed ^C is the terminal's SIGINT. Each test reads
+//! the screen as the person would and the terminal's modes afterwards.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::support::Env;
+
+/// A program running on a pseudo-terminal, and everything it has written to it so far.
+pub struct Pty {
+    master: std::fs::File,
+    child: Child,
+    seen: Arc<Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+fn openpty() -> (std::fs::File, OwnedFd) {
+    let (mut m, mut s) = (0, 0);
+    // SAFETY: openpty writes two descriptors it opened into m and s; the null arguments
+    // are allowed (no name, default termios and window size).
+    let rc = unsafe {
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are open and owned by nobody else.
+    unsafe {
+        (
+            std::fs::File::from(OwnedFd::from_raw_fd(m)),
+            OwnedFd::from_raw_fd(s),
+        )
+    }
+}
+
+impl Pty {
+    /// Runs `program ARGS` from `env` with the terminal as its controlling terminal.
+    pub fn spawn(env: &Env, program: &str, args: &[&str]) -> Pty {
+        let (master, slave) = openpty();
+        let mut c: Command = env.command(program);
+        c.args(args).env("TERM", "dumb");
+        c.stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave.try_clone().unwrap()));
+        // SAFETY: only async-signal-safe calls between fork and exec: a new session, and
+        // the terminal on fd 0 made its controlling terminal.
+        unsafe {
+            c.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = c.spawn().expect("spawn on a pty");
+        drop(c);
+        drop(slave);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut from = master.try_clone().unwrap();
+        let into = seen.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Ends with EIO once the child's side is closed.
+            while let Ok(n) = from.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                into.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Pty {
+            master,
+            child,
+            seen,
+            reader: Some(reader),
+        }
+    }
+
+    /// The screen so far, as text (`\r\n` as `\n`).
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.seen.lock().unwrap()).replace("\r\n", "\n")
+    }
+
+    /// Waits until the screen shows `text`; fails after 20 s.
+    pub fn expect(&self, text: &str) {
+        let start = Instant::now();
+        while !self.screen().contains(text) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "waited for {text:?}; the screen shows:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Types `bytes` at the terminal.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).unwrap();
+        self.master.flush().unwrap();
+    }
+
+    /// Whether the terminal echoes what is typed (its ECHO flag, read through the master,
+    /// which shares the terminal's modes).
+    pub fn echoes(&self) -> bool {
+        // SAFETY: a zeroed termios is a valid buffer for tcgetattr to fill.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: the descriptor is open for the life of self.
+        let rc = unsafe { libc::tcgetattr(self.master.as_raw_fd(), &mut t) };
+        assert_eq!(rc, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+        t.c_lflag & libc::ECHO != 0
+    }
+
+    /// Waits for the program to end (20 s at most); its exit code (-signal when killed by
+    /// one) and the whole screen.
+    pub fn finish(mut self) -> (i32, String) {
+        use std::os::unix::process::ExitStatusExt;
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let _ = self.child.kill();
+                panic!("still running after 20 s; the screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(r) = self.reader.take() {
+            r.join().unwrap();
+        }
+        let code = status
+            .code()
+            .unwrap_or_else(|| -status.signal().unwrap_or(0));
+        (code, self.screen())
+    }
+}
+
+/// Issue 24 #3: `remove` at a terminal asks first; anything but yes keeps the token.
+#[test]
+fn remove_at_a_terminal_asks_first() {
+    let env = Env::new();
+    env.add(&["t", "--owner", "o", "--repo", "r"], TOKEN).ok();
+    let mut p = Pty::spawn(&env, crate::support::BIN, &["remove", "t"]);
+    p.expect("[y/N] ");
+    p.send(b"n\n");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 2, "{screen}");
+    crate::support::assert_has(
+        &screen,
+        "Remove token 't' and its secret in the file store?",
+    );
+    crate::support::assert_has(&screen, "nothing removed");
+    assert_eq!(env.stored_secrets().len(), 1);
+    let mut p = Pty::spawn(&env, crate::support::BIN, &["remove", "t"]);
+    p.expect("[y/N] ");
+    p.send(b"y\n");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    crate::support::assert_has(&screen, "removed token 't'");
+    assert!(env.stored_secrets().is_empty());
+}
+
+const TOKEN: &str = "github_pat_11PTYTEST00000000000000_abcdefghijklmnopqrstuvwxyz0123456789AB";
+
+/// Issue 24 #6: ^C at the hidden token prompt ends `add` by SIGINT with the terminal's
+/// echo back on, and nothing registered.
+#[test]
+fn ctrl_c_at_the_hidden_prompt_gives_the_echo_back() {
+    let env = Env::new();
+    let mut p = Pty::spawn(
+        &env,
+        crate::support::BIN,
+        &["add", "t", "--owner", "o", "--repo", "r"],
+    );
+    p.expect("(input hidden): ");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!p.echoes(), "the prompt hides what is typed");
+    p.send(b"github_pat_11half");
+    p.send(b"\x03");
+    let echoes_after = {
+        let start = Instant::now();
+        while p.child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        p.echoes()
+    };
+    let (code, screen) = p.finish();
+    assert_eq!(code, -libc::SIGINT, "{screen}");
+    assert!(echoes_after, "echo is off after ^C; the screen:\n{screen}");
+    assert!(!screen.contains("github_pat_11half"), "{screen}");
+    assert!(
+        !env.config_path().exists()
+            || !std::fs::read_to_string(env.config_path())
+                .unwrap()
+                .contains("name = \"t\"")
+    );
+}
