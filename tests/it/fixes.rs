@@ -120,15 +120,21 @@ fn f07_check_says_what_get_would_do_when_the_secret_cannot_be_had() {
         "",
     )
     .ok();
+    // Issue 24 #2: offline check runs no secret command (it may be slow or ask for a
+    // passphrase); an environment variable, which is no store, is looked at.
     for (repo, why) in [
-        ("env", "environment variable F07_UNSET is not set"),
-        ("cmd", "the secret command of token 'c' failed"),
+        ("env", Some("environment variable F07_UNSET is not set")),
+        ("cmd", None),
     ] {
         let url = format!("https://github.com/o/{repo}");
         let out = env.run(&["check", &url], b"");
-        assert_eq!(out.status, 1, "{url}");
-        assert!(out.stdout.starts_with("unavailable "), "{}", out.stdout);
-        assert_has(&out.stderr, why);
+        if let Some(why) = why {
+            assert_eq!(out.status, 1, "{url}");
+            assert!(out.stdout.starts_with("unavailable "), "{}", out.stdout);
+            assert_has(&out.stderr, why);
+        } else {
+            assert!(out.stdout.starts_with("ok "), "{}", out.stdout);
+        }
         assert_eq!(
             get(&env, &format!("o/{repo}")).stdout,
             "quit=1\n",
@@ -141,6 +147,8 @@ fn f07_check_says_what_get_would_do_when_the_secret_cannot_be_had() {
 #[test]
 fn f08_check_agrees_with_get_for_a_credential_stored_for_another_host() {
     let env = Env::new();
+    // check answers for git's configuration as it stands: git asks this helper.
+    env.use_http_path();
     let fill = env.git(
         &["credential", "approve"],
         b"url=https://gitlab.example.com/grp/proj\nusername=me\npassword=pw\n\n",

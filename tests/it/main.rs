@@ -19,6 +19,7 @@ mod generic;
 mod github;
 #[cfg(unix)]
 mod glance;
+mod honest_check;
 mod hostile;
 mod hygiene;
 mod import;

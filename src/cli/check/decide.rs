@@ -90,6 +90,11 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
     if let (Answer::Stored(l), false) = (d.answer(), stored) {
         o.messages.extend(l.unanswered.iter().cloned());
     }
+    if t.path.is_none() && !t.path_withheld {
+        // The URL itself names no repository: git's useHttpPath is not why there is none.
+        let no_path = crate::messages::no_path_line(&t.host);
+        o.messages.retain(|m| *m != no_path);
+    }
     match &d.route {
         Route::Incomplete | Route::NoPath { default: None } | Route::NotARepository => {
             if t.path_withheld {

@@ -20,6 +20,7 @@ pub enum Verdict {
     NotGitHub,
     InsecureProtocol,
     NoPath,
+    NotAsked,
 }
 
 /// What the policy said about the chosen token.
@@ -66,6 +67,7 @@ impl Verdict {
             Verdict::NotGitHub => "not-github",
             Verdict::InsecureProtocol => "insecure-protocol",
             Verdict::NoPath => "no-path",
+            Verdict::NotAsked => "not-asked",
         }
     }
 
@@ -89,6 +91,7 @@ impl Verdict {
             (Verdict::NotGitHub, false) => "not-github",
             (Verdict::InsecureProtocol, _) => "insecure",
             (Verdict::NoPath, false) => "no-path",
+            (Verdict::NotAsked, _) => "not-asked",
         }
     }
 }
@@ -121,7 +124,8 @@ impl Verdict {
                 | Verdict::Uncovered
                 | Verdict::NotGitHub
                 | Verdict::InsecureProtocol
-                | Verdict::NoPath,
+                | Verdict::NoPath
+                | Verdict::NotAsked,
                 _,
             ) => BAD,
         }

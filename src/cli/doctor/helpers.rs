@@ -49,8 +49,9 @@ pub fn helper_findings(v: &HostView, out: &mut Vec<Finding>) {
     }
 }
 
-/// git-credential-scoped missing from the host's helper list, or asked after another.
-fn order_finding(v: &HostView) -> Option<Finding> {
+/// git-credential-scoped missing from the host's helper list, or asked after another (also
+/// what `check` says where git would not ask it).
+pub fn order_finding(v: &HostView) -> Option<Finding> {
     let label = v.label();
     let h = label.as_str();
     match v.helpers.iter().position(|x| x.ours) {
