@@ -99,7 +99,12 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let reg = ctx.registry()?;
     let host = a.host.to_ascii_lowercase();
     if reg.github_host(&host).is_none() {
-        return Err(bad(format!("{host} is not a GitHub host\nhint: declare it in {} first:\n[[host]]\nname = \"{host}\"\napi = \"https://{host}/api/v3\"", ctx.config_path.display())));
+        let hint = crate::messages::declare_host_hint(&host, &ctx.config_path);
+        return Err(bad(format!(
+            "{} is not a GitHub host{}",
+            crate::protocol::escape(host.as_bytes()),
+            hint.map(|h| format!("\n{h}")).unwrap_or_default()
+        )));
     }
     if reg.token(&a.name).is_some() {
         return Err(bad(format!("a token named '{}' exists already\nhint: use `git credential-scoped rotate {}` to replace its secret, or remove it first", a.name, a.name)));

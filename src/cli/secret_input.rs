@@ -25,6 +25,10 @@ pub fn take_secret(
         verify_new_token(ctx, reg, token, None, verify)?;
         return Ok(None);
     }
+    if let SecretSource::Store(kind) = token.source {
+        // GitHub shows a token once: find out the store cannot keep it before asking.
+        ctx.stores.open(kind).map_err(unreachable_store)?;
+    }
     let s = read_secret(prompt)?;
     for w in shape_warnings(&s) {
         say(&mut err, &format!("warning: {w}"));
@@ -32,6 +36,22 @@ pub fn take_secret(
     verify_new_token(ctx, reg, token, Some(&s), verify)?;
     token.fingerprint = Some(s.fingerprint());
     Ok(Some(s))
+}
+
+/// Why the token was not asked for, and the one option that keeps it elsewhere.
+fn unreachable_store(e: crate::secrets::SecretError) -> String {
+    let why = match e {
+        crate::secrets::SecretError::Unreachable(_) => {
+            "the OS keyring is not reachable here".into()
+        }
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    format!("{why}, so the token was not asked for (GitHub shows it only once)\nhint: add --secret-store file to keep it in a file only you can read (plaintext at rest, like git's credential-store)")
 }
 
 #[derive(Debug, thiserror::Error)]

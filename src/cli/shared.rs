@@ -94,8 +94,7 @@ pub fn summary(t: &Token, now: i64, default_permissions: bool) -> Vec<String> {
     ];
     if t.expires == Expiry::Unknown {
         lines.push(
-            "note: expiry unknown; pass --expires or --expires-in so expiry can be warned about"
-                .into(),
+            format!("note: expiry unknown, so nothing warns before it stops working; run: git credential-scoped edit {} --expires DATE", t.name),
         );
     }
     if t.default {

@@ -14,6 +14,7 @@ mod doctor;
 mod doctor_fixes;
 mod e2e;
 mod edit;
+mod first_hour;
 mod fixes;
 mod generic;
 mod github;

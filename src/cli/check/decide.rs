@@ -114,10 +114,8 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
         }
         Route::NotGitHub => {
             o.verdict = Verdict::NotGitHub;
+            // The hint that declares the host needs the config's path: super::run adds it.
             o.head = format!("{host} is not a GitHub host{note}");
-            if !stored {
-                o.messages.push(format!("hint: if {host} is GitHub Enterprise, declare it in the config: [[host]] name = \"{host}\" api = \"https://{host}/api/v3\""));
-            }
         }
         Route::InsecureProtocol => {
             o.verdict = Verdict::InsecureProtocol;

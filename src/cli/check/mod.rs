@@ -126,6 +126,12 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let mut outcomes = Vec::new();
     for t in &targets {
         let mut o = check_one(ctx, &mut reg, &mut probes, t, &a)?;
+        if o.verdict == Verdict::NotGitHub && !o.serves {
+            o.messages.extend(crate::messages::declare_host_hint(
+                &t.host,
+                &ctx.config_path,
+            ));
+        }
         not_asked(&asks, ctx, t, &mut o);
         outcomes.push(o);
     }
