@@ -206,3 +206,110 @@ fn ctrl_c_at_the_hidden_prompt_gives_the_echo_back() {
                 .contains("name = \"t\"")
     );
 }
+
+/// Runs one command of a session at a fresh terminal, typing `typed` once `prompt` shows
+/// (when given); appends `$ COMMAND` and the screen to `transcript`; the exit code.
+fn session_step(
+    env: &Env,
+    transcript: &mut String,
+    args: &[&str],
+    prompt: Option<(&str, &[u8])>,
+) -> (i32, String) {
+    let mut p = Pty::spawn(env, "git", args);
+    if let Some((prompt, typed)) = prompt {
+        p.expect(prompt);
+        std::thread::sleep(Duration::from_millis(50));
+        p.send(typed);
+    }
+    let (code, screen) = p.finish();
+    transcript.push_str(&format!("$ git {}\n{screen}", args.join(" ")));
+    (code, screen)
+}
+
+/// Issue 24 "Must show": README's Quickstart as a person lives it on a machine with no
+/// keyring (no desktop session), at a terminal: add refuses before the prompt and names the
+/// file store; with it, the hidden prompt takes the token and check is green. Then a ^C at
+/// the prompt. The transcript is printed (`--nocapture` shows it).
+#[test]
+fn quickstart_at_a_terminal_without_a_keyring() {
+    let mut env = Env::new().at(crate::support::NOW);
+    env.store = "keyring";
+    env.set("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let mut t = String::new();
+    let (code, _) = session_step(&env, &mut t, &["credential-scoped", "setup"], None);
+    assert_eq!(code, 0, "{t}");
+    let url = [
+        "credential-scoped",
+        "new-token-url",
+        "--owner",
+        "alta3",
+        "--repo",
+        "labs,demo",
+    ];
+    assert_eq!(session_step(&env, &mut t, &url, None).0, 0, "{t}");
+    let add = [
+        "credential-scoped",
+        "add",
+        "alta3",
+        "--owner",
+        "alta3",
+        "--repo",
+        "labs,demo",
+        "--expires-in",
+        "90d",
+    ];
+    let (code, screen) = session_step(&env, &mut t, &add, None);
+    assert_eq!(code, 2, "{t}");
+    assert!(
+        !screen.contains("(input hidden)"),
+        "asked before finding out:\n{t}"
+    );
+    crate::support::assert_has(&screen, "hint: add --secret-store file");
+    let mut file = add.to_vec();
+    file.extend(["--secret-store", "file"]);
+    let typed = format!("{TOKEN}\r");
+    let (code, screen) = session_step(
+        &env,
+        &mut t,
+        &file,
+        Some(("(input hidden): ", typed.as_bytes())),
+    );
+    assert_eq!(code, 0, "{t}");
+    assert!(!screen.contains(TOKEN), "the token was echoed:\n{t}");
+    let check = [
+        "credential-scoped",
+        "check",
+        "https://github.com/alta3/labs",
+        "https://github.com/alta3/demo",
+    ];
+    let (code, screen) = session_step(&env, &mut t, &check, None);
+    assert_eq!(code, 0, "{t}");
+    assert_eq!(screen.matches("ok ").count(), 2, "{t}");
+    // And a ^C at the prompt: the shell gets its terminal back, echoing.
+    let again = [
+        "credential-scoped",
+        "add",
+        "x",
+        "--owner",
+        "o",
+        "--repo",
+        "r",
+        "--secret-store",
+        "file",
+    ];
+    let mut p = Pty::spawn(&env, "git", &again);
+    p.expect("(input hidden): ");
+    std::thread::sleep(Duration::from_millis(50));
+    p.send(b"github_pat_\x03");
+    while p.child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let echoes = p.echoes();
+    let (code, screen) = p.finish();
+    t.push_str(&format!(
+        "$ git {}\n{screen}^C (exit {code}; terminal echo on: {echoes})\n",
+        again.join(" ")
+    ));
+    assert!(echoes, "{t}");
+    println!("--- transcript ---\n{t}--- end ---");
+}
