@@ -313,3 +313,31 @@ fn quickstart_at_a_terminal_without_a_keyring() {
     assert!(echoes, "{t}");
     println!("--- transcript ---\n{t}--- end ---");
 }
+
+/// Issue 24 #14: a mistyped command at a terminal says what was meant; on git's protocol
+/// path (stdin not a terminal, one word) an unknown action stays silent, as git requires.
+#[test]
+fn a_mistyped_command_at_a_terminal_says_did_you_mean() {
+    let env = Env::new();
+    for (typed, meant) in [
+        (&["chek"][..], "check"),
+        (&["lsit"], "list"),
+        (&["help", "rotat"], "rotate"),
+    ] {
+        let p = Pty::spawn(&env, crate::support::BIN, typed);
+        let (code, screen) = p.finish();
+        assert_eq!(code, 2, "{screen}");
+        crate::support::assert_has(&screen, &format!("hint: did you mean '{meant}'?\n"));
+    }
+    let p = Pty::spawn(&env, crate::support::BIN, &["zzzzzz"]);
+    let (_, screen) = p.finish();
+    crate::support::assert_has(
+        &screen,
+        "hint: git credential-scoped --help lists the commands",
+    );
+    let git = env.run(&["chek"], b"protocol=https\nhost=github.com\n\n");
+    assert_eq!(
+        (git.status, git.stdout.as_str(), git.stderr.as_str()),
+        (0, "", "")
+    );
+}
