@@ -22,7 +22,7 @@ pub struct Args {
     /// The resource owner (user or organization) the token belongs to
     #[arg(long)]
     pub owner: String,
-    /// Repositories the token was given (repeat, or separate with commas)
+    /// Repositories the token was given: names, OWNER/REPO or URLs of the owner (repeat, or separate with commas)
     #[arg(
         long = "repo",
         value_name = "R[,R...]",
@@ -89,7 +89,9 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
             crate::protocol::escape(a.name.as_bytes())
         )));
     }
-    super::shared::check_owner_and_repos(&a.owner, &a.repos).map_err(bad)?;
+    let host = a.host.to_ascii_lowercase();
+    let repos = super::shared::repo_names(&a.repos, &host, &a.owner).map_err(bad)?;
+    super::shared::check_owner_and_repos(&a.owner, &repos).map_err(bad)?;
     if let Some(v) = a.secret_env.as_deref().filter(|v| !valid_env_name(v)) {
         return Err(bad(format!(
             "--secret-env '{}' is not an environment variable name (letters, digits and '_', not starting with a digit)",
@@ -97,7 +99,6 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         )));
     }
     let reg = ctx.registry()?;
-    let host = a.host.to_ascii_lowercase();
     if reg.github_host(&host).is_none() {
         let hint = crate::messages::declare_host_hint(&host, &ctx.config_path);
         return Err(bad(format!(
@@ -132,7 +133,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         repos: if a.all_repos {
             Repos::All
         } else {
-            Repos::List(super::shared::dedup(&a.repos).into())
+            Repos::List(super::shared::dedup(&repos).into())
         },
         contents,
         other_permissions,

@@ -63,7 +63,7 @@ fn add_refuses_bad_input_and_keeps_what_exists() {
         &["t", "--owner", "o", "--repo", "r"],
         &["bad name", "--owner", "o", "--repo", "r"],
         &["u", "--owner", "o/x", "--repo", "r"],
-        &["u", "--owner", "o", "--repo", "o/r"],
+        &["u", "--owner", "o", "--repo", "other/r"],
         &["u", "--owner", "o", "--repo", "r", "--host", "example.com"],
         &["u", "--owner", "o", "--repo", "r", "--expires-in", "soon"],
     ];

@@ -88,8 +88,8 @@ expiry, 2 usage or environment error. With --json:
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = JSON_HELP)]
 pub struct Args {
-    /// Remote URLs, like https://github.com/alta3/labs.git
-    #[arg(required_unless_present = "all", value_name = "URL")]
+    /// Remote URLs, like https://github.com/alta3/labs.git, or OWNER/REPO on github.com
+    #[arg(required_unless_present = "all", value_name = "URL|OWNER/REPO")]
     pub urls: Vec<String>,
     /// Every registered token instead of URLs, offline: exit 1 when any is expired, expiring within --within days, rejected, without contents, or of unknown expiry (for cron, systemd timers, CI schedules)
     #[arg(long, conflicts_with_all = ["urls", "online", "write"])]
@@ -118,7 +118,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let targets = a
         .urls
         .iter()
-        .map(|u| parse_target(u).map(Target::sent_by_git))
+        .map(|u| parse_target(&as_url(u)).map(Target::sent_by_git))
         .collect::<Result<Vec<_>, _>>()?;
     let mut reg = ctx.registry()?;
     let mut probes = Probes::default();
@@ -146,6 +146,19 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         ctx.now,
     )?;
     Ok(if ok { EXIT_OK } else { EXIT_PROBLEMS })
+}
+
+/// A URL as given; `OWNER/REPO` as its github.com URL (the way every command names a
+/// repository, [`crate::cli::shared::parse_repo`]). An SSH remote stays as it is, for
+/// [`parse_target`]'s explanation.
+fn as_url(arg: &str) -> String {
+    match crate::cli::shared::parse_repo(arg) {
+        Ok(r) if !arg.contains(':') => match r.owner {
+            Some(owner) => format!("https://{}/{owner}/{}", crate::registry::GITHUB, r.repo),
+            None => arg.to_string(),
+        },
+        _ => arg.to_string(),
+    }
 }
 
 /// Where git would not ask this helper (or would ask it with another registry), git gets
