@@ -223,11 +223,13 @@ fn refusal_lines(
             format!("hint: if the token was given contents=write on GitHub, run: git credential-scoped edit {} --permission contents=write; otherwise create a token with contents=write at {} then run: {rotate}", t.name, link.replace("contents=read", "contents=write")),
         ],
         Refusal::Rejected(rej) => {
-            let on = rej.repo.as_deref().map(|r| format!(" for {r}")).unwrap_or_default();
+            // Only where it differs from the repository asked for: one line, said briefly.
+            let here = remote.map(Remote::full_name);
+            let on = rej.repo.as_deref().filter(|r| Some(*r) != here.as_deref()).map(|r| format!(" for {r}")).unwrap_or_default();
             let days = (now - rej.at).max(0) / DAY;
-            let when = if days == 0 { time::format_datetime(rej.at) } else { format!("{} ({days} days ago)", format_date(rej.at)) };
+            let when = if days == 0 { "today".to_string() } else { format!("on {} ({days} days ago)", format_date(rej.at)) };
             vec![
-                format!("{what}: the server rejected it{on} on {when} (revoked, expired or mistyped)"),
+                format!("{what}: rejected by the server{on} {when} (revoked or expired?)"),
                 format!("hint: run `git credential-scoped check --online {}` to re-test it, `git credential-scoped rotate {}` to replace it, or `git credential-scoped unreject {}`", repo_url(t, remote), t.name, t.name),
             ]
         }

@@ -51,7 +51,7 @@ fn unreachable_store(e: crate::secrets::SecretError) -> String {
             .unwrap_or_default()
             .to_string(),
     };
-    format!("{why}, so the token was not asked for (GitHub shows it only once)\nhint: add --secret-store file to keep it in a file only you can read (plaintext at rest, like git's credential-store)")
+    format!("{why}, so the token was not asked for (GitHub shows it only once)\nhint: add --secret-store file to keep it in a private file (plaintext at rest, like git's credential-store)")
 }
 
 #[derive(Debug, thiserror::Error)]

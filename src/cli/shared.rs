@@ -251,7 +251,7 @@ pub fn origin_remote() -> Result<String, String> {
 }
 
 fn no_origin() -> String {
-    "no repository given, and this directory is not a checkout with an 'origin' remote; name one, like alta3/labs or https://github.com/alta3/labs".into()
+    "no repository given and no 'origin' remote here; name one, like alta3/labs or https://github.com/alta3/labs".into()
 }
 
 #[cfg(test)]

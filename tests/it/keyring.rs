@@ -131,7 +131,7 @@ fn add_says_the_keyring_is_unreachable_before_asking_for_the_token() {
     assert_eq!(
         out.stderr,
         "git-credential-scoped: the OS keyring is not reachable here, so the token was not asked for (GitHub shows it only once)\n\
-         git-credential-scoped: hint: add --secret-store file to keep it in a file only you can read (plaintext at rest, like git's credential-store)\n"
+         git-credential-scoped: hint: add --secret-store file to keep it in a private file (plaintext at rest, like git's credential-store)\n"
     );
     assert!(
         !env.config_path().exists()

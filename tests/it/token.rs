@@ -496,5 +496,5 @@ fn a_repository_is_named_the_same_way_by_every_command() {
     // Outside a checkout: one line saying what to give.
     let out = env.run(&["token"], b"");
     assert_eq!(out.status, 2);
-    assert_has(&out.stderr, "not a checkout with an 'origin' remote");
+    assert_has(&out.stderr, "no 'origin' remote here");
 }
