@@ -6,7 +6,7 @@ use crate::policy::{Refusal, Verdict};
 use crate::protocol::escape;
 use crate::registry::{Access, Expiry, Repos, Token};
 use crate::remote::Remote;
-use crate::time::{self, format_date, relative, DAY};
+use crate::time::{format_date, relative, DAY};
 
 /// GitHub's pre-filled "new fine-grained token" link (SPEC §7), and the `add` command that
 /// registers the token once it exists: the one builder behind `new-token-url`, the renewal
