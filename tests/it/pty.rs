@@ -121,6 +121,20 @@ impl Pty {
         t.c_lflag & libc::ECHO != 0
     }
 
+    /// Waits until the terminal has stopped echoing (the hidden prompt prints its text
+    /// first, then turns echo off); fails after 20 s.
+    pub fn wait_hidden(&self) {
+        let start = Instant::now();
+        while self.echoes() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "echo never went off; the screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Waits for the program to end (20 s at most); its exit code (-signal when killed by
     /// one) and the whole screen.
     pub fn finish(mut self) -> (i32, String) {
@@ -184,8 +198,7 @@ fn ctrl_c_at_the_hidden_prompt_gives_the_echo_back() {
         &["add", "t", "--owner", "o", "--repo", "r"],
     );
     p.expect("(input hidden): ");
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(!p.echoes(), "the prompt hides what is typed");
+    p.wait_hidden();
     p.send(b"github_pat_11half");
     p.send(b"\x03");
     let echoes_after = {
@@ -218,7 +231,7 @@ fn session_step(
     let mut p = Pty::spawn(env, "git", args);
     if let Some((prompt, typed)) = prompt {
         p.expect(prompt);
-        std::thread::sleep(Duration::from_millis(50));
+        p.wait_hidden();
         p.send(typed);
     }
     let (code, screen) = p.finish();
@@ -299,7 +312,7 @@ fn quickstart_at_a_terminal_without_a_keyring() {
     ];
     let mut p = Pty::spawn(&env, "git", &again);
     p.expect("(input hidden): ");
-    std::thread::sleep(Duration::from_millis(50));
+    p.wait_hidden();
     p.send(b"github_pat_\x03");
     while p.child.try_wait().unwrap().is_none() {
         std::thread::sleep(Duration::from_millis(20));
