@@ -354,3 +354,47 @@ fn a_mistyped_command_at_a_terminal_says_did_you_mean() {
         (0, "", "")
     );
 }
+
+/// Issue 24 #13: in an interactive zsh, `git credential-scoped show al<TAB>` offers the
+/// token names, through zsh's own git completion (which calls `_git-credential-scoped`).
+#[test]
+fn zsh_completes_token_names_through_gits_completion() {
+    if !std::path::Path::new("/usr/bin/zsh").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "zsh is missing (Debian package zsh)"
+        );
+        eprintln!("zsh is not installed: not run");
+        return;
+    }
+    let mut env = Env::new();
+    for (name, n) in [("alta3", 1), ("alta3-infra", 2), ("client-x", 3)] {
+        env.add(
+            &[name, "--owner", "o", "--repo", "r"],
+            &format!("{TOKEN}{n}"),
+        )
+        .ok();
+    }
+    let dir = env.tmp.path().join("zsh");
+    std::fs::create_dir_all(dir.join("comp")).unwrap();
+    let script = env.run(&["completions", "zsh"], b"").ok().stdout.clone();
+    std::fs::write(dir.join("comp/_git-credential-scoped"), script).unwrap();
+    std::fs::write(
+        dir.join(".zshrc"),
+        format!(
+            "fpath=({} $fpath)\nautoload -Uz compinit && compinit -u -d {}\nPS1='%% '\n",
+            dir.join("comp").display(),
+            dir.join("zcompdump").display()
+        ),
+    )
+    .unwrap();
+    env.set("ZDOTDIR", dir.to_str().unwrap());
+    let mut p = Pty::spawn(&env, "zsh", &["-i"]);
+    p.expect("% ");
+    p.send(b"git credential-scoped show al\t\t");
+    p.expect("alta3-infra");
+    // ^U clears the line; then the shell ends.
+    p.send(b"\x15exit\n");
+    let (_, screen) = p.finish();
+    assert!(!screen.contains("client-x"), "{screen}");
+}
