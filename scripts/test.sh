@@ -50,11 +50,14 @@ case "$os" in
 esac
 
 # System packages (Linux): the Secret Service tests start their own dbus-daemon and
-# gnome-keyring.
+# gnome-keyring; the completion tests run bash's and zsh's completion of git.
 missing=
 [ "$os" != Linux ] || command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus dbus-x11"
 [ "$os" != Linux ] || command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
 [ "$os" != Linux ] || command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
+# Tab completion through git's own completion: bash's file comes with git, zsh's _git with zsh.
+[ "$os" != Linux ] || command -v zsh >/dev/null 2>&1 || missing="$missing zsh"
+[ "$os" != Linux ] || [ -f /usr/share/bash-completion/completions/git ] || missing="$missing git"
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		say "installing:$missing"

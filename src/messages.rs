@@ -7,7 +7,7 @@ use crate::protocol::escape;
 use crate::registry::learned::Limit;
 use crate::registry::{Access, Expiry, Repos, Token};
 use crate::remote::Remote;
-use crate::time::{self, format_date, relative, DAY};
+use crate::time::{format_date, relative, DAY};
 
 /// GitHub's pre-filled "new fine-grained token" link (SPEC §7), and the `add` command that
 /// registers the token once it exists: the one builder behind `new-token-url`, the renewal
@@ -77,6 +77,12 @@ impl<'a> NewTokenLink<'a> {
     /// The command that registers the token the link creates (its secret from stdin or a
     /// hidden prompt), named like the link's token where that is a usable name.
     pub fn add_command(&self) -> String {
+        self.add_command_free(&|_| false)
+    }
+
+    /// [`NewTokenLink::add_command`], under a name `taken` says is free: the first of
+    /// NAME, NAME-2, NAME-3, ... (so the printed next step does not fail on a name in use).
+    pub fn add_command_free(&self, taken: &dyn Fn(&str) -> bool) -> String {
         let local: String = self
             .name
             .chars()
@@ -88,11 +94,18 @@ impl<'a> NewTokenLink<'a> {
                 }
             })
             .collect();
-        let local = if crate::remote::valid_token_name(&local) {
+        let base = if crate::remote::valid_token_name(&local) {
             local
         } else {
             self.owner.to_string()
         };
+        let local = (1..)
+            .map(|n| match n {
+                1 => base.clone(),
+                n => format!("{base}-{n}"),
+            })
+            .find(|n| !taken(n))
+            .unwrap_or(base);
         let mut cmd = format!("git credential-scoped add {local} --owner {}", self.owner);
         match self.repos {
             None => cmd.push_str(" --all-repos"),
@@ -211,11 +224,13 @@ fn refusal_lines(
             format!("hint: if the token was given contents=write on GitHub, run: git credential-scoped edit {} --permission contents=write; otherwise create a token with contents=write at {} then run: {rotate}", t.name, link.replace("contents=read", "contents=write")),
         ],
         Refusal::Rejected(rej) => {
-            let on = rej.repo.as_deref().map(|r| format!(" for {r}")).unwrap_or_default();
+            // Only where it differs from the repository asked for: one line, said briefly.
+            let here = remote.map(Remote::full_name);
+            let on = rej.repo.as_deref().filter(|r| Some(*r) != here.as_deref()).map(|r| format!(" for {r}")).unwrap_or_default();
             let days = (now - rej.at).max(0) / DAY;
-            let when = if days == 0 { time::format_datetime(rej.at) } else { format!("{} ({days} days ago)", format_date(rej.at)) };
+            let when = if days == 0 { "today".to_string() } else { format!("on {} ({days} days ago)", format_date(rej.at)) };
             vec![
-                format!("{what}: the server rejected it{on} on {when} (revoked, expired or mistyped)"),
+                format!("{what}: rejected by the server{on} {when} (revoked or expired?)"),
                 format!("hint: run `git credential-scoped check --online {}` to re-test it, `git credential-scoped rotate {}` to replace it, or `git credential-scoped unreject {}`", repo_url(t, remote), t.name, t.name),
             ]
         }
@@ -310,9 +325,16 @@ pub fn skipped_line(skipped: &Token, why: &Refusal, sent: &Token, now: i64) -> S
 }
 
 /// The line when git reports that the server rejected a registered token.
-pub fn rejected_line(name: &str, repo: Option<&str>) -> String {
+/// The command is the one that clears the mark once the server accepts the token again
+/// (with the repository's URL, which it needs); `rotate` and `unreject` are for `doctor`.
+pub fn rejected_line(token: &Token, repo: Option<&str>) -> String {
+    let name = &token.name;
     let on = repo.map(|f| format!(" for {f}")).unwrap_or_default();
-    format!("the server rejected token '{name}'{on}; it is kept, and refused until `git credential-scoped check --online`, `rotate {name}` or `unreject {name}`")
+    let path = repo.map_or_else(|| format!("{}/REPO", token.owner), str::to_string);
+    format!(
+        "the server rejected token '{name}'{on}; it is kept, and refused until it works again: git credential-scoped check --online https://{}/{path}",
+        token.host
+    )
 }
 
 /// The line when a GitHub host is asked for over a protocol it does not take tokens over.
@@ -442,6 +464,22 @@ impl serde_json::ser::Formatter for AsciiJson {
         out.write_all(&fragment.as_bytes()[start..])?;
         Ok(())
     }
+}
+
+/// The hint for a host that is not declared a GitHub host: a command that appends the
+/// `[[host]]` table to the config, as valid TOML on several lines (a table printed on one
+/// line would not parse when pasted). `None` for a name a shell or TOML would misread.
+pub fn declare_host_hint(host: &str, config: &std::path::Path) -> Option<String> {
+    let plain = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
+    plain.then(|| {
+        format!(
+            "hint: if {host} is GitHub Enterprise, declare it; run: printf '\\n[[host]]\\nname = \"{host}\"\\napi = \"https://{host}/api/v3\"\\n' >> {}",
+            crate::gitconfig::shell_quote(&config.display().to_string())
+        )
+    })
 }
 
 #[cfg(test)]

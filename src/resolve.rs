@@ -351,7 +351,7 @@ pub fn resolve_erase<'r>(q: &Query, reg: &Registry, known: Option<&'r Token>) ->
     }
     if let Some(token) = known {
         let repo = q.path.and_then(owner_repo).map(|(o, r)| format!("{o}/{r}"));
-        let line = messages::rejected_line(&token.name, repo.as_deref());
+        let line = messages::rejected_line(token, repo.as_deref());
         return Erase::Reject { token, repo, line };
     }
     Erase::Forget {

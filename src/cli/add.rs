@@ -22,7 +22,7 @@ pub struct Args {
     /// The resource owner (user or organization) the token belongs to
     #[arg(long)]
     pub owner: String,
-    /// Repositories the token was given (repeat, or separate with commas)
+    /// Repositories the token was given: names, OWNER/REPO or URLs of the owner (repeat, or separate with commas)
     #[arg(
         long = "repo",
         value_name = "R[,R...]",
@@ -89,7 +89,9 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
             crate::protocol::escape(a.name.as_bytes())
         )));
     }
-    super::shared::check_owner_and_repos(&a.owner, &a.repos).map_err(bad)?;
+    let host = a.host.to_ascii_lowercase();
+    let repos = super::shared::repo_names(&a.repos, &host, &a.owner).map_err(bad)?;
+    super::shared::check_owner_and_repos(&a.owner, &repos).map_err(bad)?;
     if let Some(v) = a.secret_env.as_deref().filter(|v| !valid_env_name(v)) {
         return Err(bad(format!(
             "--secret-env '{}' is not an environment variable name (letters, digits and '_', not starting with a digit)",
@@ -97,9 +99,13 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         )));
     }
     let reg = ctx.registry()?;
-    let host = a.host.to_ascii_lowercase();
     if reg.github_host(&host).is_none() {
-        return Err(bad(format!("{host} is not a GitHub host\nhint: declare it in {} first:\n[[host]]\nname = \"{host}\"\napi = \"https://{host}/api/v3\"", crate::messages::shown_path(&ctx.config_path))));
+        let hint = crate::messages::declare_host_hint(&host, &ctx.config_path);
+        return Err(bad(format!(
+            "{} is not a GitHub host{}",
+            crate::protocol::escape(host.as_bytes()),
+            hint.map(|h| format!("\n{h}")).unwrap_or_default()
+        )));
     }
     if reg.token(&a.name).is_some() {
         return Err(bad(format!("a token named '{}' exists already\nhint: use `git credential-scoped rotate {}` to replace its secret, or remove it first", a.name, a.name)));
@@ -127,7 +133,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         repos: if a.all_repos {
             Repos::All
         } else {
-            Repos::List(super::shared::dedup(&a.repos).into())
+            Repos::List(super::shared::dedup(&repos).into())
         },
         contents,
         other_permissions,

@@ -31,8 +31,10 @@ pub struct ManArgs {
 pub fn completions(a: CompletionsArgs) -> CliResult {
     let mut buf = Vec::new();
     clap_complete::generate(a.shell, &mut Cli::command(), BIN, &mut buf);
-    if a.shell == clap_complete::Shell::Bash {
-        buf = bash(&String::from_utf8_lossy(&buf)).into_bytes();
+    match a.shell {
+        clap_complete::Shell::Bash => buf = bash(&String::from_utf8_lossy(&buf)).into_bytes(),
+        clap_complete::Shell::Zsh => buf = zsh(&String::from_utf8_lossy(&buf)).into_bytes(),
+        _ => {}
     }
     std::io::stdout().lock().write_all(&buf)?;
     Ok(EXIT_OK)
@@ -40,16 +42,45 @@ pub fn completions(a: CompletionsArgs) -> CliResult {
 
 /// What git's bash completion calls for `git credential-scoped ...` (it loads this file as
 /// the completion of `git-credential-scoped` and looks for `_git_credential_scoped`): the
-/// same completion, with git's words turned into this program's.
+/// same completion, with git's words turned into this program's. And token names for the
+/// commands that take one (from the hidden `list --names`), for both ways in.
 const GIT_FUNCTION: &str = r#"
+# Token names after show, remove, rotate, edit and unreject; clap's completion otherwise.
+_git_credential_scoped_names() {
+    local cur="${COMP_WORDS[COMP_CWORD]}"
+    case "${COMP_WORDS[1]}" in
+        show|remove|rotate|edit|unreject)
+            if [[ ${COMP_CWORD} -eq 2 && "${cur}" != -* ]]; then
+                COMPREPLY=($(compgen -W "$(git-credential-scoped list --names 2>/dev/null)" -- "${cur}"))
+                return 0
+            fi ;;
+    esac
+    _git__credential__scoped "$@"
+}
+complete -F _git_credential_scoped_names -o nosort -o bashdefault -o default git-credential-scoped
+
 # `git credential-scoped ...`: git's completion calls _git_credential_scoped.
 _git_credential_scoped() {
     local at=${__git_cmd_idx:-1}
     local COMP_WORDS=("git-credential-scoped" "${words[@]:$((at + 1))}")
     local COMP_CWORD=$((cword - at))
-    _git__credential__scoped git-credential-scoped "${cur}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    _git_credential_scoped_names git-credential-scoped "${cur}" "${COMP_WORDS[COMP_CWORD - 1]}"
 }
 "#;
+
+/// The zsh script clap_complete writes, with token names offered where a command takes
+/// one. zsh's git completion calls `_git-credential-scoped` for `git credential-scoped`,
+/// the very function this script defines.
+fn zsh(script: &str) -> String {
+    let fixed = script.replace(
+        "':name -- The token'\\''s name:_default'",
+        "':name -- The token'\\''s name:_git_credential_scoped_tokens'",
+    );
+    // Defined before the script's last lines, which may call the completion at once.
+    let tokens = "_git_credential_scoped_tokens() {\n    local -a names\n    names=(${(f)\"$(git-credential-scoped list --names 2>/dev/null)\"})\n    _describe 'token' names\n}\n\n";
+    let last = "if [ \"$funcstack[1]\" = \"_git-credential-scoped\" ]; then";
+    fixed.replacen(last, &format!("{tokens}{last}"), 1)
+}
 
 /// The bash script clap_complete writes, made to work: for a program whose name holds `-`,
 /// clap_complete 4.6 names each subcommand's `case` label differently from the value it

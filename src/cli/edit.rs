@@ -218,7 +218,16 @@ impl Edit {
     }
 }
 
-pub fn run(ctx: &Context, a: Args) -> CliResult {
+pub fn run(ctx: &Context, mut a: Args) -> CliResult {
+    if !(a.add.is_empty() && a.remove.is_empty() && a.set.is_empty()) {
+        // Repositories named as everywhere else (REPO, OWNER/REPO, a URL) of the token's owner.
+        let reg = ctx.registry()?;
+        let t = require(&reg, &a.name)?;
+        let (host, owner) = (t.host.clone(), t.owner.clone());
+        for list in [&mut a.add, &mut a.remove, &mut a.set] {
+            *list = super::shared::repo_names(list, &host, &owner)?;
+        }
+    }
     let (edit, past) = Edit::from_args(&a, ctx.now)?;
     if edit.is_empty() {
         return Err(format!("nothing to change for token '{}': give --add-repo, --remove-repo, --repo, --all-repos, --permission, --expires, --expires-in, --no-expiry, --default or --no-default", escape(a.name.as_bytes())).into());

@@ -42,9 +42,9 @@ Examples:
     'printf \"Authorization: Bearer %s\\n\" \"$GH_TOKEN\" | curl -fsS -H @- https://api.github.com/repos/alta3/labs'
 (printf is built into sh, so the token reaches curl through a pipe, not its command line.)")]
 pub struct Args {
-    /// The repository whose token COMMAND gets: OWNER/REPO or a URL
+    /// The repository whose token COMMAND gets: OWNER/REPO or a URL (or an SSH remote) [default: the current checkout's origin remote]
     #[arg(long, value_name = "OWNER/REPO|URL")]
-    pub repo: String,
+    pub repo: Option<String>,
     #[command(flatten)]
     pub pick: Pick,
     /// Put the token in this environment variable instead of GH_TOKEN and GITHUB_TOKEN (repeatable)
@@ -63,7 +63,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         )
         .into());
     }
-    let t = target(ctx, &a.repo, &a.pick)?;
+    let t = target(ctx, a.repo.as_deref(), &a.pick)?;
     let Some(secret) = secret_for(ctx, &t, a.pick.write, &mut std::io::stderr().lock())? else {
         return Ok(EXIT_PROBLEMS);
     };

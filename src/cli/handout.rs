@@ -20,7 +20,7 @@ use crate::helper::{serve, Served};
 use crate::messages::new_token_hint;
 use crate::registry::cache::Want;
 use crate::registry::GITHUB;
-use crate::remote::{owner_repo, valid_host, valid_name, Remote};
+use crate::remote::{owner_repo, valid_host, Remote};
 use crate::resolve::Query;
 use crate::secret::Secret;
 
@@ -40,11 +40,28 @@ pub struct Pick {
 #[error("{0}")]
 pub struct BadTarget(String);
 
-/// What the command line names: a URL, or `OWNER/REPO` on `--host` (default github.com).
-pub fn target(ctx: &Context, arg: &str, pick: &Pick) -> Result<Target, BadTarget> {
+/// What the command line names ([`crate::cli::shared::parse_repo`]: a URL, an SSH remote,
+/// or `OWNER/REPO` on `--host`, default github.com), or without one the current checkout's
+/// `origin` remote, as gh does.
+pub fn target(ctx: &Context, arg: Option<&str>, pick: &Pick) -> Result<Target, BadTarget> {
     let bad = |m: String| BadTarget(m);
-    // An SSH remote (git@github.com:OWNER/REPO) gets check's explanation.
-    let t = if arg.contains("://") || arg.contains('@') {
+    let origin;
+    let arg = match arg {
+        Some(a) => a,
+        None if pick.host.is_some() => {
+            return Err(bad(
+                "--host goes with OWNER/REPO; name the repository".into()
+            ))
+        }
+        None => {
+            origin = crate::cli::shared::origin_remote().map_err(bad)?;
+            origin.as_str()
+        }
+    };
+    let ssh = ["ssh://", "git+ssh://", "ssh+git://"]
+        .iter()
+        .any(|p| arg.to_ascii_lowercase().starts_with(p));
+    let t = if arg.contains("://") && !ssh {
         if pick.host.is_some() {
             return Err(bad(
                 "--host goes with OWNER/REPO; a URL names its own host".into()
@@ -52,23 +69,30 @@ pub fn target(ctx: &Context, arg: &str, pick: &Pick) -> Result<Target, BadTarget
         }
         parse_target(arg).map_err(bad)?
     } else {
-        let host = pick.host.as_deref().unwrap_or(GITHUB).to_ascii_lowercase();
+        let r = crate::cli::shared::parse_repo(arg).map_err(bad)?;
+        if r.host.is_some() && pick.host.is_some() {
+            return Err(bad(
+                "--host goes with OWNER/REPO; a remote names its own host".into(),
+            ));
+        }
+        let host = r
+            .host
+            .or_else(|| pick.host.clone())
+            .unwrap_or_else(|| GITHUB.into())
+            .to_ascii_lowercase();
         if !valid_host(&host) {
             return Err(bad(format!(
                 "--host '{}' is not a host name (like github.com or ghe.example.com:8443)",
                 crate::protocol::escape(host.as_bytes())
             )));
         }
-        let named = match arg.split('/').collect::<Vec<_>>()[..] {
-            [o, r] if valid_name(o) && valid_name(r) => Some((o, r)),
-            _ => None,
-        };
-        let Some((owner, repo)) = named else {
+        let Some(owner) = r.owner else {
             return Err(bad(format!(
-                "'{}' is not OWNER/REPO or a URL; give it like alta3/labs or https://github.com/alta3/labs",
+                "'{}' names no owner; give it like alta3/labs or https://github.com/alta3/labs",
                 crate::protocol::escape(arg.as_bytes())
             )));
         };
+        let repo = r.repo;
         Target {
             shown: format!("https://{host}/{owner}/{repo}"),
             protocol: "https".into(),

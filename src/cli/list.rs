@@ -22,10 +22,20 @@ pub struct Args {
     /// Print JSON: {"tokens":[{name, host, owner, repositories, permissions, expires, state, fingerprint, ...}]}
     #[arg(long)]
     pub json: bool,
+    /// The names only, one a line (what tab completion offers)
+    #[arg(long, hide = true, conflicts_with = "json")]
+    pub names: bool,
 }
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let reg = ctx.registry()?;
+    if a.names {
+        let mut out = std::io::stdout().lock();
+        for t in &reg.tokens {
+            writeln!(out, "{}", crate::protocol::escape(t.name.as_bytes()))?;
+        }
+        return Ok(EXIT_OK);
+    }
     let state = ctx.state()?;
     let mut out = std::io::stdout().lock();
     if a.json {

@@ -22,6 +22,8 @@ mod setup;
 mod shared;
 mod show;
 mod token;
+#[cfg(unix)]
+mod tty_guard;
 mod unreject;
 
 use std::ffi::OsString;
@@ -242,10 +244,29 @@ fn other(words: &[OsString]) -> i32 {
     }
     let name = text.first().cloned().unwrap_or_default();
     report(&format!(
-        "'{}' is not a command\nhint: git credential-scoped --help lists the commands",
-        crate::protocol::escape(name.as_bytes())
+        "'{}' is not a command\n{}",
+        crate::protocol::escape(name.as_bytes()),
+        suggestion(&name)
     ));
     EXIT_ERROR
+}
+
+/// `hint: did you mean 'check'?` for the visible command nearest to `name` (clap's own
+/// measure and threshold), else where the commands are listed. clap cannot say it here:
+/// an unknown word is the external subcommand that keeps git's future actions silent.
+fn suggestion(name: &str) -> String {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let best = cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| (strsim::jaro(name, c.get_name()), c.get_name().to_string()))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, known)) => format!("hint: did you mean '{known}'?"),
+        None => "hint: git credential-scoped --help lists the commands".into(),
+    }
 }
 
 /// `help`, `help COMMAND`: the same text as `--help`.
@@ -258,8 +279,9 @@ fn help(path: &[String]) -> i32 {
         Ok(_) => {
             let name = path.first().map(String::as_str).unwrap_or_default();
             report(&format!(
-                "there is no command '{}'\nhint: git credential-scoped --help lists the commands",
-                crate::protocol::escape(name.as_bytes())
+                "there is no command '{}'\n{}",
+                crate::protocol::escape(name.as_bytes()),
+                suggestion(name)
             ));
             EXIT_ERROR
         }

@@ -58,9 +58,11 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let host = a.host.to_ascii_lowercase();
     let reg = ctx.registry()?;
     if reg.github_host(&host).is_none() {
+        let hint = crate::messages::declare_host_hint(&host, &ctx.config_path);
         return Err(bad(format!(
-            "{host} is not a GitHub host\nhint: declare it in {} with a [[host]] table",
-            crate::messages::shown_path(&ctx.config_path)
+            "{} is not a GitHub host{}",
+            crate::protocol::escape(host.as_bytes()),
+            hint.map(|h| format!("\n{h}")).unwrap_or_default()
         )));
     }
     let expires = expires_days(&a.expires_in).map_err(bad)?;
@@ -73,7 +75,8 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     link.expires_in_days = expires;
     link.contents = contents;
     link.others = &others;
-    let (url, add, name) = (link.url(), link.add_command(), link.name.clone());
+    let taken = |n: &str| reg.token(n).is_some();
+    let (url, add, name) = (link.url(), link.add_command_free(&taken), link.name.clone());
     let learned = crate::registry::learned::load(&ctx.data_dir)?;
     match super::lifetime::judge(&learned, &host, &a.owner, &name, expires) {
         Ok(Some(w)) => super::paint::say(&mut super::paint::stderr(), &w),

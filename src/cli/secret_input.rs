@@ -25,6 +25,10 @@ pub fn take_secret(
         verify_new_token(ctx, reg, token, None, verify)?;
         return Ok(None);
     }
+    if let SecretSource::Store(kind) = token.source {
+        // GitHub shows a token once: find out the store cannot keep it before asking.
+        ctx.stores.open(kind).map_err(unreachable_store)?;
+    }
     let s = read_secret(prompt)?;
     for w in shape_warnings(&s) {
         say(&mut err, &format!("warning: {w}"));
@@ -32,6 +36,22 @@ pub fn take_secret(
     verify_new_token(ctx, reg, token, Some(&s), verify)?;
     token.fingerprint = Some(s.fingerprint());
     Ok(Some(s))
+}
+
+/// Why the token was not asked for, and the one option that keeps it elsewhere.
+fn unreachable_store(e: crate::secrets::SecretError) -> String {
+    let why = match e {
+        crate::secrets::SecretError::Unreachable(_) => {
+            "the OS keyring is not reachable here".into()
+        }
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    format!("{why}, so the token was not asked for (GitHub shows it only once)\nhint: add --secret-store file to keep it in a private file (plaintext at rest, like git's credential-store)")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +68,7 @@ pub enum InputError {
 
 pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
     let secret = if std::io::stdin().is_terminal() {
-        Secret::new(rpassword::prompt_password(prompt)?.into_bytes())
+        Secret::new(prompt_hidden(prompt)?.into_bytes())
     } else {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -69,6 +89,14 @@ pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
         return Err(InputError::Garbled);
     }
     Ok(secret)
+}
+
+/// The hidden prompt, with the terminal's echo put back if a signal ends the program there.
+fn prompt_hidden(prompt: &str) -> std::io::Result<String> {
+    #[cfg(unix)]
+    return super::tty_guard::restoring(|| rpassword::prompt_password(prompt));
+    #[cfg(not(unix))]
+    return rpassword::prompt_password(prompt);
 }
 
 /// Warnings about a secret's shape: a classic token, or something that is not GitHub's.

@@ -94,8 +94,7 @@ pub fn summary(t: &Token, now: i64, default_permissions: bool) -> Vec<String> {
     ];
     if t.expires == Expiry::Unknown {
         lines.push(
-            "note: expiry unknown; pass --expires or --expires-in so expiry can be warned about"
-                .into(),
+            format!("note: expiry unknown, so nothing warns before it stops working; run: git credential-scoped edit {} --expires DATE", t.name),
         );
     }
     if t.default {
@@ -160,4 +159,130 @@ pub fn dedup(repos: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// A repository as every command names it: a URL (`https://HOST/OWNER/REPO`, an SSH
+/// remote `git@HOST:OWNER/REPO.git` or `ssh://...`), `OWNER/REPO`, or `REPO` alone where the
+/// owner is known. What was not given is `None`; the caller knows the default.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RepoArg {
+    pub host: Option<String>,
+    pub owner: Option<String>,
+    pub repo: String,
+}
+
+/// Reads a repository named on the command line ([`RepoArg`]); the one parser of `check`,
+/// `token`, `exec` and `add`/`edit --repo`.
+pub fn parse_repo(arg: &str) -> Result<RepoArg, String> {
+    use crate::remote::{owner_repo, valid_host, valid_name};
+    let bad = || {
+        format!(
+            "'{}' is not a repository: give a URL, OWNER/REPO or REPO, like https://github.com/alta3/labs, alta3/labs or labs",
+            crate::protocol::escape(arg.as_bytes())
+        )
+    };
+    let (host, path) = if arg.contains("://") {
+        let parts = crate::protocol::url::parse_url(arg.as_bytes()).map_err(|_| bad())?;
+        (Some(parts.host), parts.path.unwrap_or_default())
+    } else if let Some((left, path)) = arg.split_once(':') {
+        // git's scp-like form: [user@]host:owner/repo (no '/' before the ':').
+        let host = left.rsplit('@').next().unwrap_or(left);
+        if left.contains('/') || !valid_host(host) {
+            return Err(bad());
+        }
+        (Some(host.to_string()), path.as_bytes().to_vec())
+    } else {
+        let parts: Vec<&str> = arg.split('/').collect();
+        return match parts[..] {
+            [o, r] if valid_name(o) && valid_name(r) => Ok(RepoArg {
+                host: None,
+                owner: Some(o.to_string()),
+                repo: r.strip_suffix(".git").unwrap_or(r).to_string(),
+            }),
+            [r] if valid_name(r) => Ok(RepoArg {
+                host: None,
+                owner: None,
+                repo: r.to_string(),
+            }),
+            _ => Err(bad()),
+        };
+    };
+    let (owner, repo) = owner_repo(&path).ok_or_else(bad)?;
+    Ok(RepoArg {
+        host: host.map(|h| h.to_ascii_lowercase()),
+        owner: Some(owner),
+        repo,
+    })
+}
+
+/// `--repo` values of a token of `owner` on `host`: each a name, or a URL or OWNER/REPO of
+/// that owner (and host), reduced to the name.
+pub fn repo_names(given: &[String], host: &str, owner: &str) -> Result<Vec<String>, String> {
+    given
+        .iter()
+        .map(|g| {
+            let r = parse_repo(g).map_err(|e| format!("--repo {e}"))?;
+            if r.host.as_ref().is_some_and(|h| !h.eq_ignore_ascii_case(host)) {
+                return Err(format!("--repo '{}' is on another host than {host}", crate::protocol::escape(g.as_bytes())));
+            }
+            if r.owner.as_ref().is_some_and(|o| !o.eq_ignore_ascii_case(owner)) {
+                return Err(format!("--repo '{}' belongs to another owner than {owner}; a token covers one owner's repositories", crate::protocol::escape(g.as_bytes())));
+            }
+            Ok(r.repo)
+        })
+        .collect()
+}
+
+/// The current checkout's `origin` remote, as gh takes it when no repository is named:
+/// `git remote get-url origin` in the current directory.
+pub fn origin_remote() -> Result<String, String> {
+    let out = std::process::Command::new("git")
+        .args(["remote", "get-url", "origin"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let url = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            (!url.is_empty()).then_some(url).ok_or_else(no_origin)
+        }
+        _ => Err(no_origin()),
+    }
+}
+
+fn no_origin() -> String {
+    "no repository given and no 'origin' remote here; name one, like alta3/labs or https://github.com/alta3/labs".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repository_is_read_the_same_way_in_every_form() {
+        let full = |h: Option<&str>| RepoArg {
+            host: h.map(str::to_string),
+            owner: Some("alta3".into()),
+            repo: "labs".into(),
+        };
+        let gh = Some("github.com");
+        for (arg, want) in [
+            ("https://github.com/alta3/labs.git", full(gh)),
+            ("https://GitHub.com/alta3/labs/", full(gh)),
+            ("git@github.com:alta3/labs.git", full(gh)),
+            ("ssh://git@github.com/alta3/labs", full(gh)),
+            ("alta3/labs", full(None)),
+        ] {
+            assert_eq!(parse_repo(arg), Ok(want), "{arg}");
+        }
+        assert_eq!(parse_repo("labs").unwrap().owner, None);
+        for bad in ["", "a/b/c", "https://github.com/alta3", "x y", "/labs"] {
+            assert!(parse_repo(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            repo_names(&["labs".into(), "alta3/demo".into()], "github.com", "Alta3"),
+            Ok(vec!["labs".to_string(), "demo".to_string()])
+        );
+        assert!(repo_names(&["other/x".into()], "github.com", "alta3").is_err());
+    }
 }

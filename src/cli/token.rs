@@ -28,15 +28,15 @@ To hand it to a program in its environment instead, use `git credential-scoped e
 
 Exit codes: 0 printed, 1 get would refuse or give nothing, 2 usage or environment error.")]
 pub struct Args {
-    /// The repository: a URL (https://github.com/OWNER/REPO) or OWNER/REPO
+    /// The repository: a URL (https://github.com/OWNER/REPO, or an SSH remote) or OWNER/REPO [default: the current checkout's origin remote]
     #[arg(value_name = "URL|OWNER/REPO")]
-    pub repository: String,
+    pub repository: Option<String>,
     #[command(flatten)]
     pub pick: Pick,
 }
 
 pub fn run(ctx: &Context, a: Args) -> CliResult {
-    let t = target(ctx, &a.repository, &a.pick)?;
+    let t = target(ctx, a.repository.as_deref(), &a.pick)?;
     let mut diag = std::io::stderr().lock();
     let Some(secret) = secret_for(ctx, &t, a.pick.write, &mut diag)? else {
         return Ok(EXIT_PROBLEMS);

@@ -49,7 +49,7 @@ impl StoreKind {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("the OS keyring is not reachable ({0})\nhint: unlock it, or choose another secret store: GIT_CREDENTIAL_SCOPED_SECRET_STORE=file (plaintext at rest, like git's credential-store), or --secret-env VAR / --secret-command CMD per token")]
+    #[error("the OS keyring is not reachable ({0})\nhint: unlock it, or move the token's secret to a file (plaintext at rest): git credential-scoped rotate NAME --secret-store file")]
     Unreachable(String),
     #[error("the OS keyring failed: {0}")]
     Keyring(String),

@@ -63,7 +63,7 @@ fn add_refuses_bad_input_and_keeps_what_exists() {
         &["t", "--owner", "o", "--repo", "r"],
         &["bad name", "--owner", "o", "--repo", "r"],
         &["u", "--owner", "o/x", "--repo", "r"],
-        &["u", "--owner", "o", "--repo", "o/r"],
+        &["u", "--owner", "o", "--repo", "other/r"],
         &["u", "--owner", "o", "--repo", "r", "--host", "example.com"],
         &["u", "--owner", "o", "--repo", "r", "--expires-in", "soon"],
     ];
@@ -186,7 +186,7 @@ fn remove_deletes_the_token_and_its_secret_but_keeps_comments() {
     let env = Env::new();
     env.write_config("version = 1\n# keep me\n");
     env.add(&["t", "--owner", "o", "--repo", "r"], TOKEN).ok();
-    env.run(&["remove", "t"], b"").ok();
+    env.run(&["remove", "t", "--yes"], b"").ok();
     let config = std::fs::read_to_string(env.config_path()).unwrap();
     assert!(
         config.contains("# keep me") && !config.contains("name = \"t\""),
@@ -197,7 +197,7 @@ fn remove_deletes_the_token_and_its_secret_but_keeps_comments() {
         !secrets.iter().any(|(k, _)| k.starts_with("token/t")),
         "{secrets:?}"
     );
-    let out = env.run(&["remove", "t"], b"");
+    let out = env.run(&["remove", "t", "--yes"], b"");
     assert_eq!(out.status, 2);
     assert!(out.stderr.contains("no token named 't'"));
 }

@@ -23,7 +23,7 @@
 //! | token-rejected | `git credential-scoped check --online URL` | `online_fixes` |
 //! | token-no-contents | `git credential-scoped rotate NAME --expires-in 90d --verify` | `online_fixes` |
 //! | token-expiry-unknown | `git credential-scoped check --online URL` | `online_fixes` |
-//! | overlapping-scopes | `git credential-scoped remove NAME` | `overlapping_scopes` |
+//! | overlapping-scopes | `git credential-scoped edit NAME --remove-repo SHARED` (none for a layered pair: never a remove) | `overlapping_scopes`, `fixes::layered_tokens_get_no_fix_and_remove_asks_first` |
 //! | default-ambiguous | `git credential-scoped edit NAME --no-default` | `default_ambiguous` |
 //! | cargo-without-git | `git credential-scoped setup --cargo` | `cargo_without_git` |
 //! | secret-env-unset | none to run: the variable must hold the token (`export VAR=…`); `secret_env_unset` sets it and the finding is gone |

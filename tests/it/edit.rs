@@ -168,8 +168,9 @@ fn an_edit_that_cannot_be_made_changes_nothing_and_says_why() {
             "token 'other' is already the default for github.com",
         ),
         (
-            &["edit", "alta3", "--add-repo", "alta3/labs"],
-            "is not a repository name",
+            // Issue 24 #12: OWNER/REPO is taken, but only of the token's owner.
+            &["edit", "alta3", "--add-repo", "octocat/labs"],
+            "belongs to another owner than alta3",
         ),
         (
             &["edit", "alta3", "--permission", "contents=admin"],

@@ -223,7 +223,7 @@ fn store_records_use_and_erase_marks_rejected_without_deleting() {
     );
     let out = env.fill("https://github.com/alta3/demo.git");
     assert_ne!(out.status, 0);
-    assert_has(&out.stderr, "the server rejected it for alta3/labs");
+    assert_has(&out.stderr, "rejected by the server for alta3/labs today");
     let list = env.run(&["list"], b"");
     assert!(list.ok().stdout.contains("rejected"), "{}", list.stdout);
     env.run(&["unreject", "alta3"], b"").ok();

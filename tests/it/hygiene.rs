@@ -182,7 +182,7 @@ fn every_command_and_format_is_clean() {
     );
     assert_clean("rotate", out.ok());
     assert_clean("show rotated", &env.run(&["show", "canary", "--json"], b""));
-    assert_clean("remove", env.run(&["remove", "canary"], b"").ok());
+    assert_clean("remove", env.run(&["remove", "canary", "--yes"], b"").ok());
     assert_files_clean(&env);
 }
 

@@ -354,7 +354,7 @@ fn i10_an_online_check_never_undoes_a_remove_made_while_it_waited() {
         .stderr(Stdio::piped());
     let checking = c.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    env.run(&["remove", "t"], b"").ok();
+    env.run(&["remove", "t", "--yes"], b"").ok();
     let out = checking.wait_with_output().unwrap();
     let config = std::fs::read_to_string(env.config_path()).unwrap();
     assert_lacks(&config, "name = \"t\"");
@@ -386,7 +386,7 @@ fn i11_remove_racing_add_never_loses_the_added_secret() {
         let holder = crate::crash::Holder::start(&env.data_dir(), ".secrets.lock");
         let mut remove = env.command(crate::support::BIN);
         remove
-            .args(["remove", "t"])
+            .args(["remove", "t", "--yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let mut remove = remove.spawn().unwrap();
@@ -415,7 +415,7 @@ fn i11_remove_racing_add_never_loses_the_added_secret() {
                 out.stdout,
                 out.stderr
             );
-            env.run(&["remove", "t"], b"").ok();
+            env.run(&["remove", "t", "--yes"], b"").ok();
         }
         assert!(
             env.stored_secrets().is_empty(),

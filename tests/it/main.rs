@@ -15,6 +15,7 @@ mod doctor_fixes;
 mod e2e;
 mod edit;
 mod escaping;
+mod first_hour;
 mod fixes;
 mod generic;
 mod github;
@@ -23,6 +24,7 @@ mod github;
 mod glance;
 #[cfg(unix)]
 mod hardening;
+mod honest_check;
 mod hostile;
 mod hygiene;
 mod import;
@@ -35,6 +37,7 @@ mod integrity;
 // A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
 #[cfg(target_os = "linux")]
 mod keyring;
+mod messages;
 mod monitor;
 // The shipped binary's round trips (scripts/test.sh runs them with the musl build).
 #[cfg(unix)]
@@ -48,6 +51,9 @@ mod os_keyring;
 mod permissions;
 mod props;
 mod protocol;
+// A pseudo-terminal as the controlling terminal: what a person at a prompt sees and types.
+#[cfg(target_os = "linux")]
+mod pty;
 // The README's shell blocks run with sh -e and install.sh (see install.rs).
 #[cfg(unix)]
 mod readme;

@@ -49,7 +49,7 @@ fn a_token_added_to_the_os_keyring_is_served_by_get_and_gone_after_remove() {
         "the entry under the documented name"
     );
 
-    env.run(&["remove", &name], b"").ok();
+    env.run(&["remove", &name, "--yes"], b"").ok();
     assert_eq!(os_entry(&key), None, "removed");
     assert_eq!(
         env.run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n")

@@ -145,19 +145,25 @@ impl Env {
         self.run(&all, format!("{secret}\n").as_bytes())
     }
 
-    /// Turns on `credential.useHttpPath` in the test's ~/.gitconfig, as `setup` does: git
-    /// then sends the repository path to helpers, and `check` (which asks git) sees it.
+    /// Sets git up in the test's ~/.gitconfig as `setup` does: this helper (`scoped`) and
+    /// `credential.useHttpPath`: git then asks it with the repository path, and `check`
+    /// (which asks git whether it would) sees both.
     pub fn use_http_path(&self) {
-        let out = self
-            .command("git")
-            .args(["config", "--global", "credential.useHttpPath", "true"])
-            .output()
-            .expect("git");
-        assert!(
-            out.status.success(),
-            "git config: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for (key, value) in [
+            ("credential.helper", "scoped"),
+            ("credential.useHttpPath", "true"),
+        ] {
+            let out = self
+                .command("git")
+                .args(["config", "--global", key, value])
+                .output()
+                .expect("git");
+            assert!(
+                out.status.success(),
+                "git config: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 
     /// The file secret store's directory.

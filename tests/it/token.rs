@@ -265,8 +265,11 @@ fn refusals_carry_gets_reason_and_fix() {
 fn usage_errors_exit_2_with_one_clear_line() {
     let env = registry();
     for (args, says) in [
-        (&["token", "alta3"][..], "is not OWNER/REPO or a URL"),
-        (&["token", "a/b/c"], "is not OWNER/REPO or a URL"),
+        (&["token", "alta3"][..], "'alta3' names no owner"),
+        (
+            &["token", "a/b/c"],
+            "is not a repository: give a URL, OWNER/REPO or REPO",
+        ),
         (
             &["token", "https://github.com/alta3"],
             "names no repository",
@@ -284,7 +287,10 @@ fn usage_errors_exit_2_with_one_clear_line() {
             &["token", "alta3/labs", "--host", "bad host"],
             "is not a host name",
         ),
-        (&["token", "git@github.com:alta3/labs.git"], "SSH"),
+        (
+            &["token", "git@github.com:alta3/labs.git", "--host", "h"],
+            "--host goes with",
+        ),
         (
             &[
                 "exec",
@@ -405,4 +411,90 @@ fn a_later_clock_turns_the_expiring_token_into_a_refusal_for_token_as_for_get() 
     assert_eq!(out.status, 1);
     assert_lacks(&out.stdout, &pat("soon"));
     assert_has(&out.stderr, "refused to send token 'soon'");
+}
+
+/// Issue 24 #12: every command names a repository the same way — a URL, an SSH remote,
+/// OWNER/REPO, or REPO where the owner is known — and `token`/`exec` without one take the
+/// current checkout's `origin`, as gh does.
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
+#[test]
+fn a_repository_is_named_the_same_way_by_every_command() {
+    let env = Env::new().at(NOW);
+    env.use_http_path();
+    let secret = pat("NAMING");
+    let add = [
+        "alta3",
+        "--owner",
+        "alta3",
+        "--repo",
+        "labs,alta3/demo,https://github.com/alta3/web.git",
+    ];
+    env.add(&add, &secret).ok();
+    let show = env.run(&["show", "alta3"], b"").ok().stdout.clone();
+    assert_has(&show, "repositories: labs, demo, web");
+    let other = env.add(
+        &["x", "--owner", "alta3", "--repo", "octocat/labs"],
+        &secret,
+    );
+    assert_eq!(other.status, 2);
+    assert_has(&other.stderr, "belongs to another owner than alta3");
+    env.run(
+        &[
+            "edit",
+            "alta3",
+            "--add-repo",
+            "git@github.com:alta3/api.git",
+        ],
+        b"",
+    )
+    .ok();
+    assert_has(
+        &env.run(&["show", "alta3"], b"").ok().stdout,
+        "labs, demo, web, api",
+    );
+    // check takes OWNER/REPO as well as the URL.
+    let check = env.run(&["check", "alta3/api"], b"");
+    assert!(
+        check
+            .ok()
+            .stdout
+            .starts_with("ok        https://github.com/alta3/api "),
+        "{}",
+        check.stdout
+    );
+    // token and exec in a checkout: its origin remote, in any of git's forms.
+    let checkout = env.home.join("labs");
+    for origin in [
+        "https://github.com/alta3/labs.git",
+        "git@github.com:alta3/labs.git",
+        "ssh://git@github.com/alta3/labs",
+    ] {
+        let _ = std::fs::remove_dir_all(&checkout);
+        for args in [
+            &["init", "-q", "labs"][..],
+            &["-C", "labs", "remote", "add", "origin", origin],
+        ] {
+            let out = env.command("git").args(args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let mut token = env.command(crate::support::BIN);
+        token.arg("token").current_dir(&checkout);
+        let out = crate::support::run_with_stdin(token, b"");
+        assert_eq!(out.ok().stdout, format!("{secret}\n"), "{origin}");
+        let got = env.tmp.path().join("got");
+        let mut exec = env.command(crate::support::BIN);
+        let save = format!("printf %s \"$GH_TOKEN\" > '{}'", got.display());
+        exec.args(["exec", "--", "sh", "-c", &save])
+            .current_dir(&checkout);
+        crate::support::run_with_stdin(exec, b"").ok();
+        assert_eq!(std::fs::read_to_string(&got).unwrap(), secret, "{origin}");
+    }
+    // Outside a checkout: one line saying what to give.
+    let out = env.run(&["token"], b"");
+    assert_eq!(out.status, 2);
+    assert_has(&out.stderr, "no 'origin' remote here");
 }

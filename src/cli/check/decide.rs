@@ -93,6 +93,11 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
     if let (Answer::Stored(l), false) = (d.answer(), stored) {
         o.messages.extend(l.unanswered.iter().cloned());
     }
+    if t.path.is_none() && !t.path_withheld {
+        // The URL itself names no repository: git's useHttpPath is not why there is none.
+        let no_path = crate::messages::no_path_line(&t.host);
+        o.messages.retain(|m| *m != no_path);
+    }
     match &d.route {
         Route::Incomplete | Route::NoPath { default: None } | Route::NotARepository => {
             if t.path_withheld {
@@ -113,10 +118,8 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
         }
         Route::NotGitHub => {
             o.verdict = Verdict::NotGitHub;
+            // The hint that declares the host needs the config's path: super::run adds it.
             o.head = format!("{host} is not a GitHub host{note}");
-            if !stored {
-                o.messages.push(format!("hint: if {host} is GitHub Enterprise, declare it in the config: [[host]] name = \"{host}\" api = \"https://{host}/api/v3\""));
-            }
         }
         Route::InsecureProtocol => {
             o.verdict = Verdict::InsecureProtocol;

@@ -2,7 +2,8 @@
 //! For each remote URL, the token `get` would send and whether it would be sent, decided by
 //! the very same [`resolve`](crate::resolve::resolve) call `get` makes (with `need_write`
 //! for `--write`), so the two can never disagree. Offline it reads only the config, the
-//! state file and the generic index: the keyring stays closed. `--online` takes the chosen
+//! state file, the generic index, git's configuration (does git ask this helper?) and a
+//! token's environment variable: no secret store is opened, no secret command run. `--online` takes the chosen
 //! token's secret and asks the host (SPEC §7, [`crate::github`]): the expiry it reports goes
 //! into the config, a 401 marks the token rejected, any other answer clears such a mark, and
 //! the decision is made again.
@@ -15,6 +16,7 @@
 //! [`report`] prints the outcome for people or as JSON, and [`verify`] serves `--verify`.
 
 mod all;
+mod asked;
 mod decide;
 mod online;
 mod outcome;
@@ -23,12 +25,14 @@ mod report;
 mod target;
 mod verify;
 
+pub use asked::config_flag;
 pub use verify::{verify_edit, verify_found_token, verify_new_token, VerifyArgs};
 
 use super::{CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::registry::credentials;
 use crate::registry::Registry;
+use asked::GitAsks;
 use decide::decide;
 use online::{ask, Probes};
 use outcome::{Outcome, Verdict};
@@ -49,7 +53,9 @@ Exit codes: 0 every URL would be served, 1 at least one would not, 2 usage or en
      \"verdict\": \"ok\" | \"expiring\" | \"expired\" | \"no-contents\" | \"no-write\" | \"rejected\"
               | \"over-lifetime\" | \"not-found\" | \"approval-pending\" | \"forbidden\"
               | \"renamed\" | \"unverified\" | \"unavailable\" | \"uncovered\" | \"not-github\"
-              | \"insecure-protocol\" | \"no-path\",
+              | \"insecure-protocol\" | \"no-path\" | \"not-asked\",
+                                           not-asked: git's configuration does not ask this
+                                           helper for the host (or passes another registry)
      \"serves\": true|false,                 whether get would answer (a token, or a credential
                                            from the generic store)
      \"expires\": \"2027-02-19T13:58:00Z\" | \"never\" | null,
@@ -88,8 +94,8 @@ environment error. With --json:
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = JSON_HELP)]
 pub struct Args {
-    /// Remote URLs, like https://github.com/alta3/labs.git
-    #[arg(required_unless_present = "all", value_name = "URL")]
+    /// Remote URLs, like https://github.com/alta3/labs.git, or OWNER/REPO on github.com
+    #[arg(required_unless_present = "all", value_name = "URL|OWNER/REPO")]
     pub urls: Vec<String>,
     /// Every registered token instead of URLs, offline unless --online: exit 1 when any is expired, expiring within --within days, rejected, without contents, of unknown expiry, or (with --online) refused by the server for any reason (for cron, systemd timers, CI schedules)
     #[arg(long, conflicts_with_all = ["urls", "write"])]
@@ -118,13 +124,22 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     let targets = a
         .urls
         .iter()
-        .map(|u| parse_target(u).map(Target::sent_by_git))
+        .map(|u| parse_target(&as_url(u)).map(Target::sent_by_git))
         .collect::<Result<Vec<_>, _>>()?;
     let mut reg = ctx.registry()?;
     let mut probes = Probes::default();
+    let asks = GitAsks::load();
     let mut outcomes = Vec::new();
     for t in &targets {
-        outcomes.push(check_one(ctx, &mut reg, &mut probes, t, &a)?);
+        let mut o = check_one(ctx, &mut reg, &mut probes, t, &a)?;
+        if o.verdict == Verdict::NotGitHub && !o.serves {
+            o.messages.extend(crate::messages::declare_host_hint(
+                &t.host,
+                &ctx.config_path,
+            ));
+        }
+        not_asked(&asks, ctx, t, &mut o);
+        outcomes.push(o);
     }
     let ok = outcomes.iter().all(|o| o.serves);
     let mut out = crate::cli::paint::stdout();
@@ -139,9 +154,38 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     Ok(if ok { EXIT_OK } else { EXIT_PROBLEMS })
 }
 
+/// A URL as given; `OWNER/REPO` as its github.com URL (the way every command names a
+/// repository, [`crate::cli::shared::parse_repo`]). An SSH remote stays as it is, for
+/// [`parse_target`]'s explanation.
+fn as_url(arg: &str) -> String {
+    match crate::cli::shared::parse_repo(arg) {
+        Ok(r) if !arg.contains(':') => match r.owner {
+            Some(owner) => format!("https://{}/{owner}/{}", crate::registry::GITHUB, r.repo),
+            None => arg.to_string(),
+        },
+        _ => arg.to_string(),
+    }
+}
+
+/// Where git would not ask this helper (or would ask it with another registry), git gets
+/// nothing from it whatever the registry says: the outcome says so and what sets git up.
+fn not_asked(asks: &GitAsks, ctx: &Context, t: &Target, o: &mut Outcome) {
+    if o.verdict == Verdict::InsecureProtocol {
+        return;
+    }
+    if let Some(line) = asks.why_not(&ctx.config_path, &t.protocol, &t.host) {
+        // setup also turns useHttpPath on: one fix, not two.
+        let no_path = crate::messages::no_path_line(&t.host);
+        o.messages.retain(|m| *m != no_path);
+        o.messages.insert(0, line);
+        o.verdict = Verdict::NotAsked;
+        o.serves = false;
+    }
+}
+
 /// Decides one URL; with `--online`, asks the host about the chosen token, records what it
 /// says, and decides again until the chosen token is one already asked about. A token that
-/// would be sent is then checked for what `get` needs: that its secret can be had.
+/// would be sent from an environment variable is then checked for that variable.
 fn check_one(
     ctx: &Context,
     reg: &mut Registry,
@@ -180,8 +224,15 @@ fn check_one(
         }
         _ => {}
     }
+    // No secret store is opened offline (a keyring may ask to be unlocked, a secret
+    // command may be slow or ask for a passphrase): only an environment variable, which
+    // is no store, is looked at.
     if let (true, Some(token)) = (o.serves, &o.token) {
-        if let Err(e) = ctx.stores.availability(token) {
+        let env_secret = matches!(token.source, crate::registry::SecretSource::Env(_));
+        if let Some(e) = env_secret
+            .then(|| ctx.stores.availability(token).err())
+            .flatten()
+        {
             o.verdict = Verdict::Unavailable;
             o.serves = false;
             o.messages.push(format!("get would fail: {e}"));

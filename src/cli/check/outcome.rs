@@ -26,6 +26,7 @@ pub enum Verdict {
     NotGitHub,
     InsecureProtocol,
     NoPath,
+    NotAsked,
 }
 
 /// What the policy said about the chosen token.
@@ -78,6 +79,7 @@ impl Verdict {
             Verdict::NotGitHub => "not-github",
             Verdict::InsecureProtocol => "insecure-protocol",
             Verdict::NoPath => "no-path",
+            Verdict::NotAsked => "not-asked",
         }
     }
 
@@ -104,6 +106,7 @@ impl Verdict {
             (Verdict::NotGitHub, false) => "not-github",
             (Verdict::InsecureProtocol, _) => "insecure",
             (Verdict::NoPath, false) => "no-path",
+            (Verdict::NotAsked, _) => "not-asked",
         }
     }
 }
@@ -140,7 +143,8 @@ impl Verdict {
                 | Verdict::Uncovered
                 | Verdict::NotGitHub
                 | Verdict::InsecureProtocol
-                | Verdict::NoPath,
+                | Verdict::NoPath
+                | Verdict::NotAsked,
                 _,
             ) => BAD,
         }

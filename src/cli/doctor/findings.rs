@@ -279,9 +279,19 @@ fn overlap_finding(
     } else {
         Severity::Warning
     };
-    Finding::new(severity, "overlapping-scopes",
+    let finding = Finding::new(severity, "overlapping-scopes",
         format!("tokens '{}' and '{}' both cover {} of {} on {} (get sends '{winner}' for {}/{sample})", a.name, b.name, shared.join(", "), a.owner, a.host, a.owner),
         "the narrowest valid token wins; a leftover token keeps working where you may not expect it: if one is obsolete, remove it")
-    .token(&a.name)
-    .fix(format!("git credential-scoped remove {}", if winner == a.name { &b.name } else { &a.name }))
+    .token(&a.name);
+    // A fix never destroys a secret: a layered pair is the GUIDE's own set-up (nothing to
+    // fix); else the token that loses gives up the shared repositories, keeping its others.
+    let loser = if winner == a.name { b } else { a };
+    match &loser.repos {
+        Repos::List(l) if !layered && l.len() > shared.len() => finding.fix(format!(
+            "git credential-scoped edit {} --remove-repo {}",
+            loser.name,
+            shared.join(",")
+        )),
+        _ => finding,
+    }
 }

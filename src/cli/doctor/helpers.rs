@@ -65,8 +65,9 @@ fn shell_finding(v: &HostView, h: &Helper) -> Finding {
     .fix(setup_command(&v.host, Some(&h.entry.scope)))
 }
 
-/// git-credential-scoped missing from the host's helper list, or asked after another.
-fn order_finding(v: &HostView) -> Option<Finding> {
+/// git-credential-scoped missing from the host's helper list, or asked after another (also
+/// what `check` says where git would not ask it).
+pub fn order_finding(v: &HostView) -> Option<Finding> {
     let label = v.label();
     let h = label.as_str();
     match v.helpers.iter().position(|x| x.ours) {

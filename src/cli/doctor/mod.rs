@@ -20,6 +20,7 @@
 mod clients;
 mod findings;
 mod helpers;
+pub use helpers::order_finding;
 mod output;
 mod stores;
 

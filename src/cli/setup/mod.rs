@@ -155,7 +155,11 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
     if a.cargo {
         cargo::precheck()?;
     }
-    let value = helper_value_for(&this_program().ok_or(SetupError::NoPath)?);
+    let mut value = helper_value_for(&this_program().ok_or(SetupError::NoPath)?);
+    // `--config FILE`: git passes it on, so the helper reads the registry setup was given.
+    if let Some(flag) = super::check::config_flag(&ctx.config_path) {
+        value = format!("{value} {flag}");
+    }
     let mut out = std::io::stdout().lock();
     for scheme in schemes {
         let keys = Keys::new(scheme, &host);

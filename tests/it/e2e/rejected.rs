@@ -52,6 +52,24 @@ fn a_revoked_token_is_marked_rejected_refused_without_reaching_the_server_and_ro
         &out.stderr,
         "git-credential-scoped: the server rejected token 'ci' for alta3/labs; it is kept",
     );
+    // Issue 24 #9: the command that clears the mark, with the URL it needs, run as printed.
+    let fix = out
+        .stderr
+        .lines()
+        .find_map(|l| {
+            l.split_once("refused until it works again: ")
+                .map(|(_, c)| c)
+        })
+        .expect("the check --online command");
+    assert!(fix.ends_with("/alta3/labs"), "{fix}");
+    let args: Vec<&str> = fix.split(' ').skip(2).collect();
+    let mut c = world.env.command(crate::support::BIN);
+    c.args(&args)
+        .env("GIT_SSL_CAINFO", world.server.ca_cert_path());
+    let asked = crate::support::run_with_stdin(c, b"");
+    // Still revoked: the server says so again (not a usage error), and the mark stays.
+    assert_eq!(asked.status, 1, "{}{}", asked.stdout, asked.stderr);
+    assert_has(&asked.stderr, "token rejected (401)");
     assert!(
         received(&world.server.log(), "ci")
             .iter()
@@ -67,8 +85,14 @@ fn a_revoked_token_is_marked_rejected_refused_without_reaching_the_server_and_ro
     for (repo, name) in [("labs", "labs-3"), ("demo", "demo-3")] {
         let out = world.clone(&world.url("alta3", repo), name);
         assert_ne!(out.status, 0);
+        // Issue 24 #15: the repository it was rejected for is named where it differs.
+        let on = if repo == "labs" {
+            ""
+        } else {
+            " for alta3/labs"
+        };
         assert_has(&out.stderr, &format!(
-                "git-credential-scoped: refused to send token 'ci' for alta3/{repo} on {}: the server rejected it for alta3/labs on ",
+                "git-credential-scoped: refused to send token 'ci' for alta3/{repo} on {}: rejected by the server{on} today (revoked or expired?)\n",
                 world.server.host()
             ));
         assert_has(&out.stderr, "git credential-scoped unreject ci");

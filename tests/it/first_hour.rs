@@ -1,0 +1,129 @@
+//! Issue 24 #9: the next steps the program prints, each run here in the situation that
+//! printed it — a free name after `new-token-url`, `edit --expires` for an unknown expiry,
+//! the `[[host]]` table as valid TOML — and `rotate` moving a token to an environment
+//! variable or a command, as the GUIDE's headless example leads to.
+
+use std::process::Stdio;
+
+use crate::support::{assert_has, assert_lacks, Env, NOW};
+
+const TOKEN: &str = "github_pat_11FIRSTHOURIT0000000000_abcdefghijklmnopqrstuvwxyz0123456789AB";
+
+/// Runs `command` with `sh -c` in the test's environment, `stdin` on its stdin.
+fn sh(env: &Env, command: &str, stdin: &str) -> crate::support::Out {
+    let mut c = env.command("sh");
+    c.args(["-c", command]).stdin(Stdio::piped());
+    crate::support::run_with_stdin(c, stdin.as_bytes())
+}
+
+/// The text after `marker` on the first line that has it.
+fn after<'a>(text: &'a str, marker: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.split_once(marker).map(|(_, r)| r))
+        .unwrap_or_else(|| panic!("no {marker:?} in:\n{text}"))
+}
+
+#[test]
+fn new_token_url_names_a_free_token_in_its_next_step() {
+    let env = Env::new().at(NOW);
+    env.add(
+        &["alta3", "--owner", "alta3", "--all-repos", "--no-expiry"],
+        TOKEN,
+    )
+    .ok();
+    let out = env.run(&["new-token-url", "--owner", "alta3"], b"");
+    let add = out.ok().stdout.lines().last().unwrap().trim().to_string();
+    assert!(
+        add.starts_with("git credential-scoped add alta3-2 --owner alta3"),
+        "{add}"
+    );
+    // Run as printed, but offline: --verify would ask github.com.
+    let offline = add.replace(" --verify", "");
+    sh(&env, &offline, &format!("{TOKEN}2\n")).ok();
+}
+
+#[test]
+fn an_unknown_expiry_is_set_with_the_edit_command_show_prints() {
+    let env = Env::new().at(NOW);
+    env.add(&["t", "--owner", "o", "--repo", "r"], TOKEN).ok();
+    let show = env.run(&["show", "t"], b"");
+    let fix = after(&show.ok().stdout, "run: ");
+    assert_eq!(fix, "git credential-scoped edit t --expires DATE");
+    sh(&env, &fix.replace("DATE", "2027-06-01"), "").ok();
+    assert_lacks(&env.run(&["show", "t"], b"").ok().stdout, "expiry unknown");
+}
+
+#[cfg_attr(wine, ignore = "needs git and sh, which wine does not have")]
+#[test]
+fn the_undeclared_host_hint_appends_a_host_table_that_parses() {
+    let env = Env::new().at(NOW);
+    env.use_http_path();
+    env.write_config("version = 1\n");
+    let out = env.run(&["check", "https://ghe.example.com/o/r"], b"");
+    assert_has(&out.stdout, "ghe.example.com is not a GitHub host");
+    let fix = after(&out.stderr, "declare it; run: ");
+    sh(&env, fix, "").ok();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let doc: toml::Table = toml::from_str(&config).expect("the config parses");
+    assert_eq!(doc["host"][0]["name"].as_str(), Some("ghe.example.com"));
+    let again = env.run(&["check", "https://ghe.example.com/o/r"], b"");
+    assert_has(
+        &again.stdout,
+        "no token for o on ghe.example.com covers o/r",
+    );
+    // add says it the same way, before anything is asked.
+    let add = env.add(
+        &[
+            "x",
+            "--owner",
+            "o",
+            "--repo",
+            "r",
+            "--host",
+            "other.example",
+        ],
+        TOKEN,
+    );
+    assert_has(
+        &add.stderr,
+        "declare it; run: printf '\\n[[host]]\\nname = \"other.example\"",
+    );
+}
+
+#[test]
+fn rotate_moves_a_token_to_an_environment_variable_or_a_command() {
+    let mut env = Env::new().at(NOW);
+    env.set("FH_TOKEN", TOKEN);
+    let add = [
+        "t",
+        "--owner",
+        "o",
+        "--repo",
+        "r",
+        "--expires",
+        "2027-06-01",
+    ];
+    env.add(&add, TOKEN).ok();
+    // A variable that does not hold the token: refused, the stored copy stays.
+    let unset = env.run(&["rotate", "t", "--secret-env", "FH_UNSET"], b"");
+    assert_eq!(unset.status, 2, "{}", unset.stderr);
+    assert_has(&unset.stderr, "FH_UNSET is not set");
+    assert_eq!(env.stored_secrets().len(), 1);
+    env.run(&["rotate", "t", "--secret-env", "FH_TOKEN"], b"")
+        .ok();
+    let show = env.run(&["show", "t"], b"").ok().stdout.clone();
+    assert_has(&show, "env FH_TOKEN");
+    assert_has(&show, "2027-06-01");
+    assert!(
+        env.stored_secrets().is_empty(),
+        "the stored copy is deleted"
+    );
+    let get = env.run(&["get"], b"protocol=https\nhost=github.com\npath=o/r\n\n");
+    assert_has(&get.ok().stdout, &format!("password={TOKEN}\n"));
+    let cmd = "printf %s \"$FH_TOKEN\"";
+    env.run(&["rotate", "t", "--secret-command", cmd], b"").ok();
+    assert_has(
+        &env.run(&["show", "t"], b"").ok().stdout,
+        "secret:       command",
+    );
+}
