@@ -95,7 +95,7 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
     }
     if t.path.is_none() && !t.path_withheld {
         // The URL itself names no repository: git's useHttpPath is not why there is none.
-        let no_path = crate::messages::no_path_line(&t.host);
+        let no_path = crate::messages::no_path_line(Some(&t.protocol), &t.host);
         o.messages.retain(|m| *m != no_path);
     }
     match &d.route {

@@ -175,7 +175,7 @@ fn not_asked(asks: &GitAsks, ctx: &Context, t: &Target, o: &mut Outcome) {
     }
     if let Some(line) = asks.why_not(&ctx.config_path, &t.protocol, &t.host) {
         // setup also turns useHttpPath on: one fix, not two.
-        let no_path = crate::messages::no_path_line(&t.host);
+        let no_path = crate::messages::no_path_line(Some(&t.protocol), &t.host);
         o.messages.retain(|m| *m != no_path);
         o.messages.insert(0, line);
         o.verdict = Verdict::NotAsked;
