@@ -28,6 +28,7 @@ mod install;
 // Issue 12's cases are unix files: modes, symlinks, FIFOs, a Unix socket as the session bus.
 #[cfg(unix)]
 mod integrity;
+mod integrity2;
 // A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
 #[cfg(target_os = "linux")]
 mod keyring;
