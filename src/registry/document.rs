@@ -153,6 +153,21 @@ pub fn remove_token(doc: &mut DocumentMut, name: &str) -> Result<bool, ConfigErr
     Ok(before != arr.len())
 }
 
+/// Why the config would refuse `token` as [`put_token`] writes it, or `None`: the config's
+/// own rules, asked by writing the token alone into a new document and reading it back. For
+/// `import`, which must name what it cannot register before anything is written.
+pub fn refusal(token: &Token) -> Option<String> {
+    let mut doc = new_document();
+    if let Err(e) = put_token(&mut doc, token) {
+        return Some(e.to_string());
+    }
+    match config::from_bytes(Path::new("config.toml"), doc.to_string().as_bytes()) {
+        Ok(_) => None,
+        Err(ConfigError::Invalid { what, .. } | ConfigError::Syntax { what, .. }) => Some(what),
+        Err(e) => Some(e.to_string()),
+    }
+}
+
 /// The lock every writer of `path` takes, beside the file.
 pub fn lock(path: &Path) -> Result<files::Lock, ConfigError> {
     let dir = path

@@ -162,6 +162,15 @@ impl SecretStore for FileStore {
         self.migrate_if_needed()?;
         Ok(files::remove(&self.file_of(key))?)
     }
+
+    fn place(&self, key: &str) -> String {
+        let file = self.file_of(key);
+        let file = match file.exists() {
+            true => file,
+            false => self.dir.join(LEGACY),
+        };
+        format!("the file store's file {}", file.display())
+    }
 }
 
 #[cfg(test)]

@@ -75,3 +75,155 @@ fn i1_rotate_of_inline_tokens_serves_the_new_secret() {
     assert_has(&get(&env, "o/r.git").ok().stdout, NEWER);
     assert_eq!(env.stored_secrets().len(), 1, "the old secret is deleted");
 }
+
+#[test]
+fn i3_token_refuses_a_secret_env_value_with_a_line_break() {
+    let mut env = Env::new().at(NOW);
+    env.set("SPLIT", "github_pat_11ROUNDTWO_first\r\nsecond=line");
+    env.run(
+        &[
+            "add",
+            "t",
+            "--owner",
+            "o",
+            "--all-repos",
+            "--no-expiry",
+            "--secret-env",
+            "SPLIT",
+        ],
+        b"",
+    )
+    .ok();
+    let out = env.run(&["token", "o/r"], b"");
+    assert_ne!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_has(
+        &out.stderr,
+        "token 't' (environment variable SPLIT) holds a line break",
+    );
+    assert_lacks(&out.stderr, "second=line");
+    let got = get(&env, "o/r.git");
+    assert_has(&got.stdout, "quit=1");
+    assert_lacks(&got.stdout, "second=line");
+}
+
+#[test]
+fn i3_token_refuses_a_secret_command_output_with_a_space() {
+    let env = Env::new().at(NOW);
+    env.run(
+        &[
+            "add",
+            "t",
+            "--owner",
+            "o",
+            "--all-repos",
+            "--no-expiry",
+            "--secret-command",
+            "echo 'github_pat_x yes'",
+        ],
+        b"",
+    )
+    .ok();
+    let out = env.run(&["token", "o/r"], b"");
+    assert_ne!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_has(&out.stderr, "holds spaces or control characters");
+}
+
+#[test]
+fn i3_import_refuses_what_add_refuses() {
+    let env = Env::new().at(NOW);
+    let good = "github_pat_11GOOD00000000000000000_abcdefghijklmnopqrstuvwxyz0123456789";
+    let lines = [
+        format!("https://x:{good}@github.com/o/fine"),
+        "https://x:github_pat_11LF%0Asecond@github.com/o/lf".to_string(),
+        "https://x:github_pat_11SP%20second@github.com/o/sp".to_string(),
+    ];
+    std::fs::write(env.home.join(".git-credentials"), lines.join("\n") + "\n").unwrap();
+    let out = env.run(&["import"], b"");
+    out.ok();
+    assert_has(&out.stdout, "line 2: its password holds a line break");
+    assert_has(
+        &out.stdout,
+        "line 3: its password holds spaces or control characters",
+    );
+    assert_has(&out.stdout, "registered 1 token");
+    assert_eq!(env.stored_secrets().len(), 1);
+    for add in ["github_pat_11LF\nsecond", "github_pat_11SP second"] {
+        let refused = env.add(&["u", "--owner", "o", "--all-repos", "--no-expiry"], add);
+        assert_ne!(refused.status, 0);
+    }
+}
+
+/// The secret file of token `t` after `add`.
+fn secret_file(env: &Env) -> std::path::PathBuf {
+    std::fs::read_dir(env.secrets_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .unwrap()
+}
+
+fn assert_named_never_shown(env: &Env, file: &std::path::Path, problem: &str) {
+    for out in [get(env, "o/r.git"), env.run(&["token", "o/r"], b"")] {
+        assert_has(&out.stderr, "token 't' (the file store's file ");
+        assert_has(&out.stderr, &file.display().to_string());
+        assert_has(&out.stderr, problem);
+        assert_has(
+            &out.stderr,
+            "hint: store it again: git credential-scoped rotate t",
+        );
+        assert_lacks(&out.stderr, TOKEN);
+        assert_lacks(&out.stdout, TOKEN);
+    }
+}
+
+#[test]
+fn i4_a_damaged_secret_file_is_named_never_shown() {
+    let env = Env::new().at(NOW);
+    env.add(&["t", "--owner", "o", "--all-repos", "--no-expiry"], TOKEN)
+        .ok();
+    let file = secret_file(&env);
+    // Written before fingerprints were recorded: the secret under the name alone.
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let config: String = config
+        .lines()
+        .filter(|l| !l.starts_with("fingerprint"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    env.write_config(&config);
+    let legacy = env.secrets_dir().join("token%2Ft");
+    std::fs::write(&legacy, format!("{TOKEN}\nquit=0\n")).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert_named_never_shown(&env, &legacy, "holds a line break");
+}
+
+#[test]
+fn i4_a_secret_file_changed_under_its_fingerprint_is_named_not_called_missing() {
+    let env = Env::new().at(NOW);
+    env.add(&["t", "--owner", "o", "--all-repos", "--no-expiry"], TOKEN)
+        .ok();
+    let file = secret_file(&env);
+    std::fs::write(&file, format!("{TOKEN}\0")).unwrap();
+    assert_named_never_shown(&env, &file, "does not match the fingerprint");
+}
+
+#[test]
+fn i14_a_line_the_registry_cannot_take_is_named_and_the_rest_imported() {
+    let env = Env::new().at(NOW);
+    let (a, b) = (
+        "github_pat_11IMPA000000000000000000_abcdefghijklmnopqrstuvwxyz0123456789",
+        "github_pat_11IMPB000000000000000000_abcdefghijklmnopqrstuvwxyz0123456789",
+    );
+    let file = env.home.join(".git-credentials");
+    let text = format!("https://x:{a}@github.com/o/one\n\nhttps://a%20b:{b}@github.com/p/two\n");
+    std::fs::write(&file, text).unwrap();
+    let out = env.run(&["import"], b"");
+    out.ok();
+    assert_has(&out.stdout, "line 3: the registry cannot take it: token 'p': 'username' must be a non-empty name without spaces");
+    assert_has(&out.stdout, "registered 1 token");
+    assert_lacks(&out.stdout, "nothing was imported");
+    assert_has(&get(&env, "o/one.git").ok().stdout, a);
+    assert!(get(&env, "p/two.git").stdout.is_empty());
+}

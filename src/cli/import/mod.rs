@@ -29,7 +29,7 @@ use super::{CliResult, EXIT_OK};
 use crate::change;
 use crate::context::Context;
 use crate::files::{io_err, FileError};
-use crate::registry::{Expiry, Registry, Token};
+use crate::registry::{document, Expiry, Registry, Token};
 use crate::secret::Secret;
 use crate::secrets::{default_kind, StoreKind};
 use plan::{LineRef, Plan, Skipped};
@@ -309,6 +309,7 @@ pub(super) fn plan_and_apply(
     files: &[PathBuf],
     a: &Args,
 ) -> Result<Vec<Token>, Error> {
+    refused_by_config(&mut plan)?;
     if a.verify {
         verify(reg, &mut plan)?;
     }
@@ -356,6 +357,30 @@ pub(super) fn plan_and_apply(
         )?;
     }
     Ok(ctx.registry()?.tokens)
+}
+
+/// Proposed tokens the config would refuse (a user name it does not take, ...) move to the
+/// lines not imported, with the config's reason, so the rest is registered whole.
+fn refused_by_config(plan: &mut Plan) -> Result<(), Error> {
+    let mut kept = Vec::new();
+    for p in std::mem::take(&mut plan.tokens) {
+        match (document::refusal(&p.token), &p.from) {
+            (None, _) => kept.push(p),
+            (Some(why), plan::From::Lines(lines)) => plan.skipped.push(Skipped {
+                lines: lines.clone(),
+                reason: format!("the registry cannot take it: {why}"),
+            }),
+            (Some(why), plan::From::Gh { .. }) => {
+                return Err(format!(
+                    "the registry cannot take the token: {why}\nnothing was imported"
+                )
+                .into())
+            }
+        }
+    }
+    plan.tokens = kept;
+    plan.skipped.sort_by_key(|s| s.lines.first().copied());
+    Ok(())
 }
 
 /// `--verify`: asks the server about each proposed token; one it rejects, or that cannot

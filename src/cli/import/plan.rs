@@ -114,6 +114,11 @@ fn importable(e: &Entry, reg: &Registry) -> Result<(String, String), String> {
     if let Some(why) = not_fine_grained(&e.secret) {
         return Err(why.to_string());
     }
+    if let Some(why) = crate::secret::token_problem(&e.secret) {
+        return Err(format!(
+            "its password {why}: not a token `add` would take either"
+        ));
+    }
     let Some(path) = &e.path else {
         return Err(format!(
             "{host} without a repository path (stored while credential.useHttpPath was off): which owner and repositories the token covers cannot be told; register it by hand with `git credential-scoped add NAME --owner OWNER --repo REPO`"
