@@ -32,7 +32,7 @@ pub enum ChangeError {
         token: String,
         store: &'static str,
         key: String,
-        source: SecretError,
+        source: Box<SecretError>,
     },
 }
 
@@ -289,7 +289,7 @@ fn delete_secret(ctx: &Context, token: &Token, keep: &str) -> Result<(), ChangeE
         token: token.name.clone(),
         store: kind.name(),
         key,
-        source,
+        source: Box::new(source),
     };
     let store = ctx
         .stores
