@@ -380,7 +380,7 @@ fn write_replacing(path: &Path, bytes: &[u8], durable: bool) -> Result<(), FileE
     );
     // A writer killed between creating its temp file and the rename leaves the temp file
     // behind (for a secret, with the secret in it): remove those of this name.
-    remove_leftovers(dir, &prefix);
+    remove_leftovers(dir, |name| name.starts_with(prefix.as_str()));
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -461,14 +461,21 @@ pub struct Lock {
     _file: File,
 }
 
-/// Removes the temp files of `prefix` whose writer is gone: a live writer holds its temp
-/// file's lock; a dead one's lock went with it.
-fn remove_leftovers(dir: &Path, prefix: &str) {
+/// Removes every temp file in `dir` whose writer is gone, whatever file it was for: for a
+/// directory of one file per secret, where a writer killed before its rename leaves the
+/// secret in a temp file that no later write of that same file may ever come to clean.
+pub fn remove_dead_writers(dir: &Path) {
+    remove_leftovers(dir, |name| name.starts_with('.') && name.contains(".tmp-"));
+}
+
+/// Removes the temp files whose names `ours` accepts and whose writer is gone: a live
+/// writer holds its temp file's lock; a dead one's lock went with it.
+fn remove_leftovers(dir: &Path, ours: impl Fn(&str) -> bool) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
-        if !e.file_name().to_string_lossy().starts_with(prefix) {
+        if !ours(&e.file_name().to_string_lossy()) {
             continue;
         }
         let mut opts = OpenOptions::new();

@@ -155,11 +155,13 @@ impl SecretStore for FileStore {
         files::ensure_dir(&self.path())?;
         self.check_dirs()?;
         self.migrate_if_needed()?;
+        files::remove_dead_writers(&self.path());
         Ok(files::write_atomic(&self.file_of(key), secret.expose())?)
     }
 
     fn delete(&self, key: &str) -> Result<(), SecretError> {
         self.migrate_if_needed()?;
+        files::remove_dead_writers(&self.path());
         Ok(files::remove(&self.file_of(key))?)
     }
 

@@ -227,3 +227,30 @@ fn i14_a_line_the_registry_cannot_take_is_named_and_the_rest_imported() {
     assert_has(&get(&env, "o/one.git").ok().stdout, a);
     assert!(get(&env, "p/two.git").stdout.is_empty());
 }
+
+#[test]
+fn i2_a_killed_writers_temp_file_in_secrets_d_is_removed_by_the_next_change() {
+    let env = Env::new().at(NOW);
+    env.add(&["t", "--owner", "o", "--all-repos", "--no-expiry"], TOKEN)
+        .ok();
+    let dir = env.secrets_dir();
+    // A live writer's temp file is locked by it and stays.
+    let live = dir.join(".token%2Flive.tmp-Live01");
+    let held = std::fs::File::create(&live).unwrap();
+    held.lock().unwrap();
+    for args in [
+        &["add", "u", "--owner", "p", "--all-repos", "--no-expiry"][..],
+        &["remove", "u"][..],
+        &["remove", "t"][..],
+    ] {
+        // Killed between writing its temp file and the rename, for a key never written again.
+        let dead = dir.join(".token%2Fgone%2Fsha256%3A0011223344556677.tmp-Dead01");
+        std::fs::write(&dead, NEWER).unwrap();
+        env.run(args, format!("{NEWER}\n").as_bytes()).ok();
+        assert!(
+            !dead.exists(),
+            "{args:?} left a dead writer's secret behind"
+        );
+        assert!(live.exists(), "{args:?} removed a live writer's temp file");
+    }
+}
