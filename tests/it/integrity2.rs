@@ -254,3 +254,32 @@ fn i2_a_killed_writers_temp_file_in_secrets_d_is_removed_by_the_next_change() {
         assert!(live.exists(), "{args:?} removed a live writer's temp file");
     }
 }
+
+#[test]
+fn i5_relative_config_and_data_paths_are_refused_and_get_stops_git() {
+    for (var, rel) in [
+        ("GIT_CREDENTIAL_SCOPED_CONFIG", "planted/config.toml"),
+        ("GIT_CREDENTIAL_SCOPED_DATA_DIR", "planted"),
+    ] {
+        let mut env = Env::new().at(NOW);
+        env.add(&["t", "--owner", "o", "--all-repos", "--no-expiry"], TOKEN)
+            .ok();
+        // What a repository could carry, in the directory git runs the helper from.
+        std::fs::create_dir_all(env.home.join("planted")).unwrap();
+        std::fs::write(
+            env.home.join("planted/config.toml"),
+            "version = 1\n[[token]]\nname = \"p\"\nowner = \"o\"\nrepositories = \"all\"\nsecret_env = \"PLANTED\"\n",
+        )
+        .unwrap();
+        env.set(var, rel);
+        env.set("PLANTED", NEWER);
+        let out = get(&env, "o/r.git");
+        assert_eq!(out.stdout, "quit=1\n", "{var}: {}", out.stderr);
+        assert_has(&out.stderr, &format!("{var} is the relative path '{rel}'"));
+        assert_has(&out.stderr, "hint: set");
+        let list = env.run(&["list"], b"");
+        assert_ne!(list.status, 0);
+        assert_has(&list.stderr, &format!("{var} is the relative path"));
+        assert_lacks(&list.stdout, "p ");
+    }
+}
