@@ -337,8 +337,11 @@ fn f14_options_complete_and_git_credential_scoped_completes_too() {
     );
     assert_eq!(direct.trim(), "--owner");
     let git_completion = "/usr/share/bash-completion/completions/git";
-    if !std::path::Path::new(git_completion).exists() {
-        eprintln!("skipped the half through git's completion: {git_completion} is not installed");
+    let installed = std::path::Path::new(git_completion).exists();
+    if !crate::support::prerequisite(
+        &format!("git's bash completion {git_completion}"),
+        installed,
+    ) {
         return;
     }
     let via_git = bash(
