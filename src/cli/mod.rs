@@ -81,7 +81,7 @@ pub enum Command {
     Unreject(unreject::Args),
     /// Change a token's repositories, permissions or expiry after changing them on GitHub (no new secret)
     Edit(edit::Args),
-    /// Register the fine-grained tokens of git's credential-store files (or of gh's hosts.yml): one token per secret, plan first
+    /// Register the fine-grained tokens of git's credential-store files (or the token gh holds): one token per secret, plan first
     Import(import::Args),
     /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host); --all checks every token
     Check(check::Args),

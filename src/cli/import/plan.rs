@@ -27,9 +27,9 @@ pub struct LineRef {
 /// Where a proposed token was found.
 pub enum From {
     Lines(Vec<LineRef>),
-    /// gh's hosts.yml, for this login.
+    /// What gh printed when asked with this command (`gh auth token ...`).
     Gh {
-        user: Option<String>,
+        command: String,
     },
 }
 

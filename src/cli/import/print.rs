@@ -76,16 +76,7 @@ pub fn plan(
         )?;
         let from = match &p.from {
             From::Lines(lines) => refs(lines, files),
-            From::Gh { user } => format!(
-                "{}{}",
-                files
-                    .first()
-                    .map(|f| f.display().to_string())
-                    .unwrap_or_default(),
-                user.as_deref()
-                    .map(|u| format!(" (login {u})"))
-                    .unwrap_or_default()
-            ),
+            From::Gh { command } => command.clone(),
         };
         writeln!(out, "  from:         {from}")?;
         for n in &p.notes {
