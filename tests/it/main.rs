@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod concurrency;
 mod crash;
+mod differential;
 // The GUIDE's and FAQ's shell blocks run with sh -e (and readme.rs finds them).
 #[cfg(unix)]
 mod docs;
