@@ -30,27 +30,7 @@ pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> Cli
         writeln!(out, "the token gh holds for {host} ({fingerprint}) is registered already, as token '{}'; nothing to import", t.name)?;
         return Ok(EXIT_OK);
     }
-    let name = match &a.name {
-        Some(n) => n.clone(),
-        None => plan::free_name(&owner, reg, &Plan::default()),
-    };
-    let token = Token {
-        name,
-        host,
-        owner,
-        repos: if a.all_repos {
-            Repos::All
-        } else {
-            Repos::List(a.repos.clone().into())
-        },
-        contents: Access::Read,
-        other_permissions: Vec::new(),
-        expires: Expiry::Unknown,
-        username: a.user.clone(),
-        source: SecretSource::Store(store),
-        default: false,
-        fingerprint: Some(fingerprint),
-    };
+    let token = proposed(reg, a, (owner, host), store, fingerprint);
     let dry = if a.dry_run {
         "dry run, nothing is changed: "
     } else {
@@ -73,6 +53,37 @@ pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> Cli
     };
     plan_and_apply(ctx, reg, store, plan, &[], a)?;
     Ok(EXIT_OK)
+}
+
+/// The token to register: the scope given, the login given as its user name.
+fn proposed(
+    reg: &Registry,
+    a: &Args,
+    (owner, host): (String, String),
+    store: StoreKind,
+    fingerprint: String,
+) -> Token {
+    let name = match &a.name {
+        Some(n) => n.clone(),
+        None => plan::free_name(&owner, reg, &Plan::default()),
+    };
+    Token {
+        name,
+        host,
+        owner,
+        repos: if a.all_repos {
+            Repos::All
+        } else {
+            Repos::List(a.repos.clone().into())
+        },
+        contents: Access::Read,
+        other_permissions: Vec::new(),
+        expires: Expiry::Unknown,
+        username: a.user.clone(),
+        source: SecretSource::Store(store),
+        default: false,
+        fingerprint: Some(fingerprint),
+    }
 }
 
 /// The owner and host of the token to import, the arguments checked before gh is asked.
@@ -128,8 +139,26 @@ fn ask_gh(host: &str, user: Option<&str>) -> Result<(Secret, String), Error> {
     let mut args = vec!["auth", "token", "--hostname", host];
     args.extend(user.iter().flat_map(|u| ["--user", u]));
     let command = format!("gh {}", args.join(" "));
+    let (status, secret, said) = run_gh(&args)?;
+    if !status.success() {
+        return Err(not_logged_in(host, user, &command, &said).into());
+    }
+    if let Some(why) = crate::secret::token_problem(&secret) {
+        return Err(
+            format!("what `{command}` printed {why}: not a token; nothing was imported").into(),
+        );
+    }
+    if !secret.expose().starts_with(b"github_pat_") {
+        return Err(format!("the token gh holds for {host} is not a fine-grained token (github_pat_...): gh's own sign-in token (gho_...) reaches everything its account can, so there is nothing to route; nothing was imported").into());
+    }
+    Ok((secret, command))
+}
+
+/// Runs gh with `args`: its exit status, its stdout (trimmed, as a secret) and the start of
+/// its stderr.
+fn run_gh(args: &[&str]) -> Result<(std::process::ExitStatus, Secret, Vec<u8>), Error> {
     let child = Command::new("gh")
-        .args(&args)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -159,19 +188,7 @@ fn ask_gh(host: &str, user: Option<&str>) -> Result<(Secret, String), Error> {
     }
     let secret = Secret::new(bytes).trimmed();
     let said = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-    let status = child.wait()?;
-    if !status.success() {
-        return Err(not_logged_in(host, user, &command, &said).into());
-    }
-    if let Some(why) = crate::secret::token_problem(&secret) {
-        return Err(
-            format!("what `{command}` printed {why}: not a token; nothing was imported").into(),
-        );
-    }
-    if !secret.expose().starts_with(b"github_pat_") {
-        return Err(format!("the token gh holds for {host} is not a fine-grained token (github_pat_...): gh's own sign-in token (gho_...) reaches everything its account can, so there is nothing to route; nothing was imported").into());
-    }
-    Ok((secret, command))
+    Ok((child.wait()?, secret, said))
 }
 
 /// gh exits non-zero when it holds no token for the host (or login): "not logged in".
