@@ -32,7 +32,7 @@ pub enum ChangeError {
         token: String,
         store: &'static str,
         key: String,
-        source: SecretError,
+        source: Box<SecretError>,
     },
 }
 
@@ -70,14 +70,39 @@ pub fn add_all(ctx: &Context, batch: &[(&Token, Option<&Secret>)]) -> Result<(),
             }
         }
         for (token, _) in batch {
-            put_token(doc, token);
+            put_token(doc, token)?;
         }
         Ok(())
+    });
+    let result = result.and_then(|()| {
+        let now = ctx.registry()?;
+        match batch.iter().find(|(t, _)| !names_secret_of(&now, t)) {
+            Some((t, _)) => Err(not_shown(&t.name, "added")),
+            None => Ok(()),
+        }
     });
     if result.is_err() {
         take_back(ctx, &stored);
     }
     Ok(result?)
+}
+
+/// Whether `now` (the registry as read back after a write) holds the token named like
+/// `token`, with its secret where `token` says.
+fn names_secret_of(now: &Registry, token: &Token) -> bool {
+    now.token(&token.name).is_some_and(|t| {
+        t.source == token.source
+            && t.fingerprint == token.fingerprint
+            && t.secret_key() == token.secret_key()
+    })
+}
+
+/// The registry read back after a write does not show the change it was to hold.
+fn not_shown(name: &str, what: &str) -> ConfigError {
+    ConfigError::Change(format!(
+        "the config was written, but reading it back does not show token '{}' {what}; no secret was deleted\nhint: check the [[token]] tables of the config with `git credential-scoped list`",
+        crate::protocol::escape(name.as_bytes())
+    ))
 }
 
 /// Replaces the secret (when given) of the token named `name` and applies `change` (its
@@ -112,8 +137,12 @@ pub fn rotate(
                 )))
             }
         }
-        put_token(doc, &new);
-        Ok(())
+        put_token(doc, &new)
+    });
+    // The old secret goes only when the registry, read back, names the new one.
+    let result = result.and_then(|()| match names_secret_of(&ctx.registry()?, &new) {
+        true => Ok(()),
+        false => Err(not_shown(name, "with its new secret")),
     });
     undo_on_error(ctx, &new, stored, result)?;
     if secret.is_some() && same_place {
@@ -145,26 +174,31 @@ pub fn edit(
     change: impl FnOnce(&Token, &Registry) -> Result<Token, String>,
 ) -> Result<(Token, Token), ChangeError> {
     let lock = ctx.lock_config()?;
-    Ok(ctx.edit_locked(&lock, |doc, now| {
-        let Some(current) = now.token(name) else {
-            return Err(ConfigError::Change(format!(
-                "token '{}' was removed meanwhile; nothing was changed",
-                crate::protocol::escape(name.as_bytes())
-            )));
-        };
-        let new = change(current, now).map_err(ConfigError::Change)?;
-        // The secret, where it lives and the name stay: an edit never needs a new secret.
-        let kept = Token {
-            name: current.name.clone(),
-            source: current.source.clone(),
-            fingerprint: current.fingerprint.clone(),
-            host: current.host.clone(),
-            owner: current.owner.clone(),
-            ..new
-        };
-        put_token(doc, &kept);
-        Ok((current.clone(), kept))
-    })?)
+    Ok(ctx
+        .edit_locked(&lock, |doc, now| {
+            let Some(current) = now.token(name) else {
+                return Err(ConfigError::Change(format!(
+                    "token '{}' was removed meanwhile; nothing was changed",
+                    crate::protocol::escape(name.as_bytes())
+                )));
+            };
+            let new = change(current, now).map_err(ConfigError::Change)?;
+            // The secret, where it lives and the name stay: an edit never needs a new secret.
+            let kept = Token {
+                name: current.name.clone(),
+                source: current.source.clone(),
+                fingerprint: current.fingerprint.clone(),
+                host: current.host.clone(),
+                owner: current.owner.clone(),
+                ..new
+            };
+            put_token(doc, &kept)?;
+            Ok((current.clone(), kept))
+        })
+        .and_then(|(before, after)| match ctx.registry()?.token(name) {
+            Some(t) if *t == after => Ok((before, after)),
+            _ => Err(not_shown(name, "edited")),
+        })?)
 }
 
 /// Removes the token named `name` and then its stored secret. Refused, with nothing
@@ -184,7 +218,11 @@ pub fn remove(ctx: &Context, name: &str) -> Result<Token, ChangeError> {
             ))
         })?;
     }
-    ctx.edit_locked(&lock, |doc, _| Ok(remove_token(doc, name)))?;
+    ctx.edit_locked(&lock, |doc, _| remove_token(doc, name))?;
+    // The secret goes only when the registry, read back, no longer lists the token.
+    if ctx.registry()?.token(name).is_some() {
+        return Err(not_shown(name, "removed").into());
+    }
     state::update(&ctx.data_dir, |s| s.forget(name))?;
     delete_secret(ctx, &token, "")?;
     Ok(token)
@@ -202,7 +240,7 @@ pub fn record_expiry(ctx: &Context, token: &Token, expires: Expiry) -> Result<bo
         }
         let mut changed = current.clone();
         changed.expires = expires;
-        put_token(doc, &changed);
+        put_token(doc, &changed)?;
         Ok(true)
     })?)
 }
@@ -251,7 +289,7 @@ fn delete_secret(ctx: &Context, token: &Token, keep: &str) -> Result<(), ChangeE
         token: token.name.clone(),
         store: kind.name(),
         key,
-        source,
+        source: Box::new(source),
     };
     let store = ctx
         .stores

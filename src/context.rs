@@ -18,6 +18,10 @@ pub struct Context {
 
 impl Context {
     pub fn new(config_flag: Option<&std::path::Path>) -> Result<Context, ContextError> {
+        if config_flag.is_none() {
+            absolute_or_unset(CONFIG_VAR)?;
+        }
+        absolute_or_unset(DATA_VAR)?;
         let config_path = crate::files::config_path(config_flag)?;
         let data_dir = crate::files::data_dir()?;
         Ok(Context {
@@ -76,9 +80,28 @@ impl Context {
     }
 }
 
-/// What can stop an invocation before it starts: no home directory, a bad fixed clock.
+const CONFIG_VAR: &str = "GIT_CREDENTIAL_SCOPED_CONFIG";
+const DATA_VAR: &str = "GIT_CREDENTIAL_SCOPED_DATA_DIR";
+
+/// The variable `var` names no file or an absolute one. git runs helpers in the work tree of
+/// the repository it works in, so a relative path would name a file there: one the
+/// repository (anyone who can push to it) chooses, a different one in each repository.
+fn absolute_or_unset(var: &'static str) -> Result<(), ContextError> {
+    match std::env::var_os(var).filter(|v| !v.is_empty()) {
+        Some(v) if !std::path::Path::new(&v).is_absolute() => Err(ContextError::Relative {
+            var,
+            path: crate::protocol::escape(v.to_string_lossy().as_bytes()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What can stop an invocation before it starts: no home directory, a bad fixed clock, a
+/// relative path where only an absolute one is safe.
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
+    #[error("{var} is the relative path '{path}': git runs helpers inside whichever repository it works in, so it would name a file that repository chooses; refused\nhint: set {var} to an absolute path (for example \"$HOME/...\")")]
+    Relative { var: &'static str, path: String },
     #[error(transparent)]
     File(#[from] crate::files::FileError),
     #[error(transparent)]

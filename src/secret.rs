@@ -67,6 +67,32 @@ impl Secret {
     }
 }
 
+/// The largest secret taken in or handed out (a fine-grained token is 93 bytes).
+pub const MAX_SECRET: usize = 65_536;
+
+/// Why a token's secret cannot be used, or `None` when it can: the one rule for every
+/// source (prompt, stdin, environment, command, a store, import) and every command that
+/// hands one out (`get`, `token`, `exec`). A token is printable ASCII or UTF-8 without
+/// white space or control characters: a CR or LF would end git's line early (git reads the
+/// rest as another key), and a space or NUL is never part of a token, only of a paste gone
+/// wrong. The problem is said in words, never with the value.
+pub fn token_problem(secret: &Secret) -> Option<&'static str> {
+    let s = secret.expose();
+    if s.is_empty() {
+        return Some("is empty");
+    }
+    if s.len() > MAX_SECRET {
+        return Some("is larger than 64 KiB");
+    }
+    if s.contains(&b'\n') || s.contains(&b'\r') {
+        return Some("holds a line break (CR or LF)");
+    }
+    if s.iter().any(|&b| b <= 0x20 || b == 0x7f) {
+        return Some("holds spaces or control characters");
+    }
+    None
+}
+
 /// Whether `text` holds something shaped like a GitHub token: a known prefix (fine-grained,
 /// classic, OAuth, user-to-server, server-to-server, refresh) followed by at least 16 token
 /// characters, anywhere in it (`--token=ghp_...` too). Used to refuse secrets where they do
@@ -162,6 +188,26 @@ mod tests {
         ] {
             assert!(!looks_like_token(t), "{t}");
         }
+    }
+
+    #[test]
+    fn one_rule_says_which_secrets_are_unusable() {
+        for (bad, why) in [
+            ("", "is empty"),
+            ("ab\ncd", "line break"),
+            ("ab\rcd", "line break"),
+            ("ab cd", "spaces"),
+            ("ab\0cd", "control"),
+            ("ab\x7fcd", "control"),
+        ] {
+            let p = token_problem(&Secret::from_text(bad)).unwrap_or_default();
+            assert!(p.contains(why), "{bad:?}: {p}");
+        }
+        assert!(token_problem(&Secret::new(vec![b'a'; MAX_SECRET + 1])).is_some());
+        assert_eq!(
+            token_problem(&Secret::from_text("github_pat_x\u{e9}")),
+            None
+        );
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub enum Command {
     Unreject(unreject::Args),
     /// Change a token's repositories, permissions or expiry after changing them on GitHub (no new secret)
     Edit(edit::Args),
-    /// Register the fine-grained tokens of git's credential-store files (or of gh's hosts.yml): one token per secret, plan first
+    /// Register the fine-grained tokens of git's credential-store files (or the token gh holds): one token per secret, plan first
     Import(import::Args),
     /// Preflight: which token git would get for each URL, and whether it passes (--online asks the host); --all checks every token
     Check(check::Args),
@@ -171,9 +171,23 @@ fn helper_call(args: &[OsString]) -> Option<(Option<PathBuf>, Action)> {
 }
 
 fn run_helper(config: Option<&std::path::Path>, action: Action) -> CliResult {
-    let ctx = Context::new(config)?;
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
+    let ctx = match Context::new(config) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            // Like a config that cannot be used: a `get` that was read stops git (`quit=1`),
+            // with the reason on stderr, instead of letting it prompt or ask another helper.
+            if action == Action::Get && crate::protocol::decode(&mut input).is_ok() {
+                let quit = crate::protocol::Answer {
+                    quit: true,
+                    ..Default::default()
+                };
+                crate::protocol::encode(&quit, &mut std::io::stdout().lock())?;
+            }
+            return Err(e.into());
+        }
+    };
     let mut out = std::io::stdout().lock();
     let mut diag = std::io::stderr().lock();
     helper::run(action, &ctx, &mut input, &mut out, &mut diag)?;

@@ -62,8 +62,8 @@ pub enum InputError {
     Empty,
     #[error("the token on stdin is larger than 64 KiB; refused")]
     TooLarge,
-    #[error("the token holds spaces or control characters; paste only the token")]
-    Garbled,
+    #[error("the token {0}; paste only the token")]
+    Garbled(&'static str),
 }
 
 pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
@@ -73,9 +73,9 @@ pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
         let mut bytes = Vec::new();
         std::io::stdin()
             .lock()
-            .take(65_537)
+            .take(crate::secret::MAX_SECRET as u64 + 1)
             .read_to_end(&mut bytes)?;
-        if bytes.len() > 65_536 {
+        if bytes.len() > crate::secret::MAX_SECRET {
             zeroize::Zeroize::zeroize(&mut bytes);
             return Err(InputError::TooLarge);
         }
@@ -85,8 +85,8 @@ pub fn read_secret(prompt: &str) -> Result<Secret, InputError> {
     if secret.is_empty() {
         return Err(InputError::Empty);
     }
-    if secret.expose().iter().any(|&b| b <= 0x20 || b == 0x7f) {
-        return Err(InputError::Garbled);
+    if let Some(problem) = crate::secret::token_problem(&secret) {
+        return Err(InputError::Garbled(problem));
     }
     Ok(secret)
 }

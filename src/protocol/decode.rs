@@ -1,6 +1,19 @@
 //! Reading a request: LF-only lines, a CR right before LF dropped, a lone CR kept as data
 //! (and then refused, since no value may hold one). Limits are checked before anything is
 //! kept, and any violation refuses the whole request: git must never act on half of one.
+//!
+//! # Deviation
+//!
+//! From gitoxide's decoder (`gix_credentials::protocol::Context::from_bytes`), on purpose;
+//! tests/it/differential.rs compares the two and allows only these differences:
+//! - a key given twice is refused (gix keeps the last): git would act on one of two hosts;
+//! - a line over [`MAX_LINE`] or a request over [`MAX_REQUEST`] is refused (gix reads any size);
+//! - a control character in a key, or a C0, DEL or C1 character in `protocol`, `host` or
+//!   `username`, is refused (gix refuses only NUL, CR and LF);
+//! - `url=` is split into the fields, as git does (gix keeps it whole);
+//! - a key that is not UTF-8 is an unknown key, ignored as git does, and `password` /
+//!   `oauth_refresh_token` are bytes as git passes them (gix refuses non-UTF-8 in both);
+//! - `password_expiry_utc` is unsigned, as git's is: a negative value is ignored (gix keeps it).
 
 use std::io::{BufRead, Read};
 

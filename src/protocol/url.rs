@@ -5,6 +5,16 @@
 //! the end of a user name: `https://evil.test#@github.com/` is a URL of `evil.test`.
 //! Used for `url=` in a request, for the URLs given to `check`, and for the lines of git's
 //! credential-store files that `import` reads (which carry the password too).
+//!
+//! # Deviation
+//!
+//! From gitoxide's `gix_url::parse`, on purpose (git's `credential_from_url` is the model);
+//! tests/it/differential.rs compares the two on generated URLs:
+//! - the host is percent-decoded and keeps its case (gix-url keeps an HTTP host's escapes
+//!   and lowercases a DNS-like one), and keeps its port (`host=example.com:8443`, as git
+//!   sends it; gix-url has a separate port);
+//! - the path loses its leading slashes and is percent-decoded, as git's credential path;
+//! - text without `scheme://` is refused (gix-url reads it as a local path).
 
 use crate::secret::Secret;
 

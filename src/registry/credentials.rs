@@ -124,6 +124,12 @@ fn parse_line(line: &str) -> Option<Stored> {
 }
 
 pub fn save(data_dir: &Path, entries: &[Stored]) -> Result<(), IndexError> {
+    save_then(data_dir, entries)?.sync();
+    Ok(())
+}
+
+/// [`save`] up to the rename; the caller syncs the directory after releasing the lock.
+fn save_then(data_dir: &Path, entries: &[Stored]) -> Result<files::Renamed, IndexError> {
     let mut out =
         String::from("# git-credential-scoped credential index v1 (no secrets in this file)\n");
     for e in entries {
@@ -140,18 +146,22 @@ pub fn save(data_dir: &Path, entries: &[Stored]) -> Result<(), IndexError> {
         out.push_str(&line);
         out.push('\n');
     }
-    Ok(files::write_atomic(&path(data_dir), out.as_bytes())?)
+    Ok(files::write_atomic_then(&path(data_dir), out.as_bytes())?)
 }
 
-/// Runs `change` on the index under its lock and saves the result.
+/// Runs `change` on the index under its lock and saves the result. Only the read, the
+/// change and the write up to its rename hold the lock (every store and erase of every git
+/// process waits for it); the directory sync comes after.
 pub fn update<T>(
     data_dir: &Path,
     change: impl FnOnce(&mut Vec<Stored>) -> T,
 ) -> Result<T, IndexError> {
-    let _lock = files::lock(data_dir, LOCK)?;
+    let lock = files::lock(data_dir, LOCK)?;
     let mut entries = load(data_dir)?;
     let result = change(&mut entries);
-    save(data_dir, &entries)?;
+    let renamed = save_then(data_dir, &entries)?;
+    drop(lock);
+    renamed.sync();
     Ok(result)
 }
 

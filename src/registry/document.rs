@@ -27,13 +27,8 @@ pub fn new_document() -> DocumentMut {
 
 /// Writes `token` into the document: replaces the table with the same name (keeping its
 /// position and comments) or appends a new one.
-pub fn put_token(doc: &mut DocumentMut, token: &Token) {
-    if !doc.contains_key("token") {
-        doc["token"] = Item::ArrayOfTables(ArrayOfTables::new());
-    }
-    let Some(arr) = doc["token"].as_array_of_tables_mut() else {
-        return;
-    };
+pub fn put_token(doc: &mut DocumentMut, token: &Token) -> Result<(), ConfigError> {
+    let arr = token_tables(doc)?;
     let existing = arr
         .iter_mut()
         .find(|t| t.get("name").and_then(Item::as_str) == Some(token.name.as_str()));
@@ -45,6 +40,31 @@ pub fn put_token(doc: &mut DocumentMut, token: &Token) {
             arr.push(table);
         }
     }
+    Ok(())
+}
+
+/// The document's `[[token]]` tables, made when there are none. A config may write its
+/// tokens as an array of inline tables (`token = [ { name = "t", ... } ]`), which reads the
+/// same; a change turns that array into `[[token]]` tables first, so that the tables it
+/// changes are the ones the registry is read from (else a write would report success and
+/// change nothing).
+fn token_tables(doc: &mut DocumentMut) -> Result<&mut ArrayOfTables, ConfigError> {
+    let item = doc.entry("token").or_insert(Item::None);
+    let taken = std::mem::take(item);
+    *item = match taken {
+        Item::None => Item::ArrayOfTables(ArrayOfTables::new()),
+        Item::Value(toml_edit::Value::Array(a)) if a.is_empty() => {
+            Item::ArrayOfTables(ArrayOfTables::new())
+        }
+        other => other
+            .into_array_of_tables()
+            .map_or_else(|other| other, Item::ArrayOfTables),
+    };
+    item.as_array_of_tables_mut().ok_or_else(|| {
+        ConfigError::Change(
+            "'token' in the config is neither [[token]] tables nor an array of inline tables; nothing was changed".into(),
+        )
+    })
 }
 
 fn fill_token(t: &mut Table, token: &Token) {
@@ -123,13 +143,29 @@ fn set(t: &mut Table, key: &str, new: Item) {
 }
 
 /// Removes the token table named `name`; false when there is none.
-pub fn remove_token(doc: &mut DocumentMut, name: &str) -> bool {
-    let Some(arr) = doc.get_mut("token").and_then(Item::as_array_of_tables_mut) else {
-        return false;
-    };
+pub fn remove_token(doc: &mut DocumentMut, name: &str) -> Result<bool, ConfigError> {
+    if !doc.contains_key("token") {
+        return Ok(false);
+    }
+    let arr = token_tables(doc)?;
     let before = arr.len();
     arr.retain(|t| t.get("name").and_then(Item::as_str) != Some(name));
-    before != arr.len()
+    Ok(before != arr.len())
+}
+
+/// Why the config would refuse `token` as [`put_token`] writes it, or `None`: the config's
+/// own rules, asked by writing the token alone into a new document and reading it back. For
+/// `import`, which must name what it cannot register before anything is written.
+pub fn refusal(token: &Token) -> Option<String> {
+    let mut doc = new_document();
+    if let Err(e) = put_token(&mut doc, token) {
+        return Some(e.to_string());
+    }
+    match config::from_bytes(Path::new("config.toml"), doc.to_string().as_bytes()) {
+        Ok(_) => None,
+        Err(ConfigError::Invalid { what, .. } | ConfigError::Syntax { what, .. }) => Some(what),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// The lock every writer of `path` takes, beside the file.
@@ -235,11 +271,11 @@ secret_env = "MY_TOKEN"
         let mut t = reg.tokens[0].clone();
         t.expires = Expiry::At(1_900_000_000);
         t.fingerprint = Some("sha256:0011223344556677".into());
-        put_token(&mut doc, &t);
+        put_token(&mut doc, &t).unwrap();
         let mut n = t.clone();
         n.name = "new".into();
         n.source = SecretSource::Command("pass show x".into());
-        put_token(&mut doc, &n);
+        put_token(&mut doc, &n).unwrap();
         let text = doc.to_string();
         assert!(
             text.contains("# my settings") && text.contains("# the installer token"),
@@ -248,8 +284,8 @@ secret_env = "MY_TOKEN"
         let again = parse(&text);
         assert_eq!(again.tokens[0], t);
         assert_eq!(again.tokens[2], n);
-        assert!(remove_token(&mut doc, "personal"));
-        assert!(!remove_token(&mut doc, "personal"));
+        assert!(remove_token(&mut doc, "personal").unwrap());
+        assert!(!remove_token(&mut doc, "personal").unwrap());
         assert_eq!(parse(&doc.to_string()).tokens.len(), 2);
         assert_eq!(again.tokens[0].source, SecretSource::Store(StoreKind::File));
     }
@@ -265,5 +301,17 @@ secret_env = "MY_TOKEN"
         });
         assert!(e.is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), SAMPLE);
+    }
+
+    #[test]
+    fn tokens_written_as_an_inline_array_become_tables_that_the_change_reaches() {
+        let text = "version = 1\ntoken = [ { name = \"a\", owner = \"o\", repositories = \"all\", secret_env = \"A\" } ]\n";
+        let mut doc: DocumentMut = text.parse().unwrap();
+        let mut t = parse(text).tokens[0].clone();
+        t.owner = "p".into();
+        put_token(&mut doc, &t).unwrap();
+        assert_eq!(parse(&doc.to_string()).tokens, vec![t]);
+        assert!(remove_token(&mut doc, "a").unwrap());
+        assert!(parse(&doc.to_string()).tokens.is_empty());
     }
 }

@@ -155,12 +155,23 @@ impl SecretStore for FileStore {
         files::ensure_dir(&self.path())?;
         self.check_dirs()?;
         self.migrate_if_needed()?;
+        files::remove_dead_writers(&self.path());
         Ok(files::write_atomic(&self.file_of(key), secret.expose())?)
     }
 
     fn delete(&self, key: &str) -> Result<(), SecretError> {
         self.migrate_if_needed()?;
+        files::remove_dead_writers(&self.path());
         Ok(files::remove(&self.file_of(key))?)
+    }
+
+    fn place(&self, key: &str) -> String {
+        let file = self.file_of(key);
+        let file = match file.exists() {
+            true => file,
+            false => self.dir.join(LEGACY),
+        };
+        format!("the file store's file {}", file.display())
     }
 }
 

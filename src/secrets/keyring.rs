@@ -171,6 +171,10 @@ impl SecretStore for KeyringStore {
             Err(e) => Err(classify(e)),
         }
     }
+
+    fn place(&self, key: &str) -> String {
+        format!("the keyring's entry '{key}' of service {}", super::SERVICE)
+    }
 }
 
 #[cfg(test)]

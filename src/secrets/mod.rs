@@ -67,6 +67,13 @@ pub enum SecretError {
     Command { token: String, problem: String },
     #[error("GIT_CREDENTIAL_SCOPED_SECRET_STORE must be 'keyring' or 'file'")]
     BadSelection,
+    #[error("the secret of token '{token}' ({origin}) {problem}; refused\nhint: {hint}")]
+    Unusable {
+        token: String,
+        origin: String,
+        problem: &'static str,
+        hint: String,
+    },
     #[error("the secret of token '{token}' is missing from the {store} store\nhint: run: git credential-scoped rotate {token}")]
     Missing { token: String, store: &'static str },
 }
@@ -77,6 +84,8 @@ pub trait SecretStore {
     fn set(&self, key: &str, secret: &Secret) -> Result<(), SecretError>;
     /// Deleting a key that is not there is not an error.
     fn delete(&self, key: &str) -> Result<(), SecretError>;
+    /// Where the secret under `key` is kept, for messages (never its value).
+    fn place(&self, key: &str) -> String;
 }
 
 /// The stores of one invocation; the keyring is connected to on first use only.
@@ -122,25 +131,70 @@ impl Stores {
 
     /// The secret of a registered token, from wherever it lives. Only called once a token
     /// has been chosen: this is the first moment the keyring is opened.
+    /// Every secret handed out passes [`crate::secret::token_problem`], wherever it came from.
     pub fn token_secret(&self, token: &Token) -> Result<Secret, SecretError> {
+        let (secret, origin) = self.token_secret_from(token)?;
+        match crate::secret::token_problem(&secret) {
+            None => Ok(secret),
+            Some(problem) => Err(SecretError::Unusable {
+                token: token.name.clone(),
+                hint: match &token.source {
+                    SecretSource::Env(var) => format!("set {var} to the token alone"),
+                    SecretSource::Command(_) => {
+                        "make the command print the token alone on its first line".into()
+                    }
+                    SecretSource::Store(_) => {
+                        format!(
+                            "store it again: git credential-scoped rotate {}",
+                            token.name
+                        )
+                    }
+                },
+                origin,
+                problem,
+            }),
+        }
+    }
+
+    /// The secret of a registered token as found, and where it was found.
+    fn token_secret_from(&self, token: &Token) -> Result<(Secret, String), SecretError> {
         match &token.source {
-            SecretSource::Env(var) => from_env(var, &token.name),
-            SecretSource::Command(cmd) => run_secret_command(cmd, &token.name),
+            SecretSource::Env(var) => Ok((
+                from_env(var, &token.name)?,
+                format!("environment variable {var}"),
+            )),
+            SecretSource::Command(cmd) => Ok((
+                run_secret_command(cmd, &token.name)?,
+                "the output of its secret_command".into(),
+            )),
             SecretSource::Store(kind) => {
                 let store = self.open(*kind)?;
+                let mut changed = None;
                 for key in token.secret_keys() {
                     if let Some(secret) = store.get(&key)? {
                         // A secret found under the name alone (written by an older version)
-                        // must be the one the registry names.
+                        // must be the one the registry names; one under its fingerprint that
+                        // is not was changed or damaged where it is kept.
                         let recorded = token.fingerprint.as_deref();
                         if recorded.is_none_or(|fp| secret.fingerprint() == fp) {
-                            return Ok(secret);
+                            return Ok((secret, store.place(&key)));
+                        }
+                        if key == token.secret_key() {
+                            changed = Some(store.place(&key));
                         }
                     }
                 }
-                Err(SecretError::Missing {
-                    token: token.name.clone(),
-                    store: kind.name(),
+                Err(match changed {
+                    Some(origin) => SecretError::Unusable {
+                        token: token.name.clone(),
+                        origin,
+                        problem: "does not match the fingerprint the registry records (changed or damaged where it is kept)",
+                        hint: format!("store it again: git credential-scoped rotate {}", token.name),
+                    },
+                    None => SecretError::Missing {
+                        token: token.name.clone(),
+                        store: kind.name(),
+                    },
                 })
             }
         }

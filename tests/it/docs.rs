@@ -138,8 +138,11 @@ fn the_headless_keyring_recipe_works() {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if !have("dbus-run-session") || !have("gnome-keyring-daemon") {
-        eprintln!("skipped: needs dbus-run-session and gnome-keyring-daemon (scripts/test.sh installs them)");
+    let both = have("dbus-run-session") && have("gnome-keyring-daemon");
+    if !crate::support::prerequisite(
+        "dbus-run-session and gnome-keyring-daemon (scripts/test.sh installs them)",
+        both,
+    ) {
         return;
     }
     let mut env = Env::new().at(NOW);

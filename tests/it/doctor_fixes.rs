@@ -486,8 +486,8 @@ fn cargo_without_git() {
     let cargo_home = env.tmp.path().join("cargo").to_str().unwrap().to_string();
     env.set("CARGO_HOME", &cargo_home);
     env.run(&["setup"], b"").ok();
-    if finding(&env, "cargo-without-git", None).is_none() {
-        eprintln!("skipped: cargo is not installed here, so doctor has no cargo note");
+    let noted = finding(&env, "cargo-without-git", None).is_some();
+    if !crate::support::prerequisite("cargo installed (else doctor has no cargo note)", noted) {
         return;
     }
     fix_and_check(&env, "cargo-without-git", None, "");

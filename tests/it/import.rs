@@ -1,4 +1,4 @@
-//! `import`: moving in from git's credential-store and from gh's hosts.yml. The scenario of
+//! `import`: moving in from git's credential-store and from gh (asked with `gh auth token`). The scenario of
 //! issue 16: a 12-line `~/.git-credentials` — two secrets across the six repositories of
 //! `alta3` (one of them on a second line spelled `labs.git`), one secret seen for two
 //! owners, a host-only line, a classic token and a non-GitHub host — gives exactly two
@@ -353,103 +353,135 @@ fn store_options_and_gh_options_do_not_mix() {
     assert!(!env.config_path().exists());
 }
 
-const GH_HOSTS: &str = "github.com:
-    users:
-        monalisa:
-            oauth_token: GH_TOKEN
-    git_protocol: https
-    oauth_token: GH_TOKEN
-    user: monalisa
-";
-
-#[test]
-fn a_token_in_gh_hosts_yml_is_imported_with_the_scope_given() {
+/// A fake `gh` first on PATH: `gh auth token --hostname HOST [--user LOGIN]` prints the
+/// token of `$FAKE_GH_TOKEN` for the words in `$FAKE_GH_KNOWS`, else fails as gh does when it
+/// holds no token; every call is logged to `$FAKE_GH_LOG`.
+#[cfg(unix)]
+fn with_fake_gh(token: &str, knows: &str) -> Env {
+    use std::os::unix::fs::PermissionsExt;
     let mut env = Env::new().at(NOW);
-    let dir = env.home.join("ghconf");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("hosts.yml"), GH_HOSTS.replace("GH_TOKEN", A)).unwrap();
-    env.set("GH_CONFIG_DIR", dir.to_str().unwrap());
+    let bin = env.home.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let gh = bin.join("gh");
+    std::fs::write(
+        &gh,
+        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$FAKE_GH_LOG\"\nif [ \"$*\" = \"$FAKE_GH_KNOWS\" ]; then printf '%s\\n' \"$FAKE_GH_TOKEN\"; exit 0; fi\necho \"no oauth token found for $4\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let helper_dir = std::path::Path::new(crate::support::BIN).parent().unwrap();
+    let path = format!("{}:{}:/usr/bin:/bin", bin.display(), helper_dir.display());
+    env.set("PATH", &path);
+    env.set("FAKE_GH_TOKEN", token);
+    env.set("FAKE_GH_KNOWS", knows);
+    let log = env.home.join("gh.log").to_str().unwrap().to_string();
+    env.set("FAKE_GH_LOG", &log);
+    env
+}
+
+#[cfg(unix)]
+fn gh_calls(env: &Env) -> String {
+    std::fs::read_to_string(env.home.join("gh.log")).unwrap_or_default()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_token_gh_holds_is_asked_of_gh_and_imported_with_the_scope_given() {
+    let env = with_fake_gh(A, "auth token --hostname github.com");
     let missing = env.run(&["import", "--from", "gh"], b"");
     assert_eq!(missing.status, 2);
     assert_has(
         &missing.stderr,
         "--from gh needs --owner OWNER and --repo R... or --all-repos",
     );
-    let out = env.run(
-        &[
-            "import",
-            "--from",
-            "gh",
-            "--owner",
-            "alta3",
-            "--repo",
-            "labs,demo",
-        ],
-        b"",
+    assert_eq!(
+        gh_calls(&env),
+        "",
+        "gh is asked only once the arguments are right"
     );
+    // The GUIDE's block, as written.
+    let mut sh = env.command("sh");
+    sh.args(["-e", "-c", &crate::readme::guide_block("guide-import-gh")]);
+    let out = crate::support::run_with_stdin(sh, b"");
     out.ok();
     assert_no_secret(&out);
+    assert_eq!(gh_calls(&env), "auth token --hostname github.com\n");
     assert_has(
         &out.stdout,
         "token 'alta3' for alta3 on github.com\n  repositories: labs, demo\n",
     );
-    assert_has(&out.stdout, "  username:     monalisa\n");
-    assert_eq!(
-        get(&env, "alta3/demo").ok().stdout,
-        format!("username=monalisa\npassword={A}\n")
+    assert_has(
+        &out.stdout,
+        "  from:         gh auth token --hostname github.com\n",
     );
     assert_eq!(
-        get(&env, "alta3/labs").stdout,
-        format!("username=monalisa\npassword={A}\n")
+        get(&env, "alta3/demo").ok().stdout,
+        format!("username=x-access-token\npassword={A}\n")
     );
     assert_eq!(get(&env, "alta3/other").stdout, "");
 }
 
+#[cfg(unix)]
 #[test]
-fn a_gh_token_kept_in_the_keyring_is_pointed_to_not_guessed() {
-    let env = Env::new().at(NOW);
-    let file = env.home.join("hosts.yml");
-    std::fs::write(
-        &file,
-        "github.com:\n    users:\n        monalisa:\n    git_protocol: https\n    user: monalisa\n",
-    )
-    .unwrap();
-    let out = env.run(
-        &[
-            "import",
-            "--from",
-            "gh",
-            file.to_str().unwrap(),
-            "--owner",
-            "alta3",
-            "--all-repos",
-        ],
-        b"",
+fn gh_is_asked_for_the_login_given_which_becomes_the_user_name() {
+    let env = with_fake_gh(A, "auth token --hostname github.com --user monalisa");
+    let args = ["import", "--from", "gh", "--owner", "alta3", "--all-repos"];
+    let out = env.run(&[&args[..], &["--user", "monalisa"]].concat(), b"");
+    out.ok();
+    assert_eq!(
+        get(&env, "alta3/x").ok().stdout,
+        format!("username=monalisa\npassword={A}\n")
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn gh_not_signed_in_or_not_installed_is_said_and_nothing_imported() {
+    let env = with_fake_gh(A, "auth token --hostname github.com --user someone-else");
+    let args = ["import", "--from", "gh", "--owner", "alta3", "--all-repos"];
+    let out = env.run(&args, b"");
     assert_eq!(out.status, 2);
-    assert_has(&out.stderr, "gh keeps it in the system keyring");
+    assert_has(&out.stderr, "gh holds no token for github.com (`gh auth token --hostname github.com` failed: no oauth token found for github.com); nothing was imported");
     assert_has(
         &out.stderr,
-        "hint: hand it over on stdin instead: gh auth token --hostname github.com --user monalisa | git credential-scoped add NAME --owner alta3 --all-repos",
+        "hint: sign in first: gh auth login --hostname github.com",
     );
-    std::fs::write(&file, "github.com: [what]\n").unwrap();
-    let out = env.run(
-        &[
-            "import",
-            "--from",
-            "gh",
-            file.to_str().unwrap(),
-            "--owner",
-            "alta3",
-            "--all-repos",
-        ],
-        b"",
-    );
+    assert!(!env.config_path().exists());
+    let mut env = env;
+    let empty = env.home.join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    env.set("PATH", empty.to_str().unwrap());
+    let out = env.run(&args, b"");
     assert_eq!(out.status, 2);
     assert_has(
         &out.stderr,
-        "hosts.yml, line 1: the line uses YAML beyond the shape gh writes",
+        "gh (the GitHub CLI) is not installed, or not on PATH; nothing was imported",
     );
+    assert!(!env.config_path().exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn what_gh_prints_is_held_to_the_rules_of_every_secret() {
+    let args = ["import", "--from", "gh", "--owner", "alta3", "--all-repos"];
+    for (printed, why) in [
+        (
+            "github_pat_11SPACE000 second",
+            "holds spaces or control characters",
+        ),
+        (
+            "gho_IMPORT0123456789abcdefghij",
+            "is not a fine-grained token",
+        ),
+        ("", "is empty"),
+    ] {
+        let env = with_fake_gh(printed, "auth token --hostname github.com");
+        let out = env.run(&args, b"");
+        assert_eq!(out.status, 2, "{printed}");
+        assert_has(&out.stderr, why);
+        assert_lacks(&out.stderr, "second");
+        assert!(!env.config_path().exists());
+    }
 }
 
 #[cfg_attr(wine, ignore = "needs git, which wine does not have")]

@@ -341,7 +341,7 @@ fn which(program: &str) -> Option<PathBuf> {
 #[test]
 fn install_sh_and_the_scripts_are_shellcheck_clean() {
     let Some(shellcheck) = which("shellcheck") else {
-        eprintln!("shellcheck is not installed (Debian: apt-get install shellcheck); skipped");
+        crate::support::prerequisite("shellcheck (Debian: apt-get install shellcheck)", false);
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod concurrency;
 mod crash;
+mod differential;
 // The GUIDE's and FAQ's shell blocks run with sh -e (and readme.rs finds them).
 #[cfg(unix)]
 mod docs;
@@ -34,6 +35,7 @@ mod install;
 // Issue 12's cases are unix files: modes, symlinks, FIFOs, a Unix socket as the session bus.
 #[cfg(unix)]
 mod integrity;
+mod integrity2;
 // A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
 #[cfg(target_os = "linux")]
 mod keyring;

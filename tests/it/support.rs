@@ -196,6 +196,26 @@ impl Env {
     }
 }
 
+/// Whether a test's prerequisite (a program, root, an installed file) is here. When it is
+/// not, the test says so on stderr and returns without asserting; with `CI` set (as every CI
+/// runner sets it) a missing prerequisite fails the test instead, so that in CI every test
+/// runs or the run is red. Use it as `if !prerequisite("shellcheck", found) { return; }`.
+pub fn prerequisite(what: &str, available: bool) -> bool {
+    prerequisite_with(what, available, std::env::var("CI").ok().as_deref())
+}
+
+/// [`prerequisite`] with the value of `CI` given (its test cannot set the process's own
+/// environment under tests running in parallel).
+pub fn prerequisite_with(what: &str, available: bool, ci: Option<&str>) -> bool {
+    if available {
+        return true;
+    }
+    let in_ci = ci.is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    assert!(!in_ci, "missing prerequisite, and CI is set: {what}");
+    eprintln!("NOT RUN (a prerequisite is missing; with CI set this fails): {what}");
+    false
+}
+
 /// A file store file name back to its key (`%XX` escapes).
 pub fn unescape(name: &str) -> String {
     let b = name.as_bytes();
@@ -358,3 +378,14 @@ pub const SIX: [&str; 6] = [
     "demo",
     "gutenberg",
 ];
+
+#[test]
+fn a_missing_prerequisite_fails_the_test_when_ci_is_set() {
+    assert!(prerequisite_with("here", true, Some("true")));
+    assert!(!prerequisite_with("gone", false, None));
+    assert!(!prerequisite_with("gone", false, Some("false")));
+    for ci in ["true", "1", "yes"] {
+        let failed = std::panic::catch_unwind(|| prerequisite_with("gone", false, Some(ci)));
+        assert!(failed.is_err(), "CI={ci} let a missing prerequisite pass");
+    }
+}

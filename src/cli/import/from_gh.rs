@@ -1,55 +1,124 @@
-//! `import --from gh`: the token the GitHub CLI keeps in its `hosts.yml` (read by
-//! [`super::gh`]), registered with the owner and repositories given on the command line,
-//! since nothing in that file says them. When gh keeps the token in the system keyring, the
-//! error names the command that hands it over on stdin instead.
+//! `import --from gh`: the token the GitHub CLI holds, registered with the owner and
+//! repositories given on the command line (gh does not know them). gh knows where its token
+//! is — the system keyring since gh 2.40, or `hosts.yml` — and hands it over itself:
+//! `gh auth token --hostname HOST [--user LOGIN]` prints it on stdout. So we ask gh, and
+//! read none of its files. The token is read from gh's stdout as a [`Secret`] and held to the
+//! rules of every other secret ([`crate::secret::token_problem`]).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 
 use super::plan::{self, Plan, Proposed};
-use super::{gh, plan_and_apply, read_user_file, Args, Error};
+use super::{plan_and_apply, Args, Error};
 use crate::cli::{paint, CliResult, EXIT_OK};
 use crate::context::Context;
-use crate::files::FileError;
 use crate::registry::{Access, Expiry, Registry, Repos, SecretSource, Token, GITHUB};
 use crate::remote::{valid_name, valid_token_name};
+use crate::secret::Secret;
 use crate::secrets::StoreKind;
 
-/// hosts.yml's place: `$GH_CONFIG_DIR`, else `$XDG_CONFIG_HOME/gh`, else (Windows)
-/// `%AppData%\GitHub CLI`, else `~/.config/gh` — as gh itself looks.
-fn default_gh_file() -> Option<PathBuf> {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
+pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliResult {
+    let (owner, host) = check_args(ctx, reg, a)?;
+    let (secret, command) = ask_gh(&host, a.user.as_deref())?;
+    let fingerprint = secret.fingerprint();
+    let mut out = paint::stdout();
+    if let Some(t) = reg
+        .tokens
+        .iter()
+        .find(|t| t.fingerprint.as_deref() == Some(fingerprint.as_str()))
+    {
+        writeln!(out, "the token gh holds for {host} ({fingerprint}) is registered already, as token '{}'; nothing to import", t.name)?;
+        return Ok(EXIT_OK);
+    }
+    let token = proposed(reg, a, (owner, host), store, fingerprint);
+    let dry = if a.dry_run {
+        "dry run, nothing is changed: "
+    } else {
+        ""
     };
-    let dir = var("GH_CONFIG_DIR")
-        .or_else(|| var("XDG_CONFIG_HOME").map(|x| x.join("gh")))
-        .or_else(|| {
-            if cfg!(windows) {
-                dirs::config_dir().map(|d| d.join("GitHub CLI"))
-            } else {
-                dirs::home_dir().map(|h| h.join(".config").join("gh"))
-            }
-        })?;
-    Some(dir.join("hosts.yml"))
+    writeln!(
+        out,
+        "{dry}the token gh holds for {} ({command})",
+        token.host
+    )?;
+    drop(out);
+    let plan = Plan {
+        tokens: vec![Proposed {
+            token,
+            secret,
+            from: plan::From::Gh { command },
+            notes: vec!["gh keeps its copy; `gh auth logout` removes it there".into()],
+        }],
+        skipped: Vec::new(),
+    };
+    plan_and_apply(ctx, reg, store, plan, &[], a)?;
+    Ok(EXIT_OK)
 }
 
-pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> CliResult {
+/// The token to register: the scope given, the login given as its user name.
+fn proposed(
+    reg: &Registry,
+    a: &Args,
+    (owner, host): (String, String),
+    store: StoreKind,
+    fingerprint: String,
+) -> Token {
+    let name = match &a.name {
+        Some(n) => n.clone(),
+        None => plan::free_name(&owner, reg, &Plan::default()),
+    };
+    Token {
+        name,
+        host,
+        owner,
+        repos: if a.all_repos {
+            Repos::All
+        } else {
+            Repos::List(a.repos.clone().into())
+        },
+        contents: Access::Read,
+        other_permissions: Vec::new(),
+        expires: Expiry::Unknown,
+        username: a.user.clone(),
+        source: SecretSource::Store(store),
+        default: false,
+        fingerprint: Some(fingerprint),
+    }
+}
+
+/// The owner and host of the token to import, the arguments checked before gh is asked.
+fn check_args(ctx: &Context, reg: &Registry, a: &Args) -> Result<(String, String), Error> {
+    if a.file.is_some() {
+        return Err("--from gh reads no file: gh hands its token over itself (gh auth token); give --host and --user to choose which".into());
+    }
     let owner = a
         .owner
         .as_deref()
-        .ok_or("--from gh needs --owner OWNER and --repo R... or --all-repos: hosts.yml does not say which owner and repositories the token was given")?;
+        .ok_or("--from gh needs --owner OWNER and --repo R... or --all-repos: gh does not know which owner and repositories the token was given")?;
     if !valid_name(owner) {
         return Err("--owner is not a GitHub account name".into());
     }
     if a.repos.is_empty() && !a.all_repos {
-        return Err("--from gh needs --repo R... or --all-repos: hosts.yml does not say which repositories the token was given".into());
+        return Err("--from gh needs --repo R... or --all-repos: gh does not know which repositories the token was given".into());
     }
     if let Some(r) = a.repos.iter().find(|r| !valid_name(r)) {
         return Err(format!(
             "--repo '{}' is not a repository name (give names without the owner)",
             crate::protocol::escape(r.as_bytes())
+        )
+        .into());
+    }
+    if let Some(u) = a.user.as_deref().filter(|u| !valid_name(u)) {
+        return Err(format!(
+            "--user '{}' is not a GitHub login",
+            crate::protocol::escape(u.as_bytes())
+        )
+        .into());
+    }
+    if let Some(n) = a.name.as_deref().filter(|n| !valid_token_name(n)) {
+        return Err(format!(
+            "'{}' is not a usable token name: use letters, digits, '-', '_', '.', '@'",
+            crate::protocol::escape(n.as_bytes())
         )
         .into());
     }
@@ -61,148 +130,74 @@ pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> Cli
         )
         .into());
     }
-    let file = match &a.file {
-        Some(f) => f.clone(),
-        None => default_gh_file().ok_or(FileError::NoHome)?,
-    };
-    let bytes = read_user_file(&file)?;
-    let root = gh::parse(bytes.expose()).map_err(|e| {
-        format!(
-            "{}, line {}: the line {}; it is not the shape gh writes, so nothing was read from it",
-            crate::messages::shown_path(&file),
-            e.line,
-            e.what
-        )
-    })?;
-    let account = pick_account(gh::accounts(&root), &host, a.user.as_deref(), &file)?;
-    let login = account.user.clone();
-    let Some(secret) = account.secret else {
-        let who = login
-            .as_deref()
-            .map(|u| format!(" --user {u}"))
-            .unwrap_or_default();
-        return Err(format!(
-            "{} holds no token for {}{}: gh keeps it in the system keyring\nhint: hand it over on stdin instead: gh auth token --hostname {host}{who} | git credential-scoped add NAME --owner {owner} {}",
-            crate::messages::shown_path(&file),
-            host,
-            login.as_deref().map(|u| format!(" (login {u})")).unwrap_or_default(),
-            repos_flag(a)
-        )
-        .into());
-    };
-    let fingerprint = secret.fingerprint();
-    let mut out = paint::stdout();
-    if let Some(t) = reg
-        .tokens
-        .iter()
-        .find(|t| t.fingerprint.as_deref() == Some(fingerprint.as_str()))
-    {
-        writeln!(out, "the token gh holds for {host} ({fingerprint}) is registered already, as token '{}'; nothing to import", t.name)?;
-        return Ok(EXIT_OK);
+    Ok((owner.to_string(), host))
+}
+
+/// Runs `gh auth token --hostname HOST [--user LOGIN]` (no shell: the words are ours and
+/// checked) and returns the token it printed, and the command as shown to the user.
+fn ask_gh(host: &str, user: Option<&str>) -> Result<(Secret, String), Error> {
+    let mut args = vec!["auth", "token", "--hostname", host];
+    args.extend(user.iter().flat_map(|u| ["--user", u]));
+    let command = format!("gh {}", args.join(" "));
+    let (status, secret, said) = run_gh(&args)?;
+    if !status.success() {
+        return Err(not_logged_in(host, user, &command, &said).into());
+    }
+    if let Some(why) = crate::secret::token_problem(&secret) {
+        return Err(
+            format!("what `{command}` printed {why}: not a token; nothing was imported").into(),
+        );
     }
     if !secret.expose().starts_with(b"github_pat_") {
         return Err(format!("the token gh holds for {host} is not a fine-grained token (github_pat_...): gh's own sign-in token (gho_...) reaches everything its account can, so there is nothing to route; nothing was imported").into());
     }
-    let name = match &a.name {
-        Some(n) if valid_token_name(n) => n.clone(),
-        Some(n) => {
-            return Err(format!(
-                "'{}' is not a usable token name: use letters, digits, '-', '_', '.', '@'",
-                crate::protocol::escape(n.as_bytes())
-            )
-            .into())
-        }
-        None => plan::free_name(owner, reg, &Plan::default()),
-    };
-    let token = Token {
-        name,
-        host,
-        owner: owner.to_string(),
-        repos: if a.all_repos {
-            Repos::All
-        } else {
-            Repos::List(a.repos.clone().into())
-        },
-        contents: Access::Read,
-        other_permissions: Vec::new(),
-        expires: Expiry::Unknown,
-        username: login.clone(),
-        source: SecretSource::Store(store),
-        default: false,
-        fingerprint: Some(fingerprint),
-    };
-    writeln!(
-        out,
-        "{}the token gh holds for {} in {}",
-        if a.dry_run {
-            "dry run, nothing is changed: "
-        } else {
-            ""
-        },
-        token.host,
-        crate::messages::shown_path(&file)
-    )?;
-    drop(out);
-    let plan = Plan {
-        tokens: vec![Proposed {
-            token,
-            secret,
-            from: plan::From::Gh { user: login },
-            notes: vec!["gh keeps its copy; `gh auth logout` removes it there".into()],
-        }],
-        skipped: Vec::new(),
-    };
-    plan_and_apply(ctx, reg, store, plan, &[file], a)?;
-    Ok(EXIT_OK)
+    Ok((secret, command))
 }
 
-fn repos_flag(a: &Args) -> String {
-    if a.all_repos {
-        "--all-repos".into()
-    } else {
-        format!("--repo {}", a.repos.join(","))
+/// Runs gh with `args`: its exit status, its stdout (trimmed, as a secret) and the start of
+/// its stderr.
+fn run_gh(args: &[&str]) -> Result<(std::process::ExitStatus, Secret, Vec<u8>), Error> {
+    let child = Command::new("gh")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("gh (the GitHub CLI) is not installed, or not on PATH; nothing was imported\nhint: install gh and sign in (gh auth login), or register the token by hand with the token on stdin: git credential-scoped add NAME --owner OWNER --repo REPO".into())
+        }
+        Err(e) => return Err(format!("could not run gh: {e}; nothing was imported").into()),
+    };
+    // stderr read beside stdout, so that neither pipe fills while the other is read.
+    let stderr = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut said = Vec::new();
+            let _ = err.by_ref().take(4096).read_to_end(&mut said);
+            said
+        })
+    });
+    let mut bytes = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        out.take(crate::secret::MAX_SECRET as u64 + 1)
+            .read_to_end(&mut bytes)?;
     }
+    if bytes.len() > crate::secret::MAX_SECRET {
+        let _ = child.kill();
+    }
+    let secret = Secret::new(bytes).trimmed();
+    let said = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    Ok((child.wait()?, secret, said))
 }
 
-/// The one account of `host` to import: the one named by `--user`, else the only one.
-fn pick_account(
-    accounts: Vec<gh::Account>,
-    host: &str,
-    user: Option<&str>,
-    file: &Path,
-) -> Result<gh::Account, Error> {
-    let mut on_host: Vec<gh::Account> = accounts
-        .into_iter()
-        .filter(|acc| acc.host.eq_ignore_ascii_case(host))
-        .collect();
-    if let Some(u) = user {
-        return on_host
-            .into_iter()
-            .find(|acc| acc.user.as_deref() == Some(u))
-            .ok_or_else(|| {
-                format!(
-                    "{} names no login '{}' for {host}",
-                    crate::messages::shown_path(file),
-                    crate::protocol::escape(u.as_bytes())
-                )
-                .into()
-            });
-    }
-    match on_host.len() {
-        0 => Err(format!(
-            "{} holds no account for {host}\nhint: sign in with gh first, or give --host",
-            crate::messages::shown_path(file)
-        )
-        .into()),
-        1 => Ok(on_host.remove(0)),
-        _ => {
-            let logins: Vec<String> = on_host.iter().filter_map(|acc| acc.user.clone()).collect();
-            Err(format!(
-                "{} holds several logins for {host} ({}); say which with --user LOGIN",
-                crate::messages::shown_path(file),
-                logins.join(", ")
-            )
-            .into())
-        }
-    }
+/// gh exits non-zero when it holds no token for the host (or login): "not logged in".
+fn not_logged_in(host: &str, user: Option<&str>, command: &str, said: &[u8]) -> String {
+    // gh's first line, escaped: it could echo anything it read.
+    let first = said.split(|&b| b == b'\n').next().unwrap_or_default();
+    let who = user.map(|u| format!(" as {u}")).unwrap_or_default();
+    format!(
+        "gh holds no token for {host}{who} (`{command}` failed: {}); nothing was imported\nhint: sign in first: gh auth login --hostname {host}",
+        crate::protocol::escape(first)
+    )
 }

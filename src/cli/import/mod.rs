@@ -2,9 +2,8 @@
 //! fine-grained tokens is git's credential-store with `useHttpPath`: one line per
 //! repository in `~/.git-credentials`, often the same `github_pat_` secret on many lines.
 //! `import --from store [FILE]` reads such files and proposes one registry token per
-//! distinct secret ([`plan`]); `import --from gh` takes the token the GitHub CLI keeps in its
-//! `hosts.yml` ([`gh`]), with the owner and repositories given (nothing in that file says
-//! them). The plan is printed ([`print`]: fingerprints, never a secret), applied whole or
+//! distinct secret ([`plan`]); `import --from gh` asks the GitHub CLI for the token it
+//! holds (`gh auth token`), with the owner and repositories given (gh does not know them). The plan is printed ([`print`]: fingerprints, never a secret), applied whole or
 //! not at all unless `--dry-run` ([`crate::change::add_all`]), and the lines of the old
 //! file that now duplicate a registered secret are named, with the command that removes
 //! them. The user's file is rewritten only with `--remove-imported`: atomically, under
@@ -14,7 +13,6 @@
 //! git's format, [`rewrite`] removes lines, [`from_gh`] is `--from gh`.
 
 mod from_gh;
-mod gh;
 mod plan;
 mod print;
 mod rewrite;
@@ -29,7 +27,7 @@ use super::{CliResult, EXIT_OK};
 use crate::change;
 use crate::context::Context;
 use crate::files::{io_err, FileError};
-use crate::registry::{Expiry, Registry, Token};
+use crate::registry::{document, Expiry, Registry, Token};
 use crate::secret::Secret;
 use crate::secrets::{default_kind, StoreKind};
 use plan::{LineRef, Plan, Skipped};
@@ -49,16 +47,20 @@ and an unknown expiry (--verify asks GitHub for it). Not imported, each with its
 secret seen for several owners (a fine-grained token has one), lines without a repository path,
 classic (ghp_), OAuth (gho_) and app tokens, other hosts, lines git cannot read either.
 
+With --from gh, the token is what `gh auth token --hostname HOST [--user LOGIN]` prints (gh
+finds it in the system keyring or its hosts.yml); gh must be installed and signed in to HOST.
+The owner and repositories are given, since gh does not know them.
+
 Exit codes: 0 done (also when some lines were not imported), 2 usage or environment error
 (nothing was imported).";
 
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = HELP, group(clap::ArgGroup::new("gh_only").multiple(true)))]
 pub struct Args {
-    /// Where the tokens are now: git's credential-store files, or the GitHub CLI's hosts.yml
+    /// Where the tokens are now: git's credential-store files, or the GitHub CLI (asked with `gh auth token`)
     #[arg(long, value_name = "store|gh", value_parser = ["store", "gh"], default_value = "store")]
     pub from: String,
-    /// The file to read [default: with store, ~/.git-credentials and $XDG_CONFIG_HOME/git/credentials, those that exist; with gh, hosts.yml in $GH_CONFIG_DIR, else $XDG_CONFIG_HOME/gh, else ~/.config/gh]
+    /// With --from store: the file to read [default: ~/.git-credentials and $XDG_CONFIG_HOME/git/credentials, those that exist]
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Print the plan and change nothing
@@ -88,10 +90,10 @@ pub struct Args {
     /// With --from gh: the token covers all of the owner's repositories
     #[arg(long, group = "gh_only")]
     pub all_repos: bool,
-    /// With --from gh: the GitHub host in hosts.yml [default: github.com]
+    /// With --from gh: the GitHub host whose token gh is asked for [default: github.com]
     #[arg(long, group = "gh_only")]
     pub host: Option<String>,
-    /// With --from gh: the gh login whose token to take, when hosts.yml holds several
+    /// With --from gh: the gh login whose token to take, when gh is signed in to the host as several (also the user name sent to git)
     #[arg(long, value_name = "LOGIN", group = "gh_only")]
     pub user: Option<String>,
     /// With --from gh: a name for the token [default: the owner]
@@ -314,6 +316,7 @@ pub(super) fn plan_and_apply(
     files: &[PathBuf],
     a: &Args,
 ) -> Result<Vec<Token>, Error> {
+    refused_by_config(&mut plan)?;
     if a.verify {
         verify(reg, &mut plan)?;
     }
@@ -361,6 +364,30 @@ pub(super) fn plan_and_apply(
         )?;
     }
     Ok(ctx.registry()?.tokens)
+}
+
+/// Proposed tokens the config would refuse (a user name it does not take, ...) move to the
+/// lines not imported, with the config's reason, so the rest is registered whole.
+fn refused_by_config(plan: &mut Plan) -> Result<(), Error> {
+    let mut kept = Vec::new();
+    for p in std::mem::take(&mut plan.tokens) {
+        match (document::refusal(&p.token), &p.from) {
+            (None, _) => kept.push(p),
+            (Some(why), plan::From::Lines(lines)) => plan.skipped.push(Skipped {
+                lines: lines.clone(),
+                reason: format!("the registry cannot take it: {why}"),
+            }),
+            (Some(why), plan::From::Gh { .. }) => {
+                return Err(format!(
+                    "the registry cannot take the token: {why}\nnothing was imported"
+                )
+                .into())
+            }
+        }
+    }
+    plan.tokens = kept;
+    plan.skipped.sort_by_key(|s| s.lines.first().copied());
+    Ok(())
 }
 
 /// `--verify`: asks the server about each proposed token; one it rejects, or that cannot

@@ -27,9 +27,9 @@ pub struct LineRef {
 /// Where a proposed token was found.
 pub enum From {
     Lines(Vec<LineRef>),
-    /// gh's hosts.yml, for this login.
+    /// What gh printed when asked with this command (`gh auth token ...`).
     Gh {
-        user: Option<String>,
+        command: String,
     },
 }
 
@@ -113,6 +113,11 @@ fn importable(e: &Entry, reg: &Registry) -> Result<(String, String), String> {
     }
     if let Some(why) = not_fine_grained(&e.secret) {
         return Err(why.to_string());
+    }
+    if let Some(why) = crate::secret::token_problem(&e.secret) {
+        return Err(format!(
+            "its password {why}: not a token `add` would take either"
+        ));
     }
     let Some(path) = &e.path else {
         return Err(format!(

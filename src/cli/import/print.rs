@@ -78,13 +78,7 @@ pub fn plan(
         )?;
         let from = match &p.from {
             From::Lines(lines) => refs(lines, files),
-            From::Gh { user } => format!(
-                "{}{}",
-                files.first().map(|f| shown_path(f)).unwrap_or_default(),
-                user.as_deref()
-                    .map(|u| format!(" (login {})", shown(u)))
-                    .unwrap_or_default()
-            ),
+            From::Gh { command } => shown(command),
         };
         writeln!(out, "  from:         {from}")?;
         for n in &p.notes {
