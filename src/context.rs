@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::registry::cache::{self, Want};
+use crate::registry::cache;
 use crate::registry::document::{self, DocumentMut};
 use crate::registry::{config, state, ConfigError, Registry};
 use crate::secrets::Stores;
@@ -33,10 +33,10 @@ impl Context {
         config::load(&self.config_path)
     }
 
-    /// The registry as far as `want` needs it — what `resolve`, `store` and `erase` look
-    /// at — read from the compiled cache when it is current.
-    pub fn registry_for(&self, want: Want) -> Result<Registry, ConfigError> {
-        cache::load_for(&self.config_path, &self.data_dir, want)
+    /// The whole registry, from its snapshot when that is current (the helper's path: see
+    /// [`cache`]); the same value [`Context::registry`] reads.
+    pub fn cached_registry(&self) -> Result<Registry, ConfigError> {
+        cache::load(&self.config_path, &self.data_dir)
     }
 
     pub fn state(&self) -> Result<state::State, state::StateError> {

@@ -12,7 +12,7 @@ use crate::messages;
 use crate::policy::{defect, judge, Verdict};
 use crate::registry::credentials::Pattern;
 use crate::registry::state::State;
-use crate::registry::{Registry, SecretSource, Token};
+use crate::registry::{Filter, Registry, SecretSource, Token};
 use crate::remote::{owner_repo, Remote};
 use crate::scope::{breadth, candidates, covered_by_owner, listed_by_owner};
 
@@ -83,19 +83,6 @@ impl Lookup {
     }
 }
 
-/// What to print on stdout.
-#[derive(Debug)]
-pub enum Answer<'d, 'r> {
-    /// Nothing: git asks the next helper, or the user.
-    Nothing,
-    /// The chosen token, with its username and expiry.
-    Token(&'d Choice<'r>),
-    /// `quit=1`: the chosen token may not be sent, and git must not try anything else.
-    Quit(&'d Choice<'r>),
-    /// The newest generic credential matching the lookup; nothing if none does.
-    Stored(&'d Lookup),
-}
-
 /// Everything a `get` leads to.
 #[derive(Debug)]
 pub struct Decision<'r> {
@@ -107,24 +94,8 @@ pub struct Decision<'r> {
 }
 
 impl Decision<'_> {
-    pub fn answer(&self) -> Answer<'_, '_> {
-        let choice = match &self.route {
-            Route::Chosen(c) | Route::NoPath { default: Some(c) } => c,
-            _ => {
-                return match &self.lookup {
-                    Some(l) => Answer::Stored(l),
-                    None => Answer::Nothing,
-                }
-            }
-        };
-        if choice.verdict.serves() {
-            Answer::Token(choice)
-        } else {
-            Answer::Quit(choice)
-        }
-    }
-
-    /// The chosen token, if any.
+    /// The chosen token, if any: sent when its verdict serves, else `quit=1`. Without
+    /// one, [`Decision::lookup`] says whether the generic store answers.
     pub fn choice(&self) -> Option<&Choice<'_>> {
         match &self.route {
             Route::Chosen(c) | Route::NoPath { default: Some(c) } => Some(c),
@@ -175,19 +146,10 @@ pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Dec
             .unwrap_or_else(|| "x-access-token".into()),
     };
     let Some(path) = q.path else {
-        let on_host = || {
-            reg.tokens
-                .iter()
-                .filter(|t| t.host.eq_ignore_ascii_case(host))
-        };
-        if on_host().next().is_some() {
+        if reg.tokens_where(Filter::host(host)).next().is_some() {
             d.lines.push(messages::no_path_line(host));
         }
-        let mut defaults = on_host().filter(|t| t.default);
-        let default = match (defaults.next(), defaults.next()) {
-            (Some(only), None) => Some(choose(only, None)),
-            _ => None,
-        };
+        let default = reg.default_of(host).map(|only| choose(only, None));
         if default.is_none() {
             d.lookup = Some(lookup(q, protocol, host, None));
         }
@@ -258,76 +220,117 @@ pub fn recognise<'r>(
     fingerprint: &str,
     live: &[(String, String)],
 ) -> Option<&'r Token> {
-    let on_host = || {
-        reg.tokens
-            .iter()
-            .filter(move |t| t.host.eq_ignore_ascii_case(host))
-    };
-    on_host()
-        .find(|t| t.fingerprint.as_deref() == Some(fingerprint))
-        .or_else(|| {
-            on_host().find(|t| {
-                !matches!(t.source, SecretSource::Store(_))
-                    && live.iter().any(|(n, f)| *n == t.name && f == fingerprint)
-            })
+    reg.by_fingerprint(host, fingerprint).or_else(|| {
+        reg.tokens_where(Filter::host(host)).find(|t| {
+            !matches!(t.source, SecretSource::Store(_))
+                && live.iter().any(|(n, f)| *n == t.name && f == fingerprint)
         })
+    })
 }
 
-/// The tokens whose secret must be fetched to recognise one git hands back: those with no
-/// recorded fingerprint (environment, command) that cover the repository.
-pub fn unfingerprinted<'r>(reg: &'r Registry, host: &str, path: Option<&[u8]>) -> Vec<&'r Token> {
-    let repo = path.and_then(owner_repo);
-    reg.tokens
-        .iter()
-        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.fingerprint.is_none())
-        .filter(|t| !matches!(t.source, SecretSource::Store(_)))
-        .filter(|t| {
-            repo.as_ref()
-                .is_none_or(|(o, r)| t.owner.eq_ignore_ascii_case(o) && t.repos.covers(r))
-        })
-        .collect()
+/// The tokens whose secret must be fetched to recognise one git hands back when `get`'s
+/// `state[]` did not come back (git before 2.46): those with no recorded fingerprint
+/// (environment, command) that cover the repository.
+pub fn unfingerprinted<'r>(
+    reg: &'r Registry,
+    host: &'r str,
+    path: Option<&[u8]>,
+) -> Vec<&'r Token> {
+    let live = |t: &&Token| t.fingerprint.is_none() && !matches!(t.source, SecretSource::Store(_));
+    match path.and_then(owner_repo) {
+        Some((owner, repo)) => reg
+            .tokens_where(Filter::owner(host, &owner))
+            .filter(|t| t.covers(host, &owner, &repo))
+            .filter(live)
+            .collect(),
+        None => reg.tokens_where(Filter::host(host)).filter(live).collect(),
+    }
+}
+
+/// Where `get` names the token it served, for git to hand back with the `store` or
+/// `erase` of that credential (`state[]`): the token's name and its secret's fingerprint,
+/// never the secret.
+const STATE: &str = "git-credential-scoped:v1:";
+
+pub fn served_state(token: &Token, fingerprint: &str) -> String {
+    format!("{STATE}{}:{fingerprint}", token.name)
+}
+
+/// The token `get` served, from the `state[]` git handed back, when the password git hands
+/// back is the one served (its fingerprint): then `store` and `erase` need neither the
+/// registry nor any secret.
+pub fn recall(state: &[Vec<u8>], fingerprint: &str) -> Option<String> {
+    state.iter().find_map(|s| {
+        let rest = std::str::from_utf8(s).ok()?.strip_prefix(STATE)?;
+        let (name, fp) = rest.split_once(':')?;
+        (fp == fingerprint && crate::remote::valid_token_name(name)).then(|| name.to_string())
+    })
+}
+
+/// Whether a `store` or `erase` concerns a GitHub host, and the registered token that
+/// came back: what [`decide_store`] and [`decide_erase`] decide from.
+#[derive(Clone, Copy, Debug)]
+pub enum Handed<'a> {
+    /// Not a GitHub host: the generic store's business.
+    Other,
+    /// A GitHub host, over a protocol it takes tokens over or not; the registered token
+    /// whose secret came back, if one did.
+    GitHub {
+        secure: bool,
+        known: Option<&'a str>,
+    },
+}
+
+impl<'a> Handed<'a> {
+    /// From the registry: `known` is the registered token whose secret was handed back.
+    pub fn of(q: &Query, reg: &Registry, known: Option<&'a Token>) -> Handed<'a> {
+        match reg.github_host(q.host.unwrap_or_default()) {
+            None => Handed::Other,
+            Some(decl) => Handed::GitHub {
+                secure: decl.accepts(q.protocol.unwrap_or_default()),
+                known: known.map(|t| t.name.as_str()),
+            },
+        }
+    }
 }
 
 /// What a `store` (git: "this credential worked") leads to.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Store<'r> {
+pub enum StoreDecision {
     /// Nothing to keep.
     Ignore,
     /// A registered token came back: record that it was used.
-    Used(&'r Token),
+    Used(String),
     /// Keep it as a generic credential under this path: the request's, or for a GitHub host
     /// exactly `owner/repo` (a token typed at a prompt is never widened to an owner).
     Keep { path: Option<Vec<u8>> },
 }
 
-/// What a `store` leads to; `known` is the registered token whose secret was handed back.
-pub fn resolve_store<'r>(q: &Query, reg: &Registry, known: Option<&'r Token>) -> Store<'r> {
-    let (Some(protocol), Some(host)) = (q.protocol, q.host) else {
-        return Store::Ignore;
-    };
-    let Some(decl) = reg.github_host(host) else {
-        return Store::Keep {
+pub fn decide_store(q: &Query, handed: Handed) -> StoreDecision {
+    if q.protocol.is_none() || q.host.is_none() {
+        return StoreDecision::Ignore;
+    }
+    match handed {
+        Handed::Other => StoreDecision::Keep {
             path: q.path.map(<[u8]>::to_vec),
-        };
-    };
-    if !decl.accepts(protocol) {
-        return Store::Ignore;
-    }
-    if let Some(t) = known {
-        return Store::Used(t);
-    }
-    Store::Keep {
-        path: narrowed(q.path),
+        },
+        Handed::GitHub { secure: false, .. } => StoreDecision::Ignore,
+        Handed::GitHub {
+            known: Some(name), ..
+        } => StoreDecision::Used(name.to_string()),
+        Handed::GitHub { known: None, .. } => StoreDecision::Keep {
+            path: narrowed(q.path),
+        },
     }
 }
 
 /// What an `erase` (git: "the server rejected this credential") leads to.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Erase<'r> {
+pub enum EraseDecision {
     Ignore,
     /// A registered token was rejected: mark it, never delete it (GitHub shows a token once).
     Reject {
-        token: &'r Token,
+        token: String,
         repo: Option<String>,
         line: String,
     },
@@ -337,23 +340,29 @@ pub enum Erase<'r> {
     },
 }
 
-pub fn resolve_erase<'r>(q: &Query, reg: &Registry, known: Option<&'r Token>) -> Erase<'r> {
+pub fn decide_erase(q: &Query, handed: Handed) -> EraseDecision {
     // A blank pattern erases nothing: protocol and host are required.
-    let (Some(_), Some(host)) = (q.protocol, q.host) else {
-        return Erase::Ignore;
-    };
-    if reg.github_host(host).is_none() {
-        return Erase::Forget {
+    if q.protocol.is_none() || q.host.is_none() {
+        return EraseDecision::Ignore;
+    }
+    match handed {
+        Handed::Other => EraseDecision::Forget {
             path: q.path.map(<[u8]>::to_vec),
-        };
-    }
-    if let Some(token) = known {
-        let repo = q.path.and_then(owner_repo).map(|(o, r)| format!("{o}/{r}"));
-        let line = messages::rejected_line(&token.name, repo.as_deref());
-        return Erase::Reject { token, repo, line };
-    }
-    Erase::Forget {
-        path: narrowed(q.path),
+        },
+        Handed::GitHub {
+            known: Some(name), ..
+        } => {
+            let repo = q.path.and_then(owner_repo).map(|(o, r)| format!("{o}/{r}"));
+            let line = messages::rejected_line(name, repo.as_deref());
+            EraseDecision::Reject {
+                token: name.to_string(),
+                repo,
+                line,
+            }
+        }
+        Handed::GitHub { known: None, .. } => EraseDecision::Forget {
+            path: narrowed(q.path),
+        },
     }
 }
 
@@ -417,12 +426,30 @@ mod tests {
         resolve(query, reg, &State::default(), NOW)
     }
 
+    /// What git is answered: a token, `quit=1`, a generic look-up, or nothing.
+    #[derive(Debug)]
+    enum Sent<'d> {
+        Token(&'d Choice<'d>),
+        Quit(&'d Choice<'d>),
+        Stored(&'d Lookup),
+        Nothing,
+    }
+
+    fn sent<'d>(d: &'d Decision<'d>) -> Sent<'d> {
+        match (d.choice(), &d.lookup) {
+            (Some(c), _) if c.verdict.serves() => Sent::Token(c),
+            (Some(c), _) => Sent::Quit(c),
+            (None, Some(l)) => Sent::Stored(l),
+            (None, None) => Sent::Nothing,
+        }
+    }
+
     #[test]
     fn chooses_and_answers_with_x_access_token() {
         let reg = reg();
         let d = decide(&q("https", "github.com", Some(b"alta3/demo.git")), &reg);
-        match d.answer() {
-            Answer::Token(c) => {
+        match sent(&d) {
+            Sent::Token(c) => {
                 assert_eq!(c.token.name, "installer");
                 assert_eq!(c.username, "x-access-token");
                 assert_eq!(c.verdict, Verdict::Serve);
@@ -436,14 +463,14 @@ mod tests {
     fn uncovered_repositories_are_looked_up_with_the_owner_hint_for_when_nothing_is_stored() {
         let reg = reg();
         let d = decide(&q("https", "github.com", Some(b"alta3/other")), &reg);
-        match (&d.route, d.answer()) {
+        match (&d.route, sent(&d)) {
             (
                 Route::Uncovered {
                     remote,
                     owner_covers,
                     editable,
                 },
-                Answer::Stored(l),
+                Sent::Stored(l),
             ) => {
                 assert_eq!(remote.full_name(), "alta3/other");
                 assert_eq!(
@@ -469,11 +496,14 @@ mod tests {
         let reg = reg();
         let d = decide(&q("http", "github.com", Some(b"alta3/labs")), &reg);
         assert!(matches!(d.route, Route::InsecureProtocol));
-        assert!(matches!(d.answer(), Answer::Nothing));
+        assert!(matches!(sent(&d), Sent::Nothing));
         assert_eq!(d.lines.len(), 1);
         assert!(matches!(
-            decide(&q("http", "127.0.0.1:8443", Some(b"alta3/labs")), &reg).answer(),
-            Answer::Token(_)
+            sent(&decide(
+                &q("http", "127.0.0.1:8443", Some(b"alta3/labs")),
+                &reg
+            )),
+            Sent::Token(_)
         ));
         for host in [
             "github.com.evil.test",
@@ -484,10 +514,7 @@ mod tests {
         ] {
             let d = decide(&q("https", host, Some(b"alta3/labs")), &reg);
             assert!(
-                matches!(
-                    (&d.route, d.answer()),
-                    (Route::NotGitHub, Answer::Stored(_))
-                ),
+                matches!((&d.route, sent(&d)), (Route::NotGitHub, Sent::Stored(_))),
                 "{host}"
             );
         }
@@ -498,11 +525,11 @@ mod tests {
         let reg = reg();
         let d = decide(&q("https", "github.com", None), &reg);
         assert!(matches!(d.route, Route::NoPath { default: None }));
-        assert!(matches!(d.answer(), Answer::Stored(_)));
+        assert!(matches!(sent(&d), Sent::Stored(_)));
         assert_eq!(d.lines.len(), 1, "the useHttpPath hint");
         let d = decide(&q("http", "127.0.0.1:8443", None), &reg);
-        match d.answer() {
-            Answer::Token(c) => assert_eq!(c.token.name, "loop"),
+        match sent(&d) {
+            Sent::Token(c) => assert_eq!(c.token.name, "loop"),
             other => panic!("{other:?}"),
         }
         let mut two = reg.clone();
@@ -520,8 +547,8 @@ mod tests {
         let mut reg = reg();
         reg.tokens[0].expires = Expiry::At(NOW - 1);
         let d = decide(&q("https", "github.com", Some(b"alta3/labs")), &reg);
-        match d.answer() {
-            Answer::Quit(c) => {
+        match sent(&d) {
+            Sent::Quit(c) => {
                 assert_eq!(c.verdict, Verdict::Refuse(Refusal::Expired { at: NOW - 1 }))
             }
             other => panic!("{other:?}"),
@@ -537,8 +564,8 @@ mod tests {
         wide.repos = Repos::All;
         reg.tokens.push(wide);
         let d = decide(&q("https", "github.com", Some(b"alta3/labs")), &reg);
-        match d.answer() {
-            Answer::Token(c) => assert_eq!(c.token.name, "wide"),
+        match sent(&d) {
+            Sent::Token(c) => assert_eq!(c.token.name, "wide"),
             other => panic!("{other:?}"),
         }
         assert_eq!(d.lines.len(), 1, "{:?}", d.lines);
@@ -577,7 +604,7 @@ mod tests {
         ));
         let mut none = q("https", "github.com", Some(b"alta3/labs"));
         none.host = None;
-        assert!(matches!(decide(&none, &reg).answer(), Answer::Nothing));
+        assert!(matches!(sent(&decide(&none, &reg)), Sent::Nothing));
     }
 
     #[test]
@@ -585,30 +612,51 @@ mod tests {
         let reg = reg();
         let known = &reg.tokens[0];
         let query = q("https", "github.com", Some(b"alta3/labs.git/info/lfs"));
-        assert_eq!(resolve_store(&query, &reg, Some(known)), Store::Used(known));
+        let handed = |q: &Query, k| Handed::of(q, &reg, k);
         assert_eq!(
-            resolve_store(&query, &reg, None),
-            Store::Keep {
+            decide_store(&query, handed(&query, Some(known))),
+            StoreDecision::Used("installer".into())
+        );
+        assert_eq!(
+            decide_store(&query, handed(&query, None)),
+            StoreDecision::Keep {
                 path: Some(b"alta3/labs".to_vec())
             }
         );
+        let http = q("http", "github.com", None);
         assert_eq!(
-            resolve_store(&q("http", "github.com", None), &reg, None),
-            Store::Ignore
+            decide_store(&http, handed(&http, None)),
+            StoreDecision::Ignore
         );
-        match resolve_erase(&query, &reg, Some(known)) {
-            Erase::Reject { token, repo, .. } => assert_eq!(
-                (token.name.as_str(), repo.as_deref()),
+        match decide_erase(&query, handed(&query, Some(known))) {
+            EraseDecision::Reject { token, repo, .. } => assert_eq!(
+                (token.as_str(), repo.as_deref()),
                 ("installer", Some("alta3/labs"))
             ),
             other => panic!("{other:?}"),
         }
+        let other = q("https", "example.com", Some(b"a/b.git"));
         assert_eq!(
-            resolve_erase(&q("https", "example.com", Some(b"a/b.git")), &reg, None),
-            Erase::Forget {
+            decide_erase(&other, handed(&other, None)),
+            EraseDecision::Forget {
                 path: Some(b"a/b.git".to_vec())
             }
         );
+    }
+
+    #[test]
+    fn the_served_token_is_recalled_only_with_its_own_password() {
+        let reg = reg();
+        let state = served_state(&reg.tokens[0], "sha256:00000000000000aa").into_bytes();
+        let others = vec![b"other-helper:x".to_vec(), state];
+        assert_eq!(
+            recall(&others, "sha256:00000000000000aa").as_deref(),
+            Some("installer")
+        );
+        assert_eq!(recall(&others, "sha256:00000000000000ab"), None);
+        assert_eq!(recall(&[], "sha256:00000000000000aa"), None);
+        let forged = b"git-credential-scoped:v1:a b:sha256:00000000000000aa".to_vec();
+        assert_eq!(recall(&[forged], "sha256:00000000000000aa"), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 
 use crate::policy::defect;
 use crate::registry::state::State;
-use crate::registry::{Expiry, Registry, Repos, Token};
+use crate::registry::{Expiry, Filter, Registry, Repos, Token};
 use crate::remote::Remote;
 
 /// Tokens on the remote's host, for its owner, whose repositories include it; when git gave a
@@ -19,11 +19,7 @@ pub fn candidates<'r>(
     now: i64,
 ) -> Vec<&'r Token> {
     let mut found: Vec<&Token> = reg
-        .tokens
-        .iter()
-        .filter(|t| t.host.eq_ignore_ascii_case(&remote.host))
-        .filter(|t| t.owner.eq_ignore_ascii_case(&remote.owner))
-        .filter(|t| t.repos.covers(&remote.repo))
+        .covering(remote)
         .filter(|t| match (username, &t.username) {
             (Some(u), Some(tu)) => u == tu,
             _ => true,
@@ -48,7 +44,7 @@ pub fn candidates<'r>(
 /// How much a token covers, smaller first: an explicit list (by its length) before `all`.
 pub fn breadth(t: &Token) -> (u8, usize) {
     match &t.repos {
-        Repos::List(list) => (0, list.count()),
+        Repos::List(list) => (0, list.len()),
         Repos::All => (1, 0),
     }
 }
@@ -57,11 +53,7 @@ pub fn breadth(t: &Token) -> (u8, usize) {
 pub fn covered_by_owner(reg: &Registry, host: &str, owner: &str) -> Option<Vec<String>> {
     let mut repos: Vec<String> = Vec::new();
     let mut any = false;
-    for t in reg
-        .tokens
-        .iter()
-        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner))
-    {
+    for t in reg.tokens_where(Filter::owner(host, owner)) {
         any = true;
         match &t.repos {
             Repos::All => repos.push("all".into()),
@@ -75,9 +67,7 @@ pub fn covered_by_owner(reg: &Registry, host: &str, owner: &str) -> Option<Vec<S
 /// The names of the host's tokens for `owner` that list their repositories: those a user
 /// can widen on GitHub and follow with `edit NAME --add-repo`.
 pub fn listed_by_owner(reg: &Registry, host: &str, owner: &str) -> Vec<String> {
-    reg.tokens
-        .iter()
-        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner))
+    reg.tokens_where(Filter::owner(host, owner))
         .filter(|t| matches!(t.repos, Repos::List(_)))
         .map(|t| t.name.clone())
         .collect()

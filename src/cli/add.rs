@@ -127,7 +127,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         repos: if a.all_repos {
             Repos::All
         } else {
-            Repos::List(super::shared::dedup(&a.repos).into())
+            Repos::List(super::shared::dedup(&a.repos))
         },
         contents,
         other_permissions,

@@ -105,7 +105,7 @@ impl Edit {
             remove: a.remove.clone(),
             set: match (a.all_repos, a.set.is_empty()) {
                 (true, _) => Some(Repos::All),
-                (false, false) => Some(Repos::List(super::shared::dedup(&a.set).into())),
+                (false, false) => Some(Repos::List(super::shared::dedup(&a.set))),
                 (false, true) => None,
             },
             default: match (a.default, a.no_default) {

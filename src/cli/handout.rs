@@ -16,9 +16,8 @@ use std::io::Write;
 use super::check::{parse_target, Target};
 use crate::context::{Context, HelperError};
 use crate::diag::say;
-use crate::helper::{serve, Served};
+use crate::helper::serve;
 use crate::messages::new_token_hint;
-use crate::registry::cache::Want;
 use crate::registry::GITHUB;
 use crate::remote::{owner_repo, valid_host, valid_name, Remote};
 use crate::resolve::Query;
@@ -79,7 +78,7 @@ pub fn target(ctx: &Context, arg: &str, pick: &Pick) -> Result<Target, BadTarget
         }
     };
     let github = ctx
-        .registry_for(Want::Head)
+        .cached_registry()
         .map(|r| r.github_host(&t.host).is_some())
         .unwrap_or(true);
     if !github {
@@ -120,9 +119,9 @@ pub fn secret_for(
         say(&mut said, &w);
     }
     match served {
-        Ok(Served::Credential(reply)) => return Ok(reply.password),
-        Ok(Served::Quit) => return Ok(None),
-        Ok(Served::Nothing) => {}
+        Ok(reply) if reply.quit => return Ok(None),
+        Ok(reply) if reply.password.is_some() => return Ok(reply.password),
+        Ok(_) => {}
         Err(HelperError::Unreadable { token, source }) => {
             say(
                 &mut said,
@@ -152,7 +151,7 @@ fn silent_reason(ctx: &Context, t: &Target, write: bool) -> String {
             repo,
         });
     let github = ctx
-        .registry_for(Want::Head)
+        .cached_registry()
         .is_ok_and(|r| r.github_host(&t.host).is_some());
     match remote {
         Some(r) if github => format!(

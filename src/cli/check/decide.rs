@@ -10,7 +10,7 @@ use crate::registry::credentials::Stored;
 use crate::registry::state::State;
 use crate::registry::Registry;
 use crate::remote::Remote;
-use crate::resolve::{resolve, Answer, Choice, Decision, Query, Route};
+use crate::resolve::{resolve, Choice, Decision, Query, Route};
 use crate::time::format_date;
 
 use super::outcome::{expiry_words, Outcome, TokenVerdict, Verdict};
@@ -63,10 +63,10 @@ pub fn decide(
 
 fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bool) -> Outcome {
     let host = escape(t.host.as_bytes());
-    let (serves, stored) = match d.answer() {
-        Answer::Token(_) => (true, false),
-        Answer::Quit(_) | Answer::Nothing => (false, false),
-        Answer::Stored(l) => {
+    let (serves, stored) = match (d.choice(), &d.lookup) {
+        (Some(c), _) => (c.verdict.serves(), false),
+        (None, None) => (false, false),
+        (None, Some(l)) => {
             let found = index.iter().any(|e| e.matches(&l.pattern()));
             (found, found)
         }
@@ -87,7 +87,7 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
     } else {
         ""
     };
-    if let (Answer::Stored(l), false) = (d.answer(), stored) {
+    if let (None, Some(l), false) = (d.choice(), &d.lookup, stored) {
         o.messages.extend(l.unanswered.iter().cloned());
     }
     match &d.route {

@@ -121,7 +121,7 @@ pub fn from_gh(ctx: &Context, reg: &Registry, store: StoreKind, a: &Args) -> Cli
         repos: if a.all_repos {
             Repos::All
         } else {
-            Repos::List(a.repos.clone().into())
+            Repos::List(a.repos.clone())
         },
         contents: Access::Read,
         other_permissions: Vec::new(),

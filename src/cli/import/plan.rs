@@ -190,7 +190,7 @@ fn propose(plan: &mut Plan, group: &[&Found], reg: &Registry, store: StoreKind) 
         name,
         host: first.entry.host.clone(),
         owner: first.owner.clone(),
-        repos: Repos::List(repos.into()),
+        repos: Repos::List(repos),
         contents: Access::Read,
         other_permissions: Vec::new(),
         expires: Expiry::Unknown,
@@ -327,7 +327,7 @@ mod tests {
         let plan = from_store(&entries(&text), &Registry::default(), StoreKind::File);
         let mut t = plan.tokens[0].token.clone();
         assert!(covering(e, std::slice::from_ref(&t)).is_some());
-        t.repos = Repos::List(vec!["demo".to_string()].into());
+        t.repos = Repos::List(vec!["demo".to_string()]);
         assert!(covering(e, std::slice::from_ref(&t)).is_none());
         t.repos = Repos::All;
         t.username = Some("other".into());
