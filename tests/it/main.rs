@@ -44,6 +44,9 @@ mod protocol;
 // The README's shell blocks run with sh -e and install.sh (see install.rs).
 #[cfg(unix)]
 mod readme;
+// The secret command counting its runs is sh.
+#[cfg(unix)]
+mod roundtrip;
 mod secrets_hygiene;
 mod setup;
 // The system helpers are sh scripts here; under wine there is no git at all.
