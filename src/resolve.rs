@@ -1,7 +1,8 @@
 //! The decisions: what a request leads to, as a value, decided by pure functions of (request
 //! fields, registry, state, now). `get`, `check` and `token` all call [`resolve`] and only
 //! carry out or describe the [`Decision`] it returns, so they can never disagree; `store`
-//! and `erase` call [`resolve_store`] and [`resolve_erase`].
+//! and `erase` call [`decide_store`] and [`decide_erase`], on the token `get` named in
+//! `state[]` ([`recall`]) or the one recognised by its fingerprint ([`recognise`]).
 //!
 //! A `get` for a GitHub host (SPEC §3, §4): https only (http where the host allows it); the
 //! path reduces to `owner/repo`; the narrowest covering token is chosen and judged; a

@@ -204,11 +204,7 @@ impl Edit {
         }
         if let Some(d) = self.default {
             if d {
-                if let Some(other) = reg
-                    .tokens
-                    .iter()
-                    .find(|o| o.default && o.name != *n && o.host.eq_ignore_ascii_case(&t.host))
-                {
+                if let Some(other) = reg.defaults(&t.host).into_iter().find(|o| o.name != *n) {
                     return Err(format!("token '{}' is already the default for {}; a host has one default token\nhint: run first: git credential-scoped edit {} --no-default", other.name, t.host, other.name));
                 }
             }

@@ -106,11 +106,7 @@ pub fn token_findings(
         }
     }
     for host in hosts_with_tokens(reg) {
-        let defaults: Vec<&Token> = reg
-            .tokens
-            .iter()
-            .filter(|t| t.default && t.host == host)
-            .collect();
+        let defaults: Vec<&Token> = reg.defaults(&host);
         if defaults.len() > 1 {
             let names: Vec<String> = defaults.iter().map(|t| format!("'{}'", t.name)).collect();
             out.push(

@@ -238,9 +238,7 @@ pub fn covering<'t>(e: &Entry, tokens: &'t [Token]) -> Option<&'t Token> {
     let fingerprint = e.secret.fingerprint();
     tokens.iter().find(|t| {
         t.fingerprint.as_deref() == Some(fingerprint.as_str())
-            && t.host.eq_ignore_ascii_case(&e.host)
-            && t.owner.eq_ignore_ascii_case(&owner)
-            && t.repos.covers(&repo)
+            && t.covers(&e.host, &owner, &repo)
             && t.username.as_deref().is_none_or(|u| u == e.username)
     })
 }
