@@ -10,7 +10,7 @@
 //! path is answered from the generic store, as git's own helpers would.
 
 use crate::messages;
-use crate::policy::{defect, judge, Verdict};
+use crate::policy::{defect, judge, Judgement};
 use crate::registry::credentials::Pattern;
 use crate::registry::state::State;
 use crate::registry::{Filter, Registry, SecretSource, Token};
@@ -57,7 +57,7 @@ pub enum Route<'r> {
 pub struct Choice<'r> {
     pub token: &'r Token,
     pub remote: Option<Remote>,
-    pub verdict: Verdict,
+    pub verdict: Judgement,
     /// The username to answer with: the token's, else the request's, else `x-access-token`.
     pub username: String,
 }
@@ -453,7 +453,7 @@ mod tests {
             Sent::Token(c) => {
                 assert_eq!(c.token.name, "installer");
                 assert_eq!(c.username, "x-access-token");
-                assert_eq!(c.verdict, Verdict::Serve);
+                assert_eq!(c.verdict, Judgement::Serve);
             }
             other => panic!("{other:?}"),
         }
@@ -550,7 +550,10 @@ mod tests {
         let d = decide(&q("https", "github.com", Some(b"alta3/labs")), &reg);
         match sent(&d) {
             Sent::Quit(c) => {
-                assert_eq!(c.verdict, Verdict::Refuse(Refusal::Expired { at: NOW - 1 }))
+                assert_eq!(
+                    c.verdict,
+                    Judgement::Refuse(Refusal::Expired { at: NOW - 1 })
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -4,7 +4,7 @@
 //! decides, this file only describes its value.
 
 use crate::messages::new_token_hint;
-use crate::policy::Verdict as Policy;
+use crate::policy::Judgement as Policy;
 use crate::protocol::escape;
 use crate::registry::credentials::Stored;
 use crate::registry::state::State;
