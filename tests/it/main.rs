@@ -31,6 +31,7 @@ mod integrity;
 // A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
 #[cfg(target_os = "linux")]
 mod keyring;
+mod layout;
 mod monitor;
 mod online;
 // Keychain and Credential Manager; Linux's Secret Service is keyring.rs.
