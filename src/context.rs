@@ -33,9 +33,10 @@ impl Context {
         config::load(&self.config_path)
     }
 
-    /// The whole registry, from its snapshot when that is current (the helper's path: see
-    /// [`cache`]); the same value [`Context::registry`] reads.
-    pub fn cached_registry(&self) -> Result<Registry, ConfigError> {
+    /// The registry the helper asks its questions of ([`crate::registry::View`]): its
+    /// snapshot when that is current (see [`cache`]), else the config's parse — the same
+    /// answers [`Context::registry`] gives.
+    pub fn cached_registry(&self) -> Result<cache::Cached, ConfigError> {
         cache::load(&self.config_path, &self.data_dir)
     }
 

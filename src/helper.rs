@@ -21,9 +21,10 @@ use crate::context::{Context, HelperError, Next};
 use crate::diag::say;
 use crate::generic::{self, Credential, Place};
 use crate::protocol::{decode, encode, Reply, Request};
+use crate::registry::cache::Cached;
 use crate::registry::credentials::Pattern;
 use crate::registry::state::{self, Rejection};
-use crate::registry::{Registry, Token};
+use crate::registry::{Token, View};
 use crate::resolve::{
     decide_erase, decide_store, recall, recognise, resolve, served_state, unfingerprinted,
     EraseDecision, Handed, Query, StoreDecision,
@@ -102,16 +103,16 @@ fn get(
 pub fn serve(ctx: &Context, q: &Query, diag: &mut impl Write) -> Result<Reply, HelperError> {
     let reg = ctx.cached_registry()?;
     let state = ctx.state()?;
-    let decision = resolve(q, &reg, &state, ctx.now);
+    let decision = resolve(q, &reg, &state, ctx.now)?;
     for line in &decision.lines {
         say(diag, line);
     }
     match (decision.choice(), &decision.lookup) {
         (Some(c), _) if c.verdict.serves() => {
-            let secret = token_secret(ctx, c.token)?;
+            let secret = token_secret(ctx, &c.token)?;
             Ok(Reply {
                 username: Some(c.username.clone()),
-                state: Some(served_state(c.token, &secret.fingerprint())),
+                state: Some(served_state(&c.token, &secret.fingerprint())),
                 password: Some(secret),
                 password_expiry_utc: c.token.expires.timestamp(),
                 ..Reply::default()
@@ -154,12 +155,12 @@ fn token_secret(ctx: &Context, token: &Token) -> Result<Secret, HelperError> {
 
 /// The fingerprints of the secrets of tokens that record none (environment, command), for
 /// recognising one git hands back. A secret that cannot be had is simply not one of them.
-fn live_fingerprints(ctx: &Context, tokens: &[&Token]) -> Vec<(String, String)> {
+fn live_fingerprints(ctx: &Context, tokens: Vec<Token>) -> Vec<(Token, String)> {
     tokens
-        .iter()
+        .into_iter()
         .filter_map(|t| {
-            let secret = ctx.stores.token_secret(t).ok()?;
-            Some((t.name.clone(), secret.fingerprint()))
+            let fingerprint = ctx.stores.token_secret(&t).ok()?.fingerprint();
+            Some((t, fingerprint))
         })
         .collect()
 }
@@ -170,7 +171,7 @@ fn live_fingerprints(ctx: &Context, tokens: &[&Token]) -> Vec<(String, String)> 
 fn with_handed<T>(
     ctx: &Context,
     req: &Request,
-    then: impl FnOnce(Handed, Option<&Registry>) -> Result<T, HelperError>,
+    then: impl FnOnce(Handed, Option<&Cached>) -> Result<T, HelperError>,
 ) -> Result<T, HelperError> {
     let fp = req.password.as_ref().map(Secret::fingerprint);
     if let Some(name) = fp.as_deref().and_then(|fp| recall(&req.state, fp)) {
@@ -184,15 +185,16 @@ fn with_handed<T>(
     let q = query(req);
     let host = req.host.as_deref().unwrap_or_default();
     let known = match &fp {
-        Some(fp) if reg.github_host(host).is_some() => {
-            recognise(&reg, host, fp, &[]).or_else(|| {
-                let live = live_fingerprints(ctx, &unfingerprinted(&reg, host, q.path));
-                recognise(&reg, host, fp, &live)
-            })
-        }
+        Some(fp) if reg.github_host(host).is_some() => match recognise(&reg, host, fp, &[])? {
+            Some(t) => Some(t),
+            None => {
+                let live = live_fingerprints(ctx, unfingerprinted(&reg, host, q.path)?);
+                recognise(&reg, host, fp, &live)?
+            }
+        },
         _ => None,
     };
-    then(Handed::of(&q, &reg, known), Some(&reg))
+    then(Handed::of(&q, &reg, known.as_ref()), Some(&reg))
 }
 
 fn store(ctx: &Context, req: &Request) -> Result<(), HelperError> {
@@ -211,7 +213,7 @@ fn store(ctx: &Context, req: &Request) -> Result<(), HelperError> {
             StoreDecision::Ignore => Ok(()),
             StoreDecision::Used(name) => Ok(state::record_use(&ctx.data_dir, &name, ctx.now)?),
             StoreDecision::Keep { path } => {
-                let configured = reg.and_then(|r| r.settings.secret_store);
+                let configured = reg.and_then(|r| r.settings().secret_store);
                 let place = Place {
                     protocol,
                     host,

@@ -13,9 +13,9 @@ use crate::messages;
 use crate::policy::{defect, judge, Judgement};
 use crate::registry::credentials::Pattern;
 use crate::registry::state::State;
-use crate::registry::{Filter, Registry, SecretSource, Token};
+use crate::registry::{Filter, SecretSource, Token, View};
 use crate::remote::{owner_repo, Remote};
-use crate::scope::{breadth, candidates, covered_by_owner, listed_by_owner};
+use crate::scope::{breadth, covered_by_owner, listed_by_owner, narrowest_first};
 
 /// The fields of a request that decide the token.
 #[derive(Clone, Copy, Debug)]
@@ -30,7 +30,7 @@ pub struct Query<'a> {
 
 /// Where a request lands.
 #[derive(Debug)]
-pub enum Route<'r> {
+pub enum Route {
     /// git left out the protocol or the host: never a wildcard on `get`.
     Incomplete,
     /// Not a GitHub host: the generic store answers.
@@ -39,11 +39,11 @@ pub enum Route<'r> {
     InsecureProtocol,
     /// git sent no path; `default` is the host's single default token, if there is one.
     NoPath {
-        default: Option<Choice<'r>>,
+        default: Option<Choice>,
     },
     /// The path does not name `owner/repo`.
     NotARepository,
-    Chosen(Choice<'r>),
+    Chosen(Choice),
     /// No token covers the repository; `owner_covers` lists what the owner's tokens cover,
     /// `editable` names those with a repository list (`edit NAME --add-repo` can widen them).
     Uncovered {
@@ -54,8 +54,8 @@ pub enum Route<'r> {
 }
 
 #[derive(Debug)]
-pub struct Choice<'r> {
-    pub token: &'r Token,
+pub struct Choice {
+    pub token: Token,
     pub remote: Option<Remote>,
     pub verdict: Judgement,
     /// The username to answer with: the token's, else the request's, else `x-access-token`.
@@ -86,18 +86,18 @@ impl Lookup {
 
 /// Everything a `get` leads to.
 #[derive(Debug)]
-pub struct Decision<'r> {
-    pub route: Route<'r>,
+pub struct Decision {
+    pub route: Route,
     /// Lines for stderr (without the prefix), said whatever the answer.
     pub lines: Vec<String>,
     /// Set when the answer comes from the generic store.
     pub lookup: Option<Lookup>,
 }
 
-impl Decision<'_> {
+impl Decision {
     /// The chosen token, if any: sent when its verdict serves, else `quit=1`. Without
     /// one, [`Decision::lookup`] says whether the generic store answers.
-    pub fn choice(&self) -> Option<&Choice<'_>> {
+    pub fn choice(&self) -> Option<&Choice> {
         match &self.route {
             Route::Chosen(c) | Route::NoPath { default: Some(c) } => Some(c),
             _ => None,
@@ -115,42 +115,43 @@ fn lookup(q: &Query, protocol: &str, host: &str, path: Option<Vec<u8>>) -> Looku
     }
 }
 
-/// The decision for a `get` (and what `check` and `token` describe).
-pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Decision<'r> {
+/// The decision for a `get` (and what `check` and `token` describe), from any [`View`] of
+/// the registry; only reading a token from it can fail.
+pub fn resolve<V: View>(q: &Query, reg: &V, state: &State, now: i64) -> Result<Decision, V::Error> {
     let mut d = Decision {
         route: Route::Incomplete,
         lines: Vec::new(),
         lookup: None,
     };
     let (Some(protocol), Some(host)) = (q.protocol, q.host) else {
-        return d;
+        return Ok(d);
     };
     let Some(decl) = reg.github_host(host) else {
         d.route = Route::NotGitHub;
         d.lookup = Some(lookup(q, protocol, host, q.path.map(<[u8]>::to_vec)));
-        return d;
+        return Ok(d);
     };
     if !decl.accepts(protocol) {
         d.route = Route::InsecureProtocol;
         d.lines
             .push(messages::insecure_protocol_line(host, protocol));
-        return d;
+        return Ok(d);
     }
-    let choose = |token: &'r Token, remote: Option<Remote>| Choice {
-        token,
-        remote,
-        verdict: judge(token, state, now, &reg.settings, q.need_write),
+    let choose = |token: Token, remote: Option<Remote>| Choice {
+        verdict: judge(&token, state, now, reg.settings(), q.need_write),
         username: token
             .username
             .clone()
             .or(q.username.map(str::to_string))
             .unwrap_or_else(|| "x-access-token".into()),
+        token,
+        remote,
     };
     let Some(path) = q.path else {
-        if reg.tokens_where(Filter::host(host)).next().is_some() {
+        if !reg.tokens(Filter::host(host))?.is_empty() {
             d.lines.push(messages::no_path_line(host));
         }
-        let default = reg.default_of(host).map(|only| choose(only, None));
+        let default = reg.default_of(host)?.map(|only| choose(only, None));
         if default.is_none() {
             d.lookup = Some(lookup(q, protocol, host, None));
         }
@@ -160,40 +161,30 @@ pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Dec
                 .map(|c| verdict_lines(c, now))
                 .unwrap_or_default(),
         );
-        return d;
+        return Ok(d);
     };
     let Some((owner, repo)) = owner_repo(path) else {
         d.route = Route::NotARepository;
         d.lookup = Some(lookup(q, protocol, host, Some(path.to_vec())));
-        return d;
+        return Ok(d);
     };
     let remote = Remote {
         host: host.to_string(),
         owner,
         repo,
     };
-    let found = candidates(reg, &remote, q.username, state, now);
+    let found = narrowest_first(reg.covering(&remote)?, q.username, state, now);
     let Some(first) = found.first() else {
-        let owner_covers = covered_by_owner(reg, host, &remote.owner);
-        let editable = listed_by_owner(reg, host, &remote.owner);
-        let mut l = lookup(q, protocol, host, Some(remote.full_name().into_bytes()));
-        if let Some(covers) = &owner_covers {
-            l.unanswered.push(messages::uncovered_line(
-                &remote.full_name(),
-                &remote.owner,
-                covers,
-            ));
-            l.unanswered.extend(messages::edit_hint(&remote, &editable));
-        }
-        d.lookup = Some(l);
-        d.route = Route::Uncovered {
-            remote,
-            owner_covers,
-            editable,
-        };
-        return d;
+        let owners = reg.tokens(Filter::owner(host, &remote.owner))?;
+        d.lookup = Some(lookup(
+            q,
+            protocol,
+            host,
+            Some(remote.full_name().into_bytes()),
+        ));
+        d.route = uncovered(remote, &owners, d.lookup.as_mut());
+        return Ok(d);
     };
-    let choice = choose(first, Some(remote));
     // The registry meant a narrower token for this repository: say why it was passed over.
     if defect(first, state, now).is_none() {
         for skipped in found.iter().filter(|t| breadth(t) < breadth(first)) {
@@ -203,49 +194,72 @@ pub fn resolve<'r>(q: &Query, reg: &'r Registry, state: &State, now: i64) -> Dec
             }
         }
     }
+    let choice = choose(first.clone(), Some(remote));
     d.lines.extend(verdict_lines(&choice, now));
     d.route = Route::Chosen(choice);
-    d
+    Ok(d)
+}
+
+/// The route of a repository no token covers, and the lines to say when the generic store
+/// has nothing for it either: what the owner's tokens cover, and which can be widened.
+fn uncovered(remote: Remote, owners: &[Token], lookup: Option<&mut Lookup>) -> Route {
+    let owner_covers = covered_by_owner(owners);
+    let editable = listed_by_owner(owners);
+    if let (Some(covers), Some(l)) = (&owner_covers, lookup) {
+        l.unanswered.push(messages::uncovered_line(
+            &remote.full_name(),
+            &remote.owner,
+            covers,
+        ));
+        l.unanswered.extend(messages::edit_hint(&remote, &editable));
+    }
+    Route::Uncovered {
+        remote,
+        owner_covers,
+        editable,
+    }
 }
 
 fn verdict_lines(c: &Choice, now: i64) -> Vec<String> {
-    messages::verdict_lines(c.token, c.remote.as_ref(), &c.verdict, now)
+    messages::verdict_lines(&c.token, c.remote.as_ref(), &c.verdict, now)
 }
 
 /// The registered token on `host` whose secret has `fingerprint`: by the fingerprint the
 /// registry records, else among the tokens whose secret comes from the environment or a
 /// command (none recorded) by the fingerprints `live` gives for them.
-pub fn recognise<'r>(
-    reg: &'r Registry,
+pub fn recognise<V: View>(
+    reg: &V,
     host: &str,
     fingerprint: &str,
-    live: &[(String, String)],
-) -> Option<&'r Token> {
-    reg.by_fingerprint(host, fingerprint).or_else(|| {
-        reg.tokens_where(Filter::host(host)).find(|t| {
-            !matches!(t.source, SecretSource::Store(_))
-                && live.iter().any(|(n, f)| *n == t.name && f == fingerprint)
-        })
-    })
+    live: &[(Token, String)],
+) -> Result<Option<Token>, V::Error> {
+    if let Some(t) = reg.by_fingerprint(host, fingerprint)? {
+        return Ok(Some(t));
+    }
+    Ok(live
+        .iter()
+        .find(|(t, f)| f == fingerprint && !matches!(t.source, SecretSource::Store(_)))
+        .map(|(t, _)| t.clone()))
 }
 
 /// The tokens whose secret must be fetched to recognise one git hands back when `get`'s
 /// `state[]` did not come back (git before 2.46): those with no recorded fingerprint
-/// (environment, command) that cover the repository.
-pub fn unfingerprinted<'r>(
-    reg: &'r Registry,
-    host: &'r str,
+/// (environment, command) that cover the repository, or all the host's without one.
+pub fn unfingerprinted<V: View>(
+    reg: &V,
+    host: &str,
     path: Option<&[u8]>,
-) -> Vec<&'r Token> {
-    let live = |t: &&Token| t.fingerprint.is_none() && !matches!(t.source, SecretSource::Store(_));
-    match path.and_then(owner_repo) {
-        Some((owner, repo)) => reg
-            .tokens_where(Filter::owner(host, &owner))
-            .filter(|t| t.covers(host, &owner, &repo))
-            .filter(live)
-            .collect(),
-        None => reg.tokens_where(Filter::host(host)).filter(live).collect(),
-    }
+) -> Result<Vec<Token>, V::Error> {
+    let mut found = match path.and_then(owner_repo) {
+        Some((owner, repo)) => reg.covering(&Remote {
+            host: host.to_string(),
+            owner,
+            repo,
+        })?,
+        None => reg.tokens(Filter::host(host))?,
+    };
+    found.retain(|t| t.fingerprint.is_none() && !matches!(t.source, SecretSource::Store(_)));
+    Ok(found)
 }
 
 /// Where `get` names the token it served, for git to hand back with the `store` or
@@ -284,7 +298,7 @@ pub enum Handed<'a> {
 
 impl<'a> Handed<'a> {
     /// From the registry: `known` is the registered token whose secret was handed back.
-    pub fn of(q: &Query, reg: &Registry, known: Option<&'a Token>) -> Handed<'a> {
+    pub fn of<V: View>(q: &Query, reg: &V, known: Option<&'a Token>) -> Handed<'a> {
         match reg.github_host(q.host.unwrap_or_default()) {
             None => Handed::Other,
             Some(decl) => Handed::GitHub {
@@ -380,7 +394,7 @@ mod tests {
     use super::*;
     use crate::policy::Refusal;
     use crate::registry::state::{Rejection, TokenState};
-    use crate::registry::{Expiry, HostDecl, Repos};
+    use crate::registry::{Expiry, HostDecl, Registry, Repos};
 
     const NOW: i64 = 1_800_000_000;
 
@@ -423,20 +437,21 @@ mod tests {
         }
     }
 
-    fn decide<'r>(query: &Query, reg: &'r Registry) -> Decision<'r> {
-        resolve(query, reg, &State::default(), NOW)
+    fn decide(query: &Query, reg: &Registry) -> Decision {
+        let Ok(d) = resolve(query, reg, &State::default(), NOW);
+        d
     }
 
     /// What git is answered: a token, `quit=1`, a generic look-up, or nothing.
     #[derive(Debug)]
     enum Sent<'d> {
-        Token(&'d Choice<'d>),
-        Quit(&'d Choice<'d>),
+        Token(&'d Choice),
+        Quit(&'d Choice),
         Stored(&'d Lookup),
         Nothing,
     }
 
-    fn sent<'d>(d: &'d Decision<'d>) -> Sent<'d> {
+    fn sent(d: &Decision) -> Sent<'_> {
         match (d.choice(), &d.lookup) {
             (Some(c), _) if c.verdict.serves() => Sent::Token(c),
             (Some(c), _) => Sent::Quit(c),
@@ -590,7 +605,7 @@ mod tests {
                 }),
             },
         ));
-        let d = resolve(
+        let Ok(d) = resolve(
             &q("https", "github.com", Some(b"alta3/labs")),
             &reg,
             &state,
@@ -669,25 +684,24 @@ mod tests {
         reg.tokens[0].fingerprint = Some("sha256:00000000000000aa".into());
         let mut env = tok("env", "github.com", &["labs"], Expiry::Never);
         env.source = SecretSource::Env("T".into());
-        reg.tokens.push(env);
+        reg.tokens.push(env.clone());
+        let name = |fp, live: &[(Token, String)], host| {
+            let Ok(found) = recognise(&reg, host, fp, live);
+            found.map(|t| t.name)
+        };
         assert_eq!(
-            recognise(&reg, "github.com", "sha256:00000000000000aa", &[])
-                .unwrap()
-                .name,
-            "installer"
+            name("sha256:00000000000000aa", &[], "github.com").as_deref(),
+            Some("installer")
         );
-        let live = [("env".to_string(), "sha256:00000000000000bb".to_string())];
+        let live = [(env, "sha256:00000000000000bb".to_string())];
         assert_eq!(
-            recognise(&reg, "github.com", "sha256:00000000000000bb", &live)
-                .unwrap()
-                .name,
-            "env"
+            name("sha256:00000000000000bb", &live, "github.com").as_deref(),
+            Some("env")
         );
-        assert!(recognise(&reg, "127.0.0.1:8443", "sha256:00000000000000aa", &[]).is_none());
-        assert_eq!(
-            unfingerprinted(&reg, "github.com", Some(b"alta3/labs")).len(),
-            1
-        );
-        assert!(unfingerprinted(&reg, "github.com", Some(b"alta3/demo")).is_empty());
+        assert_eq!(name("sha256:00000000000000aa", &[], "127.0.0.1:8443"), None);
+        let Ok(labs) = unfingerprinted(&reg, "github.com", Some(b"alta3/labs"));
+        assert_eq!(labs.len(), 1);
+        let Ok(demo) = unfingerprinted(&reg, "github.com", Some(b"alta3/demo"));
+        assert!(demo.is_empty());
     }
 }

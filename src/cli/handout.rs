@@ -18,6 +18,7 @@ use crate::context::{Context, HelperError};
 use crate::diag::say;
 use crate::helper::serve;
 use crate::messages::new_token_hint;
+use crate::registry::View;
 use crate::registry::GITHUB;
 use crate::remote::{owner_repo, valid_host, valid_name, Remote};
 use crate::resolve::Query;

@@ -6,7 +6,10 @@
 //! inode, size, modification and change times to the nanosecond), one checksum over the
 //! rest, then the settings, the hosts and one line per token, in file order. A reader checks
 //! the header against one `stat` of the config and the checksum over the whole body before
-//! it believes a single line, and then holds the same [`Registry`] the config's parse gives.
+//! it believes a single line. It then answers the same [`View`] questions the parsed config
+//! does, reading each line's host, owner, fingerprint and default mark (its first fields)
+//! and parsing only the lines a question admits: a `get` among a thousand tokens parses
+//! the few of one owner.
 //!
 //! Trust: the cache is derived data and is never trusted more than the config. It lives in
 //! the data directory, which is held to the config's rules ([`crate::files`]: the user's
@@ -16,12 +19,14 @@
 //! read. It is written without fsync (it can always be made again): the checksum is what
 //! tells a snapshot a crash left torn.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use super::config::{self, ConfigError};
 use super::{
-    Access, Expiry, HostDecl, OnExpired, Registry, Repos, SecretSource, Settings, StoreKind, Token,
+    Access, Expiry, Filter, HostDecl, OnExpired, Registry, Repos, SecretSource, Settings,
+    StoreKind, Token, View,
 };
 use crate::fields::{decode, encode_into};
 use crate::files;
@@ -30,15 +35,21 @@ pub const FILE: &str = "registry.cache";
 const MAGIC: &str = "git-credential-scoped-registry-cache";
 const FORMAT: &str = concat!("8/", env!("CARGO_PKG_VERSION"));
 
-/// The registry, from the snapshot when it is current, else from the config (and the
-/// snapshot then written again).
-pub fn load(config_path: &Path, data_dir: &Path) -> Result<Registry, ConfigError> {
+/// The registry as the helper reads it: the snapshot when it is current, else the config's
+/// parse (and the snapshot then written again).
+pub enum Cached {
+    Snapshot(Snapshot),
+    Parsed(Registry),
+}
+
+pub fn load(config_path: &Path, data_dir: &Path) -> Result<Cached, ConfigError> {
     let Some(header) = identity(config_path)? else {
-        return Ok(Registry::default());
+        return Ok(Cached::Parsed(Registry::default()));
     };
-    if let Some(bytes) = files::read_data(&data_dir.join(FILE))? {
-        if let Some(reg) = read(&bytes, &header) {
-            return Ok(reg);
+    let path = data_dir.join(FILE);
+    if let Some(bytes) = files::read_data(&path)? {
+        if let Some(snapshot) = Snapshot::read(bytes, &header, path) {
+            return Ok(Cached::Snapshot(snapshot));
         }
     }
     let reg = config::load(config_path)?;
@@ -47,7 +58,123 @@ pub fn load(config_path: &Path, data_dir: &Path) -> Result<Registry, ConfigError
     if identity(config_path)?.as_deref() == Some(header.as_str()) {
         let _ = store(data_dir, &header, &reg);
     }
-    Ok(reg)
+    Ok(Cached::Parsed(reg))
+}
+
+impl View for Cached {
+    type Error = ConfigError;
+
+    fn settings(&self) -> &Settings {
+        match self {
+            Cached::Snapshot(s) => &s.settings,
+            Cached::Parsed(r) => &r.settings,
+        }
+    }
+
+    fn hosts(&self) -> &[HostDecl] {
+        match self {
+            Cached::Snapshot(s) => &s.hosts,
+            Cached::Parsed(r) => &r.hosts,
+        }
+    }
+
+    fn tokens(&self, filter: Filter) -> Result<Vec<Token>, ConfigError> {
+        match self {
+            Cached::Snapshot(s) => s.admitted(filter),
+            Cached::Parsed(r) => Ok(r.tokens_where(filter).cloned().collect()),
+        }
+    }
+}
+
+impl View for Snapshot {
+    type Error = ConfigError;
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn hosts(&self) -> &[HostDecl] {
+        &self.hosts
+    }
+
+    fn tokens(&self, filter: Filter) -> Result<Vec<Token>, ConfigError> {
+        self.admitted(filter)
+    }
+}
+
+/// A snapshot checked whole: its settings and hosts read, its token lines kept as text.
+pub struct Snapshot {
+    settings: Settings,
+    hosts: Vec<HostDecl>,
+    body: String,
+    /// Where the token lines start in `body`.
+    tokens_at: usize,
+    path: std::path::PathBuf,
+}
+
+impl Snapshot {
+    /// The snapshot in `bytes`, when its header is `header` and its body is whole.
+    fn read(bytes: Vec<u8>, header: &str, path: std::path::PathBuf) -> Option<Snapshot> {
+        let text = String::from_utf8(bytes).ok()?;
+        let rest = text.strip_prefix(header)?.strip_prefix('\n')?;
+        let (sum, body) = rest.split_once('\n')?;
+        if u64::from_str_radix(sum, 16).ok()? != checksum(body.as_bytes()) {
+            return None;
+        }
+        let body_at = text.len() - body.len();
+        let mut lines = body.split_inclusive('\n');
+        let settings = settings(lines.next()?.strip_suffix('\n')?)?;
+        let mut hosts = Vec::new();
+        let mut tokens_at = text.len();
+        let mut at = body_at + body.find('\n')? + 1;
+        for line in lines {
+            match line.strip_prefix("H ") {
+                Some(h) => hosts.push(host_decl(h.strip_suffix('\n')?)?),
+                None => {
+                    tokens_at = at;
+                    break;
+                }
+            }
+            at += line.len();
+        }
+        Some(Snapshot {
+            settings,
+            hosts,
+            body: text,
+            tokens_at,
+            path,
+        })
+    }
+
+    /// Reads each line's first fields and parses only the lines `filter` admits.
+    fn admitted(&self, filter: Filter) -> Result<Vec<Token>, ConfigError> {
+        let damaged = || {
+            ConfigError::Change(format!(
+                "{} does not read (remove it: it is made again from config.toml)",
+                self.path.display()
+            ))
+        };
+        let mut found = Vec::new();
+        for line in self.body[self.tokens_at..].lines() {
+            let mut f = line.splitn(6, ' ');
+            let (Some("T"), Some(host), Some(owner), Some(fp), Some(default), Some(rest)) =
+                (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
+            else {
+                return Err(damaged());
+            };
+            let (Some(host), Some(owner), Some(fp)) = (plain(host), plain(owner), plain(fp)) else {
+                return Err(damaged());
+            };
+            let fp = (fp != "-").then_some(fp);
+            if filter.admits_fields(&host, &owner, fp.as_deref(), default == "1") {
+                let (host, owner) = (host.into_owned(), owner.into_owned());
+                let fp = fp.map(Cow::into_owned);
+                let token = token(host, owner, fp, default == "1", rest);
+                found.push(token.ok_or_else(damaged)?);
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// After the program itself wrote the config: record the registry it wrote, if the file
@@ -147,13 +274,16 @@ fn write(reg: &Registry, header: &str) -> String {
     format!("{header}\n{:016x}\n{body}", checksum(body.as_bytes()))
 }
 
-/// Appends the token's line, every field (the tests compare the registry read back with
-/// the one written).
+/// Appends the token's line: first what [`Filter`] looks at (host, owner, fingerprint,
+/// default mark), then every other field (the tests compare what is read back with the
+/// registry written).
 fn token_line(out: &mut String, t: &Token) {
     out.push_str("T ");
-    for f in [&t.host, &t.owner, &t.name] {
-        field(out, Some(f));
-    }
+    field(out, Some(&t.host));
+    field(out, Some(&t.owner));
+    field(out, t.fingerprint.as_deref());
+    out.push_str(if t.default { "1 " } else { "0 " });
+    field(out, Some(&t.name));
     match &t.repos {
         Repos::All => out.push('*'),
         Repos::List(l) => {
@@ -189,31 +319,16 @@ fn token_line(out: &mut String, t: &Token) {
         SecretSource::Command(c) => ("command", Some(c.as_str())),
     };
     field(out, Some(kind));
-    field(out, arg);
-    out.push_str(if t.default { "1 " } else { "0 " });
-    encode_into(out, t.fingerprint.as_deref().map(str::as_bytes));
+    encode_into(out, arg.map(str::as_bytes));
     out.push('\n');
 }
 
-/// The registry a snapshot holds, when its header is `header` and its body is whole.
-fn read(bytes: &[u8], header: &str) -> Option<Registry> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let rest = text.strip_prefix(header)?.strip_prefix('\n')?;
-    let (sum, body) = rest.split_once('\n')?;
-    if u64::from_str_radix(sum, 16).ok()? != checksum(body.as_bytes()) {
-        return None;
+/// A field as text, borrowed when it needs no decoding (`-`, absent, stays `-`).
+fn plain(f: &str) -> Option<Cow<'_, str>> {
+    if f == "-" || !f.contains('%') {
+        return Some(Cow::Borrowed(f));
     }
-    let mut reg = Registry::default();
-    let mut lines = body.lines();
-    reg.settings = settings(lines.next()?)?;
-    for line in lines {
-        match line.split_at_checked(2)? {
-            ("H ", l) => reg.hosts.push(host_decl(l)?),
-            ("T ", l) => reg.tokens.push(token(l)?),
-            _ => return None,
-        }
-    }
-    Some(reg)
+    text(f).map(Cow::Owned)
 }
 
 /// A field that must hold a value.
@@ -261,9 +376,15 @@ fn host_decl(line: &str) -> Option<HostDecl> {
     })
 }
 
-fn token(line: &str) -> Option<Token> {
-    let [host, owner, name, repos, contents, perms, expires, username, kind, arg, default, fp] =
-        fields(line)?;
+/// The token of a line whose first fields were read already; `rest` holds the others.
+fn token(
+    host: String,
+    owner: String,
+    fingerprint: Option<String>,
+    default: bool,
+    rest: &str,
+) -> Option<Token> {
+    let [name, repos, contents, perms, expires, username, kind, arg] = fields(rest)?;
     let repos = match repos {
         "*" => Repos::All,
         r => Repos::List(r.split(',').map(text).collect::<Option<_>>()?),
@@ -286,8 +407,8 @@ fn token(line: &str) -> Option<Token> {
     };
     Some(Token {
         name: text(name)?,
-        host: text(host)?,
-        owner: text(owner)?,
+        host,
+        owner,
         repos,
         contents: Access::parse(contents)?,
         other_permissions,
@@ -298,8 +419,8 @@ fn token(line: &str) -> Option<Token> {
         },
         username: optional(username)?,
         source,
-        default: default == "1",
-        fingerprint: optional(fp)?,
+        default,
+        fingerprint,
     })
 }
 
@@ -348,28 +469,63 @@ fingerprint = "sha256:00000000000000cc"
         (tmp, path, data)
     }
 
+    fn snapshot(path: &Path, data: &Path) -> Option<Snapshot> {
+        let bytes = std::fs::read(data.join(FILE)).ok()?;
+        let header = identity(path).unwrap().unwrap();
+        Snapshot::read(bytes, &header, data.join(FILE))
+    }
+
+    /// Every token, asked through the view: host by host.
+    fn all<V: View>(v: &V) -> Vec<Token>
+    where
+        V::Error: std::fmt::Debug,
+    {
+        let hosts = ["github.com", "GHE.test:8443", "elsewhere"];
+        hosts
+            .iter()
+            .flat_map(|h| v.tokens(Filter::host(h)).unwrap())
+            .collect()
+    }
+
     #[test]
-    fn the_snapshot_reads_back_exactly_the_parse() {
+    fn the_snapshot_answers_exactly_like_the_parse() {
         let (_tmp, path, data) = setup();
         let full = config::load(&path).unwrap();
-        assert_eq!(load(&path, &data).unwrap(), full);
-        assert!(data.join(FILE).exists());
-        let bytes = std::fs::read(data.join(FILE)).unwrap();
-        let header = identity(&path).unwrap().unwrap();
-        assert_eq!(read(&bytes, &header), Some(full));
+        assert!(matches!(load(&path, &data).unwrap(), Cached::Parsed(_)));
+        let Cached::Snapshot(snap) = load(&path, &data).unwrap() else {
+            panic!("the snapshot was written and is read")
+        };
+        assert_eq!((&snap.settings, &snap.hosts), (&full.settings, &full.hosts));
+        let Ok(expected) = View::tokens(&full, Filter::host("github.com"));
+        assert_eq!(snap.tokens(Filter::host("GitHub.com")).unwrap(), expected);
+        assert_eq!(all(&snap).len(), full.tokens.len());
+        for filter in [
+            Filter::owner("github.com", "ALTA3"),
+            Filter::owner("ghe.test:8443", "acme"),
+            Filter::defaults("github.com"),
+            Filter {
+                fingerprint: Some("sha256:00000000000000cc"),
+                ..Filter::host("github.com")
+            },
+        ] {
+            let Ok(parsed) = View::tokens(&full, filter);
+            assert_eq!(snap.tokens(filter).unwrap(), parsed, "{filter:?}");
+            assert_eq!(parsed.len(), 1, "{filter:?}");
+        }
     }
 
     #[test]
     fn a_changed_config_is_read_again() {
         let (_tmp, path, data) = setup();
-        assert_eq!(load(&path, &data).unwrap().tokens.len(), 3);
+        load(&path, &data).unwrap();
         std::fs::write(
             &path,
             CONFIG.replace("repositories = [\"r\"]", "repositories = [\"r\", \"s\"]"),
         )
         .unwrap();
         let again = load(&path, &data).unwrap();
-        assert_eq!(again.tokens[2].repos, Repos::list(&["r", "s"]));
+        let c = again.tokens(Filter::owner("github.com", "acme")).unwrap();
+        assert_eq!(c[0].repos, Repos::list(&["r", "s"]));
     }
 
     #[test]
@@ -377,10 +533,9 @@ fingerprint = "sha256:00000000000000cc"
         // The snapshot is written without fsync: a byte changed anywhere, a line lost or the
         // file cut short is not believed.
         let (_tmp, path, data) = setup();
-        let good = load(&path, &data).unwrap();
+        load(&path, &data).unwrap();
+        assert!(snapshot(&path, &data).is_some());
         let cache = std::fs::read_to_string(data.join(FILE)).unwrap();
-        let header = identity(&path).unwrap().unwrap();
-        assert!(read(cache.as_bytes(), &header).is_some());
         let last_line = cache.trim_end().rfind('\n').unwrap();
         for (what, damaged) in [
             ("a setting", cache.replacen("S 3 warn", "S 9 warn", 1)),
@@ -398,9 +553,11 @@ fingerprint = "sha256:00000000000000cc"
             ("another header", cache.replacen(MAGIC, "other", 1)),
         ] {
             assert_ne!(damaged, cache, "{what}");
-            assert!(read(damaged.as_bytes(), &header).is_none(), "{what}");
             std::fs::write(data.join(FILE), &damaged).unwrap();
-            assert_eq!(load(&path, &data).unwrap(), good, "{what}");
+            assert!(snapshot(&path, &data).is_none(), "{what}");
+            let again = load(&path, &data).unwrap();
+            assert!(matches!(again, Cached::Parsed(_)), "{what}");
+            assert_eq!(all(&again).len(), 3, "{what}");
         }
     }
 

@@ -10,7 +10,7 @@ pub mod state;
 pub mod view;
 
 pub use config::ConfigError;
-pub use view::{Filter, Registry};
+pub use view::{Filter, Registry, View};
 
 /// Where a secret the program was given is kept: the OS keyring or the plaintext file
 /// store (see [`crate::secrets`], which opens them).

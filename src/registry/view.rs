@@ -1,11 +1,83 @@
-//! The registry as `resolve` sees it, and the questions it asks of it — each rule about
-//! which token is meant stated here once: which hosts are GitHub's, which tokens cover a
-//! repository, what an owner's tokens cover, the token with a fingerprint, a host's default.
-//! The registry comes from the config's parse or from its snapshot ([`super::cache`]); both
-//! give this same value, so every question has one answer.
+//! The registry as `resolve` sees it ([`View`]), and the questions it asks of it — each rule
+//! about which token is meant stated here once: which hosts are GitHub's, which tokens cover
+//! a repository, what an owner's tokens cover, the token with a fingerprint, a host's
+//! default. The parsed config ([`Registry`]) and its snapshot ([`super::cache::Snapshot`],
+//! which parses only the lines a question admits) answer alike.
+
+use std::convert::Infallible;
 
 use super::{HostDecl, Settings, Token, GITHUB};
 use crate::remote::Remote;
+
+/// What `resolve` asks of a registry. An implementation answers one primitive — the
+/// tokens a [`Filter`] admits, in file order — and the questions are built on it here.
+pub trait View {
+    /// What reading a token can fail with (nothing, for a parsed registry).
+    type Error;
+
+    fn settings(&self) -> &Settings;
+    fn hosts(&self) -> &[HostDecl];
+    /// The tokens `filter` admits, in file order.
+    fn tokens(&self, filter: Filter) -> Result<Vec<Token>, Self::Error>;
+
+    /// See [`github_host`].
+    fn github_host(&self, host: &str) -> Option<HostDecl> {
+        github_host(self.hosts(), host)
+    }
+
+    /// The tokens that cover the remote's repository ([`Token::covers`]), in file order.
+    fn covering(&self, r: &Remote) -> Result<Vec<Token>, Self::Error> {
+        let mut found = self.tokens(Filter::owner(&r.host, &r.owner))?;
+        found.retain(|t| t.covers(&r.host, &r.owner, &r.repo));
+        Ok(found)
+    }
+
+    /// The host's single default token, if it has exactly one: one answers a request
+    /// without a path; more than one is ambiguous and none does.
+    fn default_of(&self, host: &str) -> Result<Option<Token>, Self::Error> {
+        let mut found = self.tokens(Filter::defaults(host))?;
+        Ok((found.len() == 1).then(|| found.remove(0)))
+    }
+
+    /// The host's token whose secret has `fingerprint`, by the fingerprint it records.
+    fn by_fingerprint(&self, host: &str, fingerprint: &str) -> Result<Option<Token>, Self::Error> {
+        let filter = Filter {
+            fingerprint: Some(fingerprint),
+            ..Filter::host(host)
+        };
+        Ok(self.tokens(filter)?.into_iter().next())
+    }
+}
+
+/// The declaration of a GitHub host among `hosts`, or `None` when `host` is not a GitHub
+/// host — the one statement of that rule. Exact match (with port), ASCII case-insensitive:
+/// no suffix or look-alike matching. `github.com` is always one.
+pub fn github_host(hosts: &[HostDecl], host: &str) -> Option<HostDecl> {
+    if let Some(h) = hosts.iter().find(|h| h.name.eq_ignore_ascii_case(host)) {
+        return Some(h.clone());
+    }
+    host.eq_ignore_ascii_case(GITHUB).then(|| HostDecl {
+        name: GITHUB.to_string(),
+        api: None,
+        allow_http: false,
+    })
+}
+
+impl View for Registry {
+    type Error = Infallible;
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn hosts(&self) -> &[HostDecl] {
+        &self.hosts
+    }
+
+    fn tokens(&self, filter: Filter) -> Result<Vec<Token>, Infallible> {
+        Ok(self.tokens_where(filter).cloned().collect())
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registry {
@@ -42,13 +114,30 @@ impl<'a> Filter<'a> {
         }
     }
 
+    /// The host's tokens marked default.
+    pub fn defaults(host: &'a str) -> Filter<'a> {
+        Filter {
+            default_only: true,
+            ..Filter::host(host)
+        }
+    }
+
     pub fn admits(&self, t: &Token) -> bool {
-        t.host.eq_ignore_ascii_case(self.host)
-            && self.owner.is_none_or(|o| t.owner.eq_ignore_ascii_case(o))
-            && self
-                .fingerprint
-                .is_none_or(|f| t.fingerprint.as_deref() == Some(f))
-            && (!self.default_only || t.default)
+        self.admits_fields(&t.host, &t.owner, t.fingerprint.as_deref(), t.default)
+    }
+
+    /// [`Filter::admits`] for a token given by these fields alone (a snapshot's line).
+    pub fn admits_fields(
+        &self,
+        host: &str,
+        owner: &str,
+        fingerprint: Option<&str>,
+        default: bool,
+    ) -> bool {
+        host.eq_ignore_ascii_case(self.host)
+            && self.owner.is_none_or(|o| owner.eq_ignore_ascii_case(o))
+            && self.fingerprint.is_none_or(|f| fingerprint == Some(f))
+            && (!self.default_only || default)
     }
 }
 
@@ -61,22 +150,9 @@ impl Token {
 }
 
 impl Registry {
-    /// The declaration of a GitHub host, or `None` when `host` is not a GitHub host — the
-    /// one statement of that rule. Exact match (with port), ASCII case-insensitive: no
-    /// suffix or look-alike matching. `github.com` is always one.
+    /// See [`github_host`] (also [`View::github_host`]).
     pub fn github_host(&self, host: &str) -> Option<HostDecl> {
-        if let Some(h) = self
-            .hosts
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(host))
-        {
-            return Some(h.clone());
-        }
-        host.eq_ignore_ascii_case(GITHUB).then(|| HostDecl {
-            name: GITHUB.to_string(),
-            api: None,
-            allow_http: false,
-        })
+        github_host(&self.hosts, host)
     }
 
     pub fn token(&self, name: &str) -> Option<&Token> {
@@ -91,41 +167,9 @@ impl Registry {
         self.tokens.iter().filter(move |t| filter.admits(t))
     }
 
-    /// The tokens that cover the remote's repository, in file order.
-    pub fn covering<'r, 'q>(
-        &'r self,
-        r: &'q Remote,
-    ) -> impl Iterator<Item = &'r Token> + use<'r, 'q> {
-        self.tokens_where(Filter::owner(&r.host, &r.owner))
-            .filter(|t| t.covers(&r.host, &r.owner, &r.repo))
-    }
-
-    /// The tokens marked default for `host`: one answers a request without a path; more
-    /// than one is ambiguous and none does.
+    /// The tokens marked default for `host` (see [`View::default_of`]).
     pub fn defaults(&self, host: &str) -> Vec<&Token> {
-        let filter = Filter {
-            default_only: true,
-            ..Filter::host(host)
-        };
-        self.tokens_where(filter).collect()
-    }
-
-    /// The host's single default token, if it has exactly one.
-    pub fn default_of(&self, host: &str) -> Option<&Token> {
-        match self.defaults(host)[..] {
-            [only] => Some(only),
-            _ => None,
-        }
-    }
-
-    /// The host's token whose secret has `fingerprint`, by the fingerprint the registry
-    /// records.
-    pub fn by_fingerprint(&self, host: &str, fingerprint: &str) -> Option<&Token> {
-        let filter = Filter {
-            fingerprint: Some(fingerprint),
-            ..Filter::host(host)
-        };
-        self.tokens_where(filter).next()
+        self.tokens_where(Filter::defaults(host)).collect()
     }
 }
 
@@ -153,9 +197,11 @@ mod tests {
             ],
             ..Registry::default()
         };
-        assert_eq!(reg.default_of("ghe.example.com").unwrap().name, "upper");
+        let Ok(found) = reg.default_of("ghe.example.com");
+        assert_eq!(found.unwrap().name, "upper");
         assert_eq!(reg.defaults("GHE.EXAMPLE.COM").len(), 1);
-        assert!(reg.default_of("ghe.example.com:8443").is_none());
+        let Ok(none) = reg.default_of("ghe.example.com:8443");
+        assert!(none.is_none());
     }
 
     #[test]

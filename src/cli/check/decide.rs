@@ -18,7 +18,7 @@ use super::target::Target;
 
 fn choice_head(c: &Choice, now: i64) -> String {
     use crate::policy::Refusal;
-    let t = c.token;
+    let t = &c.token;
     let reason = match &c.verdict {
         Policy::Refuse(Refusal::Expired { .. }) => expiry_words(t.expires, now),
         Policy::Refuse(Refusal::NoContents) => "it has no contents permission".into(),
@@ -58,7 +58,8 @@ pub fn decide(
         username: t.username.as_deref(),
         need_write,
     };
-    describe(t, &resolve(&q, reg, state, now), index, now, need_write)
+    let Ok(decision) = resolve(&q, reg, state, now);
+    describe(t, &decision, index, now, need_write)
 }
 
 fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bool) -> Outcome {
