@@ -102,51 +102,51 @@ impl View for Snapshot {
     }
 }
 
-/// A snapshot checked whole: its settings and hosts read, its token lines kept as text.
+/// A snapshot checked whole: its settings and hosts read, its token lines kept as bytes.
 pub struct Snapshot {
     settings: Settings,
     hosts: Vec<HostDecl>,
-    body: String,
+    body: Vec<u8>,
     /// Where the token lines start in `body`.
     tokens_at: usize,
     path: std::path::PathBuf,
 }
 
+/// The line of `bytes` from `at`, as text, and where the next one starts.
+fn line_at(bytes: &[u8], at: usize) -> Option<(&str, usize)> {
+    let rest = bytes.get(at..)?;
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    Some((std::str::from_utf8(&rest[..end]).ok()?, at + end + 1))
+}
+
 impl Snapshot {
     /// The snapshot in `bytes`, when its header is `header` and its body is whole.
     fn read(bytes: Vec<u8>, header: &str, path: std::path::PathBuf) -> Option<Snapshot> {
-        let text = String::from_utf8(bytes).ok()?;
-        let rest = text.strip_prefix(header)?.strip_prefix('\n')?;
-        let (sum, body) = rest.split_once('\n')?;
-        if u64::from_str_radix(sum, 16).ok()? != checksum(body.as_bytes()) {
+        let (first, sum_at) = line_at(&bytes, 0)?;
+        let (sum, body_at) = line_at(&bytes, sum_at)?;
+        if first != header || u64::from_str_radix(sum, 16).ok()? != checksum(bytes.get(body_at..)?)
+        {
             return None;
         }
-        let body_at = text.len() - body.len();
-        let mut lines = body.split_inclusive('\n');
-        let settings = settings(lines.next()?.strip_suffix('\n')?)?;
+        let (line, mut at) = line_at(&bytes, body_at)?;
+        let settings = settings(line)?;
         let mut hosts = Vec::new();
-        let mut tokens_at = text.len();
-        let mut at = body_at + body.find('\n')? + 1;
-        for line in lines {
-            match line.strip_prefix("H ") {
-                Some(h) => hosts.push(host_decl(h.strip_suffix('\n')?)?),
-                None => {
-                    tokens_at = at;
-                    break;
-                }
-            }
-            at += line.len();
+        while bytes.get(at..at + 2) == Some(b"H ") {
+            let (line, next) = line_at(&bytes, at + 2)?;
+            hosts.push(host_decl(line)?);
+            at = next;
         }
         Some(Snapshot {
             settings,
             hosts,
-            body: text,
-            tokens_at,
+            body: bytes,
+            tokens_at: at,
             path,
         })
     }
 
-    /// Reads each line's first fields and parses only the lines `filter` admits.
+    /// Reads each token line's first fields (its length says where the next one starts)
+    /// and parses only the lines `filter` admits.
     fn admitted(&self, filter: Filter) -> Result<Vec<Token>, ConfigError> {
         let damaged = || {
             ConfigError::Change(format!(
@@ -155,10 +155,13 @@ impl Snapshot {
             ))
         };
         let mut found = Vec::new();
-        for line in self.body[self.tokens_at..].lines() {
-            let mut f = line.splitn(6, ' ');
-            let (Some("T"), Some(host), Some(owner), Some(fp), Some(default), Some(rest)) =
-                (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
+        let mut at = self.tokens_at;
+        while at < self.body.len() {
+            let (line, next) = self.token_line(at).ok_or_else(damaged)?;
+            at = next;
+            let mut f = line.splitn(5, |&b| b == b' ');
+            let (Some(host), Some(owner), Some(fp), Some(default), Some(rest)) =
+                (f.next(), f.next(), f.next(), f.next(), f.next())
             else {
                 return Err(damaged());
             };
@@ -166,14 +169,27 @@ impl Snapshot {
                 return Err(damaged());
             };
             let fp = (fp != "-").then_some(fp);
-            if filter.admits_fields(&host, &owner, fp.as_deref(), default == "1") {
+            let default = default == b"1";
+            if filter.admits_fields(&host, &owner, fp.as_deref(), default) {
                 let (host, owner) = (host.into_owned(), owner.into_owned());
                 let fp = fp.map(Cow::into_owned);
-                let token = token(host, owner, fp, default == "1", rest);
+                let rest = std::str::from_utf8(rest).ok();
+                let token = rest.and_then(|r| token(host, owner, fp, default, r));
                 found.push(token.ok_or_else(damaged)?);
             }
         }
         Ok(found)
+    }
+
+    /// The token line at `at` (`T LEN ` and LEN bytes, then a newline), and where the next
+    /// one starts.
+    fn token_line(&self, at: usize) -> Option<(&[u8], usize)> {
+        let rest = self.body.get(at..)?.strip_prefix(b"T ")?;
+        let digits = rest.iter().position(|&b| b == b' ')?;
+        let len: usize = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+        let start = at + 2 + digits + 1;
+        let line = self.body.get(start..start.checked_add(len)?)?;
+        (self.body.get(start + len) == Some(&b'\n')).then_some((line, start + len + 1))
     }
 }
 
@@ -236,9 +252,8 @@ fn checksum(bytes: &[u8]) -> u64 {
     let mut h = K ^ bytes.len() as u64;
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        h = (h.rotate_left(23) ^ w).wrapping_mul(K);
     }
     for &b in words.remainder() {
         h = (h.rotate_left(23) ^ u64::from(b)).wrapping_mul(K);
@@ -274,11 +289,12 @@ fn write(reg: &Registry, header: &str) -> String {
     format!("{header}\n{:016x}\n{body}", checksum(body.as_bytes()))
 }
 
-/// Appends the token's line: first what [`Filter`] looks at (host, owner, fingerprint,
-/// default mark), then every other field (the tests compare what is read back with the
+/// Appends the token's line: its length (so a reader skips the lines it does not want
+/// without reading them), first what [`Filter`] looks at (host, owner, fingerprint, default
+/// mark), then every other field (the tests compare what is read back with the
 /// registry written).
-fn token_line(out: &mut String, t: &Token) {
-    out.push_str("T ");
+fn token_line(body: &mut String, t: &Token) {
+    let out = &mut String::new();
     field(out, Some(&t.host));
     field(out, Some(&t.owner));
     field(out, t.fingerprint.as_deref());
@@ -320,12 +336,13 @@ fn token_line(out: &mut String, t: &Token) {
     };
     field(out, Some(kind));
     encode_into(out, arg.map(str::as_bytes));
-    out.push('\n');
+    let _ = writeln!(body, "T {} {out}", out.len());
 }
 
 /// A field as text, borrowed when it needs no decoding (`-`, absent, stays `-`).
-fn plain(f: &str) -> Option<Cow<'_, str>> {
-    if f == "-" || !f.contains('%') {
+fn plain(f: &[u8]) -> Option<Cow<'_, str>> {
+    let f = std::str::from_utf8(f).ok()?;
+    if f == "-" || !f.bytes().any(|b| b == b'%') {
         return Some(Cow::Borrowed(f));
     }
     text(f).map(Cow::Owned)
@@ -545,7 +562,7 @@ fingerprint = "sha256:00000000000000cc"
             ),
             (
                 "a token's host",
-                cache.replacen("T github.com acme", "T evil.test acme", 1),
+                cache.replacen(" github.com acme", " evil.tes acme", 1),
             ),
             ("a repository", cache.replacen("labs,demo", "labs,demx", 1)),
             ("the last line lost", cache[..last_line + 1].to_string()),
