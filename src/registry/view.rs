@@ -123,20 +123,34 @@ impl<'a> Filter<'a> {
     }
 
     pub fn admits(&self, t: &Token) -> bool {
-        self.admits_fields(&t.host, &t.owner, t.fingerprint.as_deref(), t.default)
+        self.admits_fields(
+            t.host.as_bytes(),
+            t.owner.as_bytes(),
+            t.fingerprint.as_deref().map(str::as_bytes),
+            t.default,
+        )
+    }
+
+    /// Whether a token of `owner` may be admitted: the first check, alone enough to pass
+    /// over most lines of a snapshot.
+    pub fn admits_owner(&self, owner: &[u8]) -> bool {
+        self.owner
+            .is_none_or(|o| owner.eq_ignore_ascii_case(o.as_bytes()))
     }
 
     /// [`Filter::admits`] for a token given by these fields alone (a snapshot's line).
     pub fn admits_fields(
         &self,
-        host: &str,
-        owner: &str,
-        fingerprint: Option<&str>,
+        host: &[u8],
+        owner: &[u8],
+        fingerprint: Option<&[u8]>,
         default: bool,
     ) -> bool {
-        host.eq_ignore_ascii_case(self.host)
-            && self.owner.is_none_or(|o| owner.eq_ignore_ascii_case(o))
-            && self.fingerprint.is_none_or(|f| fingerprint == Some(f))
+        self.admits_owner(owner)
+            && host.eq_ignore_ascii_case(self.host.as_bytes())
+            && self
+                .fingerprint
+                .is_none_or(|f| fingerprint == Some(f.as_bytes()))
             && (!self.default_only || default)
     }
 }
