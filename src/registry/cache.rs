@@ -161,9 +161,10 @@ impl Snapshot {
             at = next;
             let mut f = line.splitn(5, |&b| b == b' ');
             let owner = f.next().ok_or_else(damaged)?;
-            // Most lines are another owner's: passed over on their first field. (A field
-            // with `%` is compared decoded.)
-            if !filter.admits_owner(owner) && !owner.contains(&b'%') {
+            // Most lines are another owner's: passed over on their first field. A field
+            // with `%` is compared decoded.
+            let escaped = |f: &[u8]| f.contains(&b'%');
+            if !filter.admits_owner(owner) && !escaped(owner) {
                 continue;
             }
             let (Some(host), Some(fp), Some(default), Some(rest)) =
@@ -171,11 +172,17 @@ impl Snapshot {
             else {
                 return Err(damaged());
             };
+            let default = default == b"1";
+            let raw_fp = (fp != b"-").then_some(fp);
+            if !filter.admits_fields(host, owner, raw_fp, default)
+                && ![owner, host, fp].into_iter().any(escaped)
+            {
+                continue;
+            }
             let (Some(owner), Some(host), Some(fp)) = (plain(owner), plain(host), plain(fp)) else {
                 return Err(damaged());
             };
             let fp = (fp != "-").then_some(fp);
-            let default = default == b"1";
             let fields = (
                 host.as_bytes(),
                 owner.as_bytes(),
@@ -487,6 +494,10 @@ owner = "acme"
 repositories = ["r"]
 expires = "never"
 fingerprint = "sha256:00000000000000cc"
+[[token]]
+name = "dash"
+owner = "-"
+repositories = ["-"]
 "#;
 
     fn setup() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
@@ -530,6 +541,7 @@ fingerprint = "sha256:00000000000000cc"
         for filter in [
             Filter::owner("github.com", "ALTA3"),
             Filter::owner("ghe.test:8443", "acme"),
+            Filter::owner("github.com", "-"),
             Filter::defaults("github.com"),
             Filter {
                 fingerprint: Some("sha256:00000000000000cc"),
@@ -585,7 +597,7 @@ fingerprint = "sha256:00000000000000cc"
             assert!(snapshot(&path, &data).is_none(), "{what}");
             let again = load(&path, &data).unwrap();
             assert!(matches!(again, Cached::Parsed(_)), "{what}");
-            assert_eq!(all(&again).len(), 3, "{what}");
+            assert_eq!(all(&again).len(), 4, "{what}");
         }
     }
 
