@@ -204,7 +204,10 @@ impl Snapshot {
     fn token_line(&self, at: usize) -> Option<(&[u8], usize)> {
         let rest = self.body.get(at..)?.strip_prefix(b"T ")?;
         let digits = rest.iter().position(|&b| b == b' ')?;
-        let len: usize = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+        let len = rest[..digits].iter().try_fold(0usize, |n, &d| {
+            let d = d.checked_sub(b'0').filter(|&d| d < 10)?;
+            n.checked_mul(10)?.checked_add(usize::from(d))
+        })?;
         let start = at + 2 + digits + 1;
         let line = self.body.get(start..start.checked_add(len)?)?;
         (self.body.get(start + len) == Some(&b'\n')).then_some((line, start + len + 1))
@@ -263,18 +266,28 @@ fn identity(config_path: &Path) -> Result<Option<String>, ConfigError> {
 }
 
 /// A check of the body against damage (a torn or mixed write): a 64-bit multiply-rotate
-/// hash over 8-byte words, a few gigabytes a second. Not a defence against a forger: the
-/// data directory's rules are ([`crate::files`]).
+/// hash over 8-byte words in four independent lanes (so the multiplies overlap), several
+/// gigabytes a second. Not a defence against a forger: the data directory's rules are
+/// ([`crate::files`]).
 fn checksum(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = K ^ bytes.len() as u64;
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
-        h = (h.rotate_left(23) ^ w).wrapping_mul(K);
+    let mix = |h: u64, w: u64| (h.rotate_left(23) ^ w).wrapping_mul(K);
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or_default());
+    let mut lanes = [
+        K ^ bytes.len() as u64,
+        K,
+        K.rotate_left(1),
+        K.rotate_left(2),
+    ];
+    let mut blocks = bytes.chunks_exact(32);
+    for b in &mut blocks {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            *lane = mix(*lane, word(&b[i * 8..i * 8 + 8]));
+        }
     }
-    for &b in words.remainder() {
-        h = (h.rotate_left(23) ^ u64::from(b)).wrapping_mul(K);
+    let mut h = lanes.iter().fold(0, |h, &l| mix(h, l));
+    for &b in blocks.remainder() {
+        h = mix(h, u64::from(b));
     }
     h ^ (h >> 29)
 }
