@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::registry::cache::{self, Want};
+use crate::registry::cache;
 use crate::registry::document::{self, DocumentMut};
 use crate::registry::{config, state, ConfigError, Registry};
 use crate::secrets::Stores;
@@ -37,10 +37,11 @@ impl Context {
         config::load(&self.config_path)
     }
 
-    /// The registry as far as `want` needs it — what `resolve`, `store` and `erase` look
-    /// at — read from the compiled cache when it is current.
-    pub fn registry_for(&self, want: Want) -> Result<Registry, ConfigError> {
-        cache::load_for(&self.config_path, &self.data_dir, want)
+    /// The registry the helper asks its questions of ([`crate::registry::View`]): its
+    /// snapshot when that is current (see [`cache`]), else the config's parse — the same
+    /// answers [`Context::registry`] gives.
+    pub fn cached_registry(&self) -> Result<cache::Cached, ConfigError> {
+        cache::load(&self.config_path, &self.data_dir)
     }
 
     pub fn state(&self) -> Result<state::State, state::StateError> {

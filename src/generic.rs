@@ -6,12 +6,15 @@
 //! The index (no secrets) is in the data directory; the password and refresh token live in
 //! the secret store chosen at the time of `store`, as one value: `password[\0refresh]`
 //! (neither can hold a NUL, the protocol refuses it).
+//!
+//! Each function takes the data directory and the secret stores it needs, nothing more.
 
-use crate::context::Context;
+use std::path::Path;
+
 use crate::registry::credentials::{self, new_id, IndexError, Pattern, Stored};
-use crate::registry::Registry;
+use crate::registry::StoreKind;
 use crate::secret::Secret;
-use crate::secrets::{default_kind, SecretError};
+use crate::secrets::{SecretError, Stores};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenericError {
@@ -49,10 +52,14 @@ fn unpack(blob: &Secret) -> (Secret, Option<Secret>) {
 }
 
 /// The newest stored credential matching `p` whose secret is still in its store.
-pub fn find(ctx: &Context, p: &Pattern) -> Result<Option<Credential>, GenericError> {
-    let entries = credentials::load(&ctx.data_dir)?;
+pub fn find(
+    data_dir: &Path,
+    stores: &Stores,
+    p: &Pattern,
+) -> Result<Option<Credential>, GenericError> {
+    let entries = credentials::load(data_dir)?;
     for e in entries.iter().filter(|e| e.matches(p)) {
-        let store = ctx.stores.open(e.store)?;
+        let store = stores.open(e.store)?;
         if let Some(blob) = store.get(&e.secret_key())? {
             let (password, refresh_token) = unpack(&blob);
             return Ok(Some(Credential {
@@ -66,16 +73,29 @@ pub fn find(ctx: &Context, p: &Pattern) -> Result<Option<Credential>, GenericErr
     Ok(None)
 }
 
-pub fn store(
-    ctx: &Context,
-    reg: &Registry,
-    protocol: &str,
-    host: &str,
-    path: Option<Vec<u8>>,
+/// Where a credential is kept: its protocol, host and path, and the secret store for it.
+pub struct Place<'a> {
+    pub protocol: &'a str,
+    pub host: &'a str,
+    pub path: Option<Vec<u8>>,
+    pub kind: StoreKind,
+}
+
+/// Keeps `cred` (git's `store` for a credential no registered token answers), replacing
+/// the one with the same protocol, host, path and username.
+pub fn save(
+    data_dir: &Path,
+    stores: &Stores,
+    place: Place,
     cred: Credential,
 ) -> Result<(), GenericError> {
-    let kind = default_kind(reg.settings.secret_store)?;
-    let secret_store = ctx.stores.open(kind)?;
+    let Place {
+        protocol,
+        host,
+        path,
+        kind,
+    } = place;
+    let secret_store = stores.open(kind)?;
     let entry = Stored {
         id: new_id(),
         store: kind,
@@ -90,7 +110,7 @@ pub fn store(
         &entry.secret_key(),
         &pack(&cred.password, cred.refresh_token.as_ref()),
     )?;
-    let replaced = credentials::update(&ctx.data_dir, |entries| {
+    let replaced = credentials::update(data_dir, |entries| {
         let (old, kept): (Vec<Stored>, Vec<Stored>) =
             entries.drain(..).partition(|e| e.same_key(&entry));
         entries.push(entry.clone());
@@ -104,18 +124,23 @@ pub fn store(
             return Err(e.into());
         }
     };
-    delete_secrets(ctx, &replaced)
+    delete_secrets(stores, &replaced)
 }
 
 /// Removes every stored credential matching `p` (and, when given, `password`). Each
 /// credential's secret is deleted first and its index entry only after: if a secret cannot
 /// be deleted, its entry stays, so a later `erase` still reaches it.
-pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<(), GenericError> {
-    let entries = credentials::load(&ctx.data_dir)?;
+pub fn forget(
+    data_dir: &Path,
+    stores: &Stores,
+    p: &Pattern,
+    password: Option<&Secret>,
+) -> Result<(), GenericError> {
+    let entries = credentials::load(data_dir)?;
     let mut doomed: Vec<String> = Vec::new();
     for e in entries.iter().filter(|e| e.matches(p)) {
         if let Some(given) = password {
-            let store = ctx.stores.open(e.store)?;
+            let store = stores.open(e.store)?;
             let Some(blob) = store.get(&e.secret_key())? else {
                 continue;
             };
@@ -128,11 +153,7 @@ pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<()
     let mut deleted = Vec::new();
     let mut failure = None;
     for e in entries.iter().filter(|e| doomed.contains(&e.id)) {
-        match ctx
-            .stores
-            .open(e.store)
-            .and_then(|s| s.delete(&e.secret_key()))
-        {
+        match stores.open(e.store).and_then(|s| s.delete(&e.secret_key())) {
             Ok(()) => deleted.push(e.id.clone()),
             Err(err) => {
                 failure.get_or_insert(err);
@@ -140,7 +161,7 @@ pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<()
         }
     }
     if !deleted.is_empty() {
-        credentials::update(&ctx.data_dir, |entries| {
+        credentials::update(data_dir, |entries| {
             entries.retain(|e| !deleted.contains(&e.id));
         })?;
     }
@@ -150,9 +171,9 @@ pub fn erase(ctx: &Context, p: &Pattern, password: Option<&Secret>) -> Result<()
     }
 }
 
-fn delete_secrets(ctx: &Context, entries: &[Stored]) -> Result<(), GenericError> {
+fn delete_secrets(stores: &Stores, entries: &[Stored]) -> Result<(), GenericError> {
     for e in entries {
-        ctx.stores.open(e.store)?.delete(&e.secret_key())?;
+        stores.open(e.store)?.delete(&e.secret_key())?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! The credential-helper side, a thin executor: read one request, gather what the decision
-//! needs (the part of the registry it concerns, the usage state), take the decision from
-//! [`crate::resolve`], and carry it out — print the answer, say its lines, apply its effect.
+//! The credential-helper side, a thin executor: read one request, load the registry (from
+//! its snapshot) and the usage state, take the decision from [`crate::resolve`], and carry
+//! it out — print the reply, say its lines, apply its effect.
 //! Generic over its input, output and diagnostics streams, so tests drive it with byte
 //! buffers. Nothing here decides anything the decision does not already say.
 //!
@@ -8,23 +8,31 @@
 //! ([`HelperError::next`]): a `get` that cannot be answered safely — the config or the data
 //! directory is damaged or unsafe, a chosen token's secret cannot be read — answers
 //! `quit=1`, so git stops with the reason instead of prompting or asking another helper.
+//!
+//! A `get` that serves a token names it in `state[]` (with its secret's fingerprint) when
+//! git offers `capability[]=state` (2.46+); git hands that back with the `store` or `erase`
+//! of the same credential, which then touch neither `config.toml` nor any secret. Older git
+//! sends no state: the token is recognised by the fingerprint the registry records, or by
+//! fetching the secrets of the covering tokens that record none.
 
 use std::io::{BufRead, Write};
 
 use crate::context::{Context, HelperError, Next};
 use crate::diag::say;
-use crate::generic::{self, Credential};
-use crate::protocol::{decode, encode, Answer as Reply, Request};
-use crate::registry::cache::Want;
+use crate::generic::{self, Credential, Place};
+use crate::protocol::{decode, encode, Reply, Request};
+use crate::registry::cache::Cached;
+use crate::registry::credentials::Pattern;
 use crate::registry::state::{self, Rejection};
-use crate::registry::Token;
-use crate::remote::owner_repo;
+use crate::registry::{Token, View};
 use crate::resolve::{
-    recognise, resolve, resolve_erase, resolve_store, unfingerprinted, Answer, Erase, Query, Route,
-    Store,
+    decide_erase, decide_store, recall, recognise, resolve, served_state, unfingerprinted,
+    EraseDecision, Handed, Query, StoreDecision,
 };
 use crate::secret::Secret;
+use crate::secrets::default_kind;
 
+/// Which of git's three requests the helper answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     Get,
@@ -77,138 +85,116 @@ fn get(
     out: &mut impl Write,
     diag: &mut impl Write,
 ) -> Result<(), HelperError> {
-    match serve(ctx, &query(req), diag)? {
-        Served::Nothing => Ok(()),
-        Served::Quit => Ok(encode(&quit(), out)?),
-        Served::Credential(reply) => Ok(encode(&reply, out)?),
+    let mut reply = serve(ctx, &query(req), diag)?;
+    if !req.capability.iter().any(|c| c == "state") {
+        reply.state = None;
     }
+    if reply.is_empty() {
+        return Ok(());
+    }
+    Ok(encode(&reply, out)?)
 }
 
-/// What a `get` answers, carried out up to the bytes: nothing, `quit=1`, or a credential.
-pub enum Served {
-    Nothing,
-    Quit,
-    /// The chosen token's secret, or the generic credential found; `quit` is false.
-    Credential(Reply),
-}
-
-/// Carries out the decision for `q` the way `get` does — the registry the decision needs,
-/// the usage state, [`resolve`], its lines said on `diag`, the secret read or the generic
-/// store asked — and returns what `get` would answer. `get` encodes it for git; `token` and
-/// `exec` hand its secret to a person or a program, so the three cannot differ.
-pub fn serve(ctx: &Context, q: &Query, diag: &mut impl Write) -> Result<Served, HelperError> {
-    let Some(host) = q.host else {
-        return Ok(Served::Nothing);
-    };
-    // The narrowest part of the registry that can decide: with `owner/repo`, the owner's
-    // tokens that cover it; only when none does, all of the owner's (for the hint naming
-    // what they cover); without a path, the host's.
-    let repo = q.path.and_then(owner_repo);
-    let want = match &repo {
-        Some((owner, repo)) => Want::Repo { host, owner, repo },
-        None => Want::Group { host, owner: None },
-    };
-    let reg = ctx.registry_for(want)?;
+/// Carries out the decision for `q` the way `get` does — the registry, the usage state,
+/// [`resolve`], its lines said on `diag`, the secret read or the generic store asked — and
+/// returns the reply: empty (nothing), `quit=1`, or a credential (with the `state[]` that
+/// names a served token). `get` encodes it for git; `token` and `exec` hand its secret to a
+/// person or a program, so the three cannot differ.
+pub fn serve(ctx: &Context, q: &Query, diag: &mut impl Write) -> Result<Reply, HelperError> {
+    let reg = ctx.cached_registry()?;
     let state = ctx.state()?;
-    let first = resolve(q, &reg, &state, ctx.now);
-    let wide;
-    let decision = match (&first.route, &repo) {
-        (Route::Uncovered { .. }, Some((owner, _))) => {
-            wide = ctx.registry_for(Want::Group {
-                host,
-                owner: Some(owner),
-            })?;
-            resolve(q, &wide, &state, ctx.now)
-        }
-        _ => first,
-    };
+    let decision = resolve(q, &reg, &state, ctx.now)?;
     for line in &decision.lines {
         say(diag, line);
     }
-    Ok(match decision.answer() {
-        Answer::Nothing => Served::Nothing,
-        Answer::Quit(_) => Served::Quit,
-        Answer::Token(c) => {
-            let secret = ctx
-                .stores
-                .token_secret(c.token)
-                .map_err(|e| HelperError::Unreadable {
-                    token: c.token.name.clone(),
-                    source: e,
-                })?;
-            Served::Credential(Reply {
+    match (decision.choice(), &decision.lookup) {
+        (Some(c), _) if c.verdict.serves() => {
+            let secret = token_secret(ctx, &c.token)?;
+            Ok(Reply {
                 username: Some(c.username.clone()),
+                state: Some(served_state(&c.token, &secret.fingerprint())),
                 password: Some(secret),
                 password_expiry_utc: crate::policy::expiry_to_send(&c.verdict, c.token.expires),
                 ..Reply::default()
             })
         }
-        Answer::Stored(lookup) => match generic::find(ctx, &lookup.pattern())? {
+        (Some(_), _) => Ok(quit()),
+        (None, Some(lookup)) => match generic::find(&ctx.data_dir, &ctx.stores, &lookup.pattern())?
+        {
             Some(Credential {
                 username,
                 password,
                 expiry,
                 refresh_token,
-            }) => Served::Credential(Reply {
+            }) => Ok(Reply {
                 username,
                 password: Some(password),
                 password_expiry_utc: expiry,
                 oauth_refresh_token: refresh_token,
-                quit: false,
+                ..Reply::default()
             }),
             None => {
                 for line in &lookup.unanswered {
                     say(diag, line);
                 }
-                Served::Nothing
+                Ok(Reply::default())
             }
         },
-    })
+        (None, None) => Ok(Reply::default()),
+    }
+}
+
+fn token_secret(ctx: &Context, token: &Token) -> Result<Secret, HelperError> {
+    ctx.stores
+        .token_secret(token)
+        .map_err(|e| HelperError::Unreadable {
+            token: token.name.clone(),
+            source: e,
+        })
 }
 
 /// The fingerprints of the secrets of tokens that record none (environment, command), for
 /// recognising one git hands back. A secret that cannot be had is simply not one of them.
-fn live_fingerprints(ctx: &Context, tokens: &[&Token]) -> Vec<(String, String)> {
+fn live_fingerprints(ctx: &Context, tokens: Vec<Token>) -> Vec<(Token, String)> {
     tokens
-        .iter()
+        .into_iter()
         .filter_map(|t| {
-            let secret = ctx.stores.token_secret(t).ok()?;
-            Some((t.name.clone(), secret.fingerprint()))
+            let fingerprint = ctx.stores.token_secret(&t).ok()?.fingerprint();
+            Some((t, fingerprint))
         })
         .collect()
 }
 
-/// Loads what is needed to recognise the registered token whose secret git handed back,
-/// and hands it to `then` with the token, if there is one.
-fn with_known<T>(
+/// What a `store` or `erase` concerns, handed to `then` with the registry when it had to be
+/// read: the token `get` named in `state[]` (no registry, no secret), else the registered
+/// token recognised by the password's fingerprint.
+fn with_handed<T>(
     ctx: &Context,
     req: &Request,
-    password: Option<&Secret>,
-    then: impl FnOnce(&crate::registry::Registry, Option<&Token>) -> Result<T, HelperError>,
+    then: impl FnOnce(Handed, Option<&Cached>) -> Result<T, HelperError>,
 ) -> Result<T, HelperError> {
+    let fp = req.password.as_ref().map(Secret::fingerprint);
+    if let Some(name) = fp.as_deref().and_then(|fp| recall(&req.state, fp)) {
+        let handed = Handed::GitHub {
+            secure: true,
+            known: Some(&name),
+        };
+        return then(handed, None);
+    }
+    let reg = ctx.cached_registry()?;
+    let q = query(req);
     let host = req.host.as_deref().unwrap_or_default();
-    let Some(password) = password else {
-        let reg = ctx.registry_for(Want::Head)?;
-        return then(&reg, None);
+    let known = match &fp {
+        Some(fp) if reg.github_host(host).is_some() => match recognise(&reg, host, fp, &[])? {
+            Some(t) => Some(t),
+            None => {
+                let live = live_fingerprints(ctx, unfingerprinted(&reg, host, q.path)?);
+                recognise(&reg, host, fp, &live)?
+            }
+        },
+        _ => None,
     };
-    let fp = password.fingerprint();
-    let reg = ctx.registry_for(Want::Fingerprint {
-        host,
-        fingerprint: &fp,
-    })?;
-    if let Some(t) = recognise(&reg, host, &fp, &[]) {
-        return then(&reg, Some(t));
-    }
-    if reg.github_host(host).is_none() {
-        return then(&reg, None);
-    }
-    let owner = req.path.as_deref().and_then(owner_repo).map(|(o, _)| o);
-    let group = ctx.registry_for(Want::Group {
-        host,
-        owner: owner.as_deref(),
-    })?;
-    let live = live_fingerprints(ctx, &unfingerprinted(&group, host, req.path.as_deref()));
-    then(&reg, recognise(&group, host, &fp, &live))
+    then(Handed::of(&q, &reg, known.as_ref()), Some(&reg))
 }
 
 fn store(ctx: &Context, req: &Request) -> Result<(), HelperError> {
@@ -222,18 +208,25 @@ fn store(ctx: &Context, req: &Request) -> Result<(), HelperError> {
     if req.ephemeral {
         return Ok(());
     }
-    with_known(ctx, req, Some(password), |reg, known| {
-        match resolve_store(&query(req), reg, known) {
-            Store::Ignore => Ok(()),
-            Store::Used(t) => Ok(state::record_use(&ctx.data_dir, &t.name, ctx.now)?),
-            Store::Keep { path } => {
+    with_handed(ctx, req, |handed, reg| {
+        match decide_store(&query(req), handed) {
+            StoreDecision::Ignore => Ok(()),
+            StoreDecision::Used(name) => Ok(state::record_use(&ctx.data_dir, &name, ctx.now)?),
+            StoreDecision::Keep { path } => {
+                let configured = reg.and_then(|r| r.settings().secret_store);
+                let place = Place {
+                    protocol,
+                    host,
+                    path,
+                    kind: default_kind(configured).map_err(crate::generic::GenericError::from)?,
+                };
                 let cred = Credential {
                     username: req.username.clone(),
                     password: password.duplicate(),
                     expiry: req.password_expiry_utc,
                     refresh_token: req.oauth_refresh_token.as_ref().map(Secret::duplicate),
                 };
-                Ok(generic::store(ctx, reg, protocol, host, path, cred)?)
+                Ok(generic::save(&ctx.data_dir, &ctx.stores, place, cred)?)
             }
         }
     })
@@ -243,29 +236,31 @@ fn erase(ctx: &Context, req: &Request, diag: &mut impl Write) -> Result<(), Help
     let (Some(protocol), Some(host)) = (req.protocol.as_deref(), req.host.as_deref()) else {
         return Ok(());
     };
-    with_known(
-        ctx,
-        req,
-        req.password.as_ref(),
-        |reg, known| match resolve_erase(&query(req), reg, known) {
-            Erase::Ignore => Ok(()),
-            Erase::Reject { token, repo, line } => {
+    with_handed(ctx, req, |handed, _| {
+        match decide_erase(&query(req), handed) {
+            EraseDecision::Ignore => Ok(()),
+            EraseDecision::Reject { token, repo, line } => {
                 let rejection = Rejection { at: ctx.now, repo };
                 state::update(&ctx.data_dir, |s| {
-                    s.entry(&token.name).rejected = Some(rejection)
+                    s.entry(&token).rejected = Some(rejection)
                 })?;
                 say(diag, &line);
                 Ok(())
             }
-            Erase::Forget { path } => {
-                let p = crate::registry::credentials::Pattern {
+            EraseDecision::Forget { path } => {
+                let p = Pattern {
                     protocol,
                     host,
                     path: path.as_deref(),
                     username: req.username.as_deref(),
                 };
-                Ok(generic::erase(ctx, &p, req.password.as_ref())?)
+                Ok(generic::forget(
+                    &ctx.data_dir,
+                    &ctx.stores,
+                    &p,
+                    req.password.as_ref(),
+                )?)
             }
-        },
-    )
+        }
+    })
 }

@@ -2,7 +2,7 @@
 //! naming the token and the repository, with the command that fixes the problem and a
 //! pre-filled GitHub token-creation link. Never any part of a secret.
 
-use crate::policy::{Refusal, Verdict};
+use crate::policy::{Judgement, Refusal};
 use crate::protocol::escape;
 use crate::registry::learned::Limit;
 use crate::registry::{Access, Expiry, Repos, Token};
@@ -171,29 +171,29 @@ pub fn rotate_command(token: &Token) -> String {
 pub fn verdict_lines(
     t: &Token,
     remote: Option<&Remote>,
-    verdict: &Verdict,
+    verdict: &Judgement,
     now: i64,
 ) -> Vec<String> {
-    if *verdict == Verdict::Serve {
+    if *verdict == Judgement::Serve {
         return Vec::new();
     }
     let rotate = rotate_command(t);
     let link = renewal_link(t);
     match verdict {
-        Verdict::Serve => vec![],
-        Verdict::Expiring { at } => vec![format!(
+        Judgement::Serve => vec![],
+        Judgement::Expiring { at } => vec![format!(
             "token '{}' expires {} ({}); create its successor at {link} then run: {rotate}",
             t.name,
             format_date(*at),
             relative(*at, now)
         )],
-        Verdict::ExpiredAllowed { at } => vec![format!(
+        Judgement::ExpiredAllowed { at } => vec![format!(
             "token '{}' expired {} ({}); sending it anyway (on_expired = \"warn\"); renew it at {link} then run: {rotate}",
             t.name,
             format_date(*at),
             relative(*at, now)
         )],
-        Verdict::Refuse(r) => refusal_lines(t, remote, r, now, &rotate, &link),
+        Judgement::Refuse(r) => refusal_lines(t, remote, r, now, &rotate, &link),
     }
 }
 

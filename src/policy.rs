@@ -6,8 +6,10 @@ use crate::registry::state::{Rejection, State};
 use crate::registry::{Access, Expiry, OnExpired, Settings, Token};
 use crate::time::DAY;
 
+/// What [`judge`] says of sending a token now (named apart from `check`'s verdict, which
+/// describes a whole URL).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Judgement {
     /// Send it; nothing to say.
     Serve,
     /// Send it, and warn: it expires within `warn_days`.
@@ -34,22 +36,22 @@ pub enum Refusal {
     OverLifetime(Limit),
 }
 
-impl Verdict {
+impl Judgement {
     pub fn serves(&self) -> bool {
-        !matches!(self, Verdict::Refuse(_))
+        !matches!(self, Judgement::Refuse(_))
     }
 
     /// The one table of state words (`list`, `show`, `check`, `doctor`, JSON). No `_` arm:
     /// a new verdict cannot be shown without deciding its word here.
     pub fn label(&self) -> &'static str {
         match self {
-            Verdict::Serve => "ok",
-            Verdict::Expiring { .. } => "expiring",
-            Verdict::ExpiredAllowed { .. } | Verdict::Refuse(Refusal::Expired { .. }) => "expired",
-            Verdict::Refuse(Refusal::NoContents) => "no-contents",
-            Verdict::Refuse(Refusal::NoWrite) => "no-write",
-            Verdict::Refuse(Refusal::Rejected(_)) => "rejected",
-            Verdict::Refuse(Refusal::OverLifetime(_)) => "over-lifetime",
+            Judgement::Serve => "ok",
+            Judgement::Expiring { .. } => "expiring",
+            Judgement::ExpiredAllowed { .. } | Judgement::Refuse(Refusal::Expired { .. }) => "expired",
+            Judgement::Refuse(Refusal::NoContents) => "no-contents",
+            Judgement::Refuse(Refusal::NoWrite) => "no-write",
+            Judgement::Refuse(Refusal::Rejected(_)) => "rejected",
+            Judgement::Refuse(Refusal::OverLifetime(_)) => "over-lifetime",
         }
     }
 }
@@ -78,7 +80,7 @@ pub fn defect(token: &Token, state: &State, now: i64) -> Option<Refusal> {
 /// (git 2.41+), so it is sent without one (issue 23).
 pub fn expiry_to_send(verdict: &Verdict, expires: Expiry) -> Option<u64> {
     match verdict {
-        Verdict::ExpiredAllowed { .. } => None,
+        Judgement::ExpiredAllowed { .. } => None,
         _ => expires.timestamp(),
     }
 }
@@ -106,23 +108,23 @@ pub fn judge(
     now: i64,
     settings: &Settings,
     need_write: bool,
-) -> Verdict {
+) -> Judgement {
     let defect = defect(token, state, now);
     if let Some(r @ (Refusal::Rejected(_) | Refusal::NoContents | Refusal::OverLifetime(_))) =
         defect
     {
-        return Verdict::Refuse(r);
+        return Judgement::Refuse(r);
     }
     if need_write && token.contents != Access::Write {
-        return Verdict::Refuse(Refusal::NoWrite);
+        return Judgement::Refuse(Refusal::NoWrite);
     }
     match (defect, token.expires) {
         (Some(Refusal::Expired { at }), _) => match settings.on_expired {
-            OnExpired::Refuse => Verdict::Refuse(Refusal::Expired { at }),
-            OnExpired::Warn => Verdict::ExpiredAllowed { at },
+            OnExpired::Refuse => Judgement::Refuse(Refusal::Expired { at }),
+            OnExpired::Warn => Judgement::ExpiredAllowed { at },
         },
-        (_, Expiry::At(at)) if at - now <= settings.warn_days * DAY => Verdict::Expiring { at },
-        _ => Verdict::Serve,
+        (_, Expiry::At(at)) if at - now <= settings.warn_days * DAY => Judgement::Expiring { at },
+        _ => Judgement::Serve,
     }
 }
 
@@ -141,30 +143,30 @@ mod tests {
         }
     }
 
-    fn judge_now(t: &Token) -> Verdict {
+    fn judge_now(t: &Token) -> Judgement {
         judge(t, &State::default(), NOW, &Settings::default(), false)
     }
 
     #[test]
     fn expiry_boundaries() {
         let at = |d: i64| token(Access::Read, Expiry::At(NOW + d));
-        assert_eq!(judge_now(&at(7 * DAY + 1)), Verdict::Serve);
+        assert_eq!(judge_now(&at(7 * DAY + 1)), Judgement::Serve);
         assert_eq!(
             judge_now(&at(7 * DAY)),
-            Verdict::Expiring { at: NOW + 7 * DAY }
+            Judgement::Expiring { at: NOW + 7 * DAY }
         );
-        assert_eq!(judge_now(&at(1)), Verdict::Expiring { at: NOW + 1 });
+        assert_eq!(judge_now(&at(1)), Judgement::Expiring { at: NOW + 1 });
         assert_eq!(
             judge_now(&at(0)),
-            Verdict::Refuse(Refusal::Expired { at: NOW })
+            Judgement::Refuse(Refusal::Expired { at: NOW })
         );
         assert_eq!(
             judge_now(&token(Access::Read, Expiry::Never)),
-            Verdict::Serve
+            Judgement::Serve
         );
         assert_eq!(
             judge_now(&token(Access::Read, Expiry::Unknown)),
-            Verdict::Serve
+            Judgement::Serve
         );
     }
 
@@ -176,31 +178,31 @@ mod tests {
         };
         let t = token(Access::Read, Expiry::At(NOW - DAY));
         let v = judge(&t, &State::default(), NOW, &s, false);
-        assert_eq!(v, Verdict::ExpiredAllowed { at: NOW - DAY });
+        assert_eq!(v, Judgement::ExpiredAllowed { at: NOW - DAY });
         assert_eq!(
             expiry_to_send(&v, t.expires),
             None,
             "git drops a past expiry"
         );
         let fresh = Expiry::At(NOW + DAY);
-        assert_eq!(expiry_to_send(&Verdict::Serve, fresh), fresh.timestamp());
+        assert_eq!(expiry_to_send(&Judgement::Serve, fresh), fresh.timestamp());
     }
 
     #[test]
     fn contents_none_read_write() {
         assert_eq!(
             judge_now(&token(Access::None, Expiry::Never)),
-            Verdict::Refuse(Refusal::NoContents)
+            Judgement::Refuse(Refusal::NoContents)
         );
         let read = token(Access::Read, Expiry::Never);
         assert_eq!(
             judge(&read, &State::default(), NOW, &Settings::default(), true),
-            Verdict::Refuse(Refusal::NoWrite)
+            Judgement::Refuse(Refusal::NoWrite)
         );
         let write = token(Access::Write, Expiry::Never);
         assert_eq!(
             judge(&write, &State::default(), NOW, &Settings::default(), true),
-            Verdict::Serve
+            Judgement::Serve
         );
     }
 
@@ -220,24 +222,24 @@ mod tests {
         let never = token(Access::Read, Expiry::Never);
         assert_eq!(
             judge_with(&never, &state),
-            Verdict::Refuse(Refusal::OverLifetime(limit.clone()))
+            Judgement::Refuse(Refusal::OverLifetime(limit.clone()))
         );
         let long = token(Access::Read, Expiry::At(NOW + 200 * DAY));
-        assert_eq!(judge_with(&long, &state), Verdict::Serve, "added unknown");
+        assert_eq!(judge_with(&long, &state), Judgement::Serve, "added unknown");
         state.learned.added.push(("t".into(), NOW - DAY));
         assert_eq!(
             judge_with(&long, &state),
-            Verdict::Refuse(Refusal::OverLifetime(limit.clone()))
+            Judgement::Refuse(Refusal::OverLifetime(limit.clone()))
         );
         let short = token(Access::Read, Expiry::At(NOW + 80 * DAY));
-        assert_eq!(judge_with(&short, &state), Verdict::Serve);
+        assert_eq!(judge_with(&short, &state), Judgement::Serve);
         state.learned.added.clear();
         state.learned.set_exceeds("t", None, "github.com", "o", NOW);
         assert_eq!(
             judge_with(&short, &state),
-            Verdict::Refuse(Refusal::OverLifetime(limit))
+            Judgement::Refuse(Refusal::OverLifetime(limit))
         );
-        assert_eq!(judge_with(&never, &State::default()), Verdict::Serve);
+        assert_eq!(judge_with(&never, &State::default()), Judgement::Serve);
     }
 
     #[test]
@@ -257,7 +259,7 @@ mod tests {
         ));
         assert_eq!(
             judge(&t, &state, NOW, &Settings::default(), false),
-            Verdict::Refuse(Refusal::Rejected(r))
+            Judgement::Refuse(Refusal::Rejected(r))
         );
         assert!(defect(&t, &state, NOW).is_some());
     }

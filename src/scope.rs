@@ -6,30 +6,35 @@ use std::cmp::Reverse;
 
 use crate::policy::defect;
 use crate::registry::state::State;
-use crate::registry::{Expiry, Registry, Repos, Token};
+use crate::registry::{Expiry, Registry, Repos, Token, View};
 use crate::remote::Remote;
 
-/// Tokens on the remote's host, for its owner, whose repositories include it; when git gave a
-/// username, only tokens with that username or none.
-pub fn candidates<'r>(
-    reg: &'r Registry,
+/// Tokens on the remote's host, for its owner, whose repositories include it, narrowest
+/// first; when git gave a username, only tokens with that username or none.
+pub fn candidates(
+    reg: &Registry,
     remote: &Remote,
     username: Option<&str>,
     state: &State,
     now: i64,
-) -> Vec<&'r Token> {
-    let mut found: Vec<&Token> = reg
-        .tokens
-        .iter()
-        .filter(|t| t.host.eq_ignore_ascii_case(&remote.host))
-        .filter(|t| t.owner.eq_ignore_ascii_case(&remote.owner))
-        .filter(|t| t.repos.covers(&remote.repo))
-        .filter(|t| match (username, &t.username) {
-            (Some(u), Some(tu)) => u == tu,
-            _ => true,
-        })
-        .collect();
-    found.sort_by_key(|t| {
+) -> Vec<Token> {
+    let Ok(covering) = reg.covering(remote);
+    narrowest_first(covering, username, state, now)
+}
+
+/// The covering tokens in the order they are tried (see the module's doc); when git gave a
+/// username, only tokens with that username or none.
+pub fn narrowest_first(
+    mut found: Vec<Token>,
+    username: Option<&str>,
+    state: &State,
+    now: i64,
+) -> Vec<Token> {
+    found.retain(|t| match (username, &t.username) {
+        (Some(u), Some(tu)) => u == tu,
+        _ => true,
+    });
+    found.sort_by_cached_key(|t| {
         let expiry = match t.expires {
             Expiry::Never => i64::MAX,
             Expiry::Unknown => i64::MAX - 1,
@@ -48,20 +53,17 @@ pub fn candidates<'r>(
 /// How much a token covers, smaller first: an explicit list (by its length) before `all`.
 pub fn breadth(t: &Token) -> (u8, usize) {
     match &t.repos {
-        Repos::List(list) => (0, list.count()),
+        Repos::List(list) => (0, list.len()),
         Repos::All => (1, 0),
     }
 }
 
-/// The repositories the host's tokens for `owner` cover, for the "no token covers" hint.
-pub fn covered_by_owner(reg: &Registry, host: &str, owner: &str) -> Option<Vec<String>> {
+/// The repositories an owner's tokens cover, for the "no token covers" hint; `None` when
+/// the owner has none.
+pub fn covered_by_owner(owners: &[Token]) -> Option<Vec<String>> {
     let mut repos: Vec<String> = Vec::new();
     let mut any = false;
-    for t in reg
-        .tokens
-        .iter()
-        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner))
-    {
+    for t in owners {
         any = true;
         match &t.repos {
             Repos::All => repos.push("all".into()),
@@ -72,12 +74,11 @@ pub fn covered_by_owner(reg: &Registry, host: &str, owner: &str) -> Option<Vec<S
     any.then_some(repos)
 }
 
-/// The names of the host's tokens for `owner` that list their repositories: those a user
-/// can widen on GitHub and follow with `edit NAME --add-repo`.
-pub fn listed_by_owner(reg: &Registry, host: &str, owner: &str) -> Vec<String> {
-    reg.tokens
+/// The names of an owner's tokens that list their repositories: those a user can widen on
+/// GitHub and follow with `edit NAME --add-repo`.
+pub fn listed_by_owner(owners: &[Token]) -> Vec<String> {
+    owners
         .iter()
-        .filter(|t| t.host.eq_ignore_ascii_case(host) && t.owner.eq_ignore_ascii_case(owner))
         .filter(|t| matches!(t.repos, Repos::List(_)))
         .map(|t| t.name.clone())
         .collect()
@@ -233,10 +234,15 @@ mod tests {
             )],
             ..Registry::default()
         };
+        let owners = |o| {
+            reg.tokens_where(crate::registry::Filter::owner("github.com", o))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
-            covered_by_owner(&reg, "github.com", "Alta3"),
+            covered_by_owner(&owners("Alta3")),
             Some(vec!["labs".into(), "enchilada".into()])
         );
-        assert_eq!(covered_by_owner(&reg, "github.com", "other"), None);
+        assert_eq!(covered_by_owner(&owners("other")), None);
     }
 }

@@ -99,7 +99,7 @@ pub fn token_problem(secret: &Secret) -> Option<&'static str> {
 /// not belong: argv, and config values that would be printed.
 pub fn looks_like_token(text: &str) -> bool {
     // Every prefix starts with 'g': one search for that, then the prefixes at each hit.
-    memchr::memchr_iter(b'g', text.as_bytes()).any(|i| {
+    text.match_indices('g').any(|(i, _)| {
         ["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
             .iter()
             .any(|p| {

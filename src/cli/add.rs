@@ -111,7 +111,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         return Err(bad(format!("a token named '{}' exists already\nhint: use `git credential-scoped rotate {}` to replace its secret, or remove it first", a.name, a.name)));
     }
     if a.default {
-        if let Some(other) = reg.tokens.iter().find(|t| t.default && t.host == host) {
+        if let Some(other) = reg.defaults(&host).first() {
             return Err(bad(format!("token '{}' is already the default for {host}; a host has one default token (git sends no path only when useHttpPath is off)\nhint: leave out --default, or run first: git credential-scoped edit {} --no-default", other.name, other.name)));
         }
     }
@@ -133,7 +133,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
         repos: if a.all_repos {
             Repos::All
         } else {
-            Repos::List(super::shared::dedup(&repos).into())
+            Repos::List(super::shared::dedup(&repos))
         },
         contents,
         other_permissions,

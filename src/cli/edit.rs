@@ -105,7 +105,7 @@ impl Edit {
             remove: a.remove.clone(),
             set: match (a.all_repos, a.set.is_empty()) {
                 (true, _) => Some(Repos::All),
-                (false, false) => Some(Repos::List(super::shared::dedup(&a.set).into())),
+                (false, false) => Some(Repos::List(super::shared::dedup(&a.set))),
                 (false, true) => None,
             },
             default: match (a.default, a.no_default) {
@@ -204,11 +204,7 @@ impl Edit {
         }
         if let Some(d) = self.default {
             if d {
-                if let Some(other) = reg
-                    .tokens
-                    .iter()
-                    .find(|o| o.default && o.name != *n && o.host.eq_ignore_ascii_case(&t.host))
-                {
+                if let Some(other) = reg.defaults(&t.host).into_iter().find(|o| o.name != *n) {
                     return Err(format!("token '{}' is already the default for {}; a host has one default token\nhint: run first: git credential-scoped edit {} --no-default", other.name, t.host, other.name));
                 }
             }

@@ -16,9 +16,9 @@ use std::io::Write;
 use super::check::{parse_target, Target};
 use crate::context::{Context, HelperError};
 use crate::diag::say;
-use crate::helper::{serve, Served};
+use crate::helper::serve;
 use crate::messages::new_token_hint;
-use crate::registry::cache::Want;
+use crate::registry::View;
 use crate::registry::GITHUB;
 use crate::remote::{owner_repo, valid_host, Remote};
 use crate::resolve::Query;
@@ -103,7 +103,7 @@ pub fn target(ctx: &Context, arg: Option<&str>, pick: &Pick) -> Result<Target, B
         }
     };
     let github = ctx
-        .registry_for(Want::Head)
+        .cached_registry()
         .map(|r| r.github_host(&t.host).is_some())
         .unwrap_or(true);
     if !github {
@@ -144,9 +144,9 @@ pub fn secret_for(
         say(&mut said, &w);
     }
     match served {
-        Ok(Served::Credential(reply)) => return Ok(reply.password),
-        Ok(Served::Quit) => return Ok(None),
-        Ok(Served::Nothing) => {}
+        Ok(reply) if reply.quit => return Ok(None),
+        Ok(reply) if reply.password.is_some() => return Ok(reply.password),
+        Ok(_) => {}
         Err(HelperError::Unreadable { token, source }) => {
             say(
                 &mut said,
@@ -176,7 +176,7 @@ fn silent_reason(ctx: &Context, t: &Target, write: bool) -> String {
             repo,
         });
     let github = ctx
-        .registry_for(Want::Head)
+        .cached_registry()
         .is_ok_and(|r| r.github_host(&t.host).is_some());
     match remote {
         Some(r) if github => format!(

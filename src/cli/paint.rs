@@ -11,7 +11,7 @@
 
 use anstyle::{AnsiColor, Style};
 
-use crate::policy::{Refusal, Verdict};
+use crate::policy::{Judgement, Refusal};
 
 pub const OK: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
 pub const WARN: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
@@ -41,16 +41,16 @@ pub fn paint(style: Style, text: &str) -> String {
 
 /// The color of the policy's verdict on a token. No `_` arm: a new verdict gets its color
 /// decided here.
-pub fn verdict(v: &Verdict) -> Style {
+pub fn verdict(v: &Judgement) -> Style {
     match v {
-        Verdict::Serve => OK,
-        Verdict::Expiring { .. } => WARN,
-        Verdict::ExpiredAllowed { .. }
-        | Verdict::Refuse(Refusal::Expired { .. })
-        | Verdict::Refuse(Refusal::NoContents)
-        | Verdict::Refuse(Refusal::NoWrite)
-        | Verdict::Refuse(Refusal::Rejected(_))
-        | Verdict::Refuse(Refusal::OverLifetime(_)) => BAD,
+        Judgement::Serve => OK,
+        Judgement::Expiring { .. } => WARN,
+        Judgement::ExpiredAllowed { .. }
+        | Judgement::Refuse(Refusal::Expired { .. })
+        | Judgement::Refuse(Refusal::NoContents)
+        | Judgement::Refuse(Refusal::NoWrite)
+        | Judgement::Refuse(Refusal::Rejected(_))
+        | Judgement::Refuse(Refusal::OverLifetime(_)) => BAD,
     }
 }
 

@@ -7,12 +7,15 @@ use std::io::Write;
 use crate::secret::Secret;
 
 #[derive(Debug, Default)]
-pub struct Answer {
+pub struct Reply {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub password_expiry_utc: Option<u64>,
     pub oauth_refresh_token: Option<Secret>,
     pub quit: bool,
+    /// A value git hands back with the `store` or `erase` of this credential (`state[]`,
+    /// git 2.46+, sent only when git announced `capability[]=state`).
+    pub state: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,19 +26,20 @@ pub enum EncodeError {
     Io(#[from] std::io::Error),
 }
 
-impl Answer {
+impl Reply {
     pub fn is_empty(&self) -> bool {
         self.username.is_none() && self.password.is_none() && !self.quit
     }
 }
 
-pub fn encode(answer: &Answer, out: &mut impl Write) -> Result<(), EncodeError> {
-    let Answer {
+pub fn encode(answer: &Reply, out: &mut impl Write) -> Result<(), EncodeError> {
+    let Reply {
         username,
         password,
         password_expiry_utc,
         oauth_refresh_token,
         quit,
+        state,
     } = answer;
     let mut buf: Vec<u8> = Vec::new();
     let mut field = |key: &'static str, value: &[u8]| -> Result<(), EncodeError> {
@@ -63,6 +67,10 @@ pub fn encode(answer: &Answer, out: &mut impl Write) -> Result<(), EncodeError> 
     if *quit {
         field("quit", b"1")?;
     }
+    if let Some(s) = state {
+        field("capability[]", b"state")?;
+        field("state[]", s.as_bytes())?;
+    }
     let result = out.write_all(&buf).and_then(|()| out.flush());
     zeroize::Zeroize::zeroize(&mut buf);
     result.map_err(EncodeError::Io)
@@ -72,7 +80,7 @@ pub fn encode(answer: &Answer, out: &mut impl Write) -> Result<(), EncodeError> 
 mod tests {
     use super::*;
 
-    fn render(a: &Answer) -> Result<String, EncodeError> {
+    fn render(a: &Reply) -> Result<String, EncodeError> {
         let mut out = Vec::new();
         encode(a, &mut out)?;
         Ok(String::from_utf8(out).unwrap())
@@ -80,24 +88,25 @@ mod tests {
 
     #[test]
     fn writes_fields_in_order() {
-        let a = Answer {
+        let a = Reply {
             username: Some("x-access-token".into()),
             password: Some(Secret::from_text("tok")),
             password_expiry_utc: Some(1_800_000_000),
             oauth_refresh_token: Some(Secret::from_text("rt")),
             quit: false,
+            state: Some("git-credential-scoped:t".into()),
         };
         assert_eq!(
             render(&a).unwrap(),
-            "username=x-access-token\npassword=tok\npassword_expiry_utc=1800000000\noauth_refresh_token=rt\n"
+            "username=x-access-token\npassword=tok\npassword_expiry_utc=1800000000\noauth_refresh_token=rt\ncapability[]=state\nstate[]=git-credential-scoped:t\n"
         );
     }
 
     #[test]
     fn quit_alone() {
-        let a = Answer {
+        let a = Reply {
             quit: true,
-            ..Answer::default()
+            ..Reply::default()
         };
         assert_eq!(render(&a).unwrap(), "quit=1\n");
     }
@@ -105,10 +114,10 @@ mod tests {
     #[test]
     fn an_unsafe_value_writes_nothing_at_all() {
         for bad in [&b"a\nhost=evil"[..], b"a\rb", b"a\0b"] {
-            let a = Answer {
+            let a = Reply {
                 username: Some("u".into()),
                 password: Some(Secret::new(bad.to_vec())),
-                ..Answer::default()
+                ..Reply::default()
             };
             let mut out = Vec::new();
             assert!(encode(&a, &mut out).is_err());

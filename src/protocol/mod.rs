@@ -2,7 +2,7 @@
 //!
 //! Follows git-credential(1) "INPUT/OUTPUT FORMAT" and gitcredentials(7) "CUSTOM HELPERS":
 //! [`decode`] turns a helper's stdin into a [`Request`], refusing hostile input whole;
-//! [`encode`] writes an [`Answer`] built from fresh fields only, validating every value
+//! [`encode`] writes a [`Reply`] built from fresh fields only, validating every value
 //! before the first byte goes out.
 
 mod decode;
@@ -10,7 +10,7 @@ mod encode;
 pub mod url;
 
 pub use decode::{decode, DecodeError, MAX_LINE, MAX_REQUEST};
-pub use encode::{encode, Answer, EncodeError};
+pub use encode::{encode, EncodeError, Reply};
 
 use crate::secret::Secret;
 

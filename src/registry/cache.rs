@@ -1,112 +1,217 @@
-//! A compiled copy of `config.toml` for the helper's path.
+//! A snapshot of `config.toml` for the helper's path.
 //!
-//! git runs the helper for every authenticated request, and a typed TOML parse of a registry
-//! with thousands of tokens costs tens of milliseconds or more. So the registry is also kept
-//! in `<data dir>/registry.cache`: a header naming the config's identity (device, inode,
-//! size, modification and change times to the nanosecond), the settings and hosts, an index
-//! of token groups by host and owner (byte ranges), a fingerprint index, then the token
-//! lines grouped that way. `get` checks the header against one `stat` of the config and
-//! reads only the group of the host and owner in question; `store` and `erase` find a token
-//! that git hands back through the fingerprint index.
+//! git runs the helper for every authenticated request, and a typed TOML parse of a few
+//! hundred tokens costs milliseconds. So the registry is also kept in
+//! `<data dir>/registry.cache`, one snapshot: a header naming the config's identity (device,
+//! inode, size, modification and change times to the nanosecond), one checksum over the
+//! rest, then the settings, the hosts and one line per token, in file order. A reader checks
+//! the header against one `stat` of the config and the checksum over the whole body before
+//! it believes a single line. It then answers the same [`View`] questions the parsed config
+//! does, reading each line's owner, host, fingerprint and default mark (its first fields)
+//! and parsing only the lines a question admits: a `get` among a thousand tokens parses
+//! the few of one owner.
 //!
 //! Trust: the cache is derived data and is never trusted more than the config. It lives in
 //! the data directory, which is held to the config's rules ([`crate::files`]: the user's
 //! own, writable by no one else, no links), it is written only from a registry that passed
 //! the typed parse of exactly the bytes whose identity it records, and any doubt (no cache,
-//! another header, a damaged line) means the config itself is read. It is written without
-//! fsync (it can always be made again), so the head, each group and the fingerprint index
-//! carry checksums: a cache a crash left torn is read as no cache.
+//! another header, a wrong checksum, a line that does not read) means the config itself is
+//! read. It is written without fsync (it can always be made again): the checksum is what
+//! tells a snapshot a crash left torn.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::config::{self, ConfigError};
-use super::{Access, Expiry, HostDecl, OnExpired, Registry, Repos, SecretSource, Settings, Token};
-use crate::fields::{decode, encode, encode_into};
+use super::{
+    Access, Expiry, Filter, HostDecl, OnExpired, Registry, Repos, SecretSource, Settings,
+    StoreKind, Token, View,
+};
+use crate::fields::{decode, encode_into};
 use crate::files;
-use crate::secrets::StoreKind;
 
 pub const FILE: &str = "registry.cache";
 const MAGIC: &str = "git-credential-scoped-registry-cache";
-const FORMAT: &str = concat!("7/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("8/", env!("CARGO_PKG_VERSION"));
 
-/// Which tokens the caller needs: those on `host`, and when `owner` is given, only that
-/// owner's. `resolve` never looks at any other token, so a registry filtered this way
-/// decides exactly as the whole one does.
-#[derive(Clone, Copy, Debug)]
-pub enum Want<'a> {
-    Group {
-        host: &'a str,
-        owner: Option<&'a str>,
-    },
-    /// The token on `host` whose secret has this fingerprint (`store`, `erase`).
-    Fingerprint { host: &'a str, fingerprint: &'a str },
-    /// The tokens on `host` of `owner` that cover `repo`: what `get` needs when one does.
-    /// Only their lines are parsed, not the rest of the owner's.
-    Repo {
-        host: &'a str,
-        owner: &'a str,
-        repo: &'a str,
-    },
-    /// No token: the settings and hosts only.
-    Head,
+/// The registry as the helper reads it: the snapshot when it is current, else the config's
+/// parse (and the snapshot then written again).
+pub enum Cached {
+    Snapshot(Snapshot),
+    Parsed(Registry),
 }
 
-impl Want<'_> {
-    fn keeps(&self, t: &Token) -> bool {
-        match *self {
-            Want::Group { host, owner } => {
-                t.host.eq_ignore_ascii_case(host)
-                    && owner.is_none_or(|o| t.owner.eq_ignore_ascii_case(o))
-            }
-            Want::Fingerprint { host, fingerprint } => {
-                t.host.eq_ignore_ascii_case(host) && t.fingerprint.as_deref() == Some(fingerprint)
-            }
-            Want::Repo { host, owner, repo } => {
-                t.host.eq_ignore_ascii_case(host)
-                    && t.owner.eq_ignore_ascii_case(owner)
-                    && t.repos.covers(repo)
-            }
-            Want::Head => false,
-        }
-    }
-}
-
-/// The registry as far as `want` needs it, from the cache when it is current.
-pub fn load_for(config_path: &Path, data_dir: &Path, want: Want) -> Result<Registry, ConfigError> {
+pub fn load(config_path: &Path, data_dir: &Path) -> Result<Cached, ConfigError> {
     let Some(header) = identity(config_path)? else {
-        return Ok(Registry::default());
+        return Ok(Cached::Parsed(Registry::default()));
     };
-    let cache_path = data_dir.join(FILE);
-    if let Some(file) = files::open_data(&cache_path)? {
-        if let Some(reg) = read_file(file, &header, want) {
-            return Ok(reg);
+    let path = data_dir.join(FILE);
+    if let Some(bytes) = files::read_data(&path)? {
+        if let Some(snapshot) = Snapshot::read(bytes, &header, path) {
+            return Ok(Cached::Snapshot(snapshot));
         }
     }
-    let full = config::load(config_path)?;
+    let reg = config::load(config_path)?;
     // Written only if the file still is what was parsed; best effort: a read-only data
     // directory only costs speed.
     if identity(config_path)?.as_deref() == Some(header.as_str()) {
-        let _ = store(data_dir, &header, &full);
+        let _ = store(data_dir, &header, &reg);
     }
-    let kept = Registry {
-        settings: full.settings.clone(),
-        hosts: full.hosts.clone(),
-        tokens: full
-            .tokens
-            .iter()
-            .filter(|t| want.keeps(t))
-            .cloned()
-            .collect(),
-    };
-    // Freeing thousands of tokens is no part of the answer: it happens beside it (and a
-    // thread that cannot start frees them here).
-    if full.tokens.len() >= PARALLEL_WRITE_FROM {
-        let _ = std::thread::Builder::new().spawn(move || drop(full));
+    Ok(Cached::Parsed(reg))
+}
+
+impl View for Cached {
+    type Error = ConfigError;
+
+    fn settings(&self) -> &Settings {
+        match self {
+            Cached::Snapshot(s) => &s.settings,
+            Cached::Parsed(r) => &r.settings,
+        }
     }
-    Ok(kept)
+
+    fn hosts(&self) -> &[HostDecl] {
+        match self {
+            Cached::Snapshot(s) => &s.hosts,
+            Cached::Parsed(r) => &r.hosts,
+        }
+    }
+
+    fn tokens(&self, filter: Filter) -> Result<Vec<Token>, ConfigError> {
+        match self {
+            Cached::Snapshot(s) => s.admitted(filter),
+            Cached::Parsed(r) => Ok(r.tokens_where(filter).cloned().collect()),
+        }
+    }
+}
+
+impl View for Snapshot {
+    type Error = ConfigError;
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn hosts(&self) -> &[HostDecl] {
+        &self.hosts
+    }
+
+    fn tokens(&self, filter: Filter) -> Result<Vec<Token>, ConfigError> {
+        self.admitted(filter)
+    }
+}
+
+/// A snapshot checked whole: its settings and hosts read, its token lines kept as bytes.
+pub struct Snapshot {
+    settings: Settings,
+    hosts: Vec<HostDecl>,
+    body: Vec<u8>,
+    /// Where the token lines start in `body`.
+    tokens_at: usize,
+    path: std::path::PathBuf,
+}
+
+/// The line of `bytes` from `at`, as text, and where the next one starts.
+fn line_at(bytes: &[u8], at: usize) -> Option<(&str, usize)> {
+    let rest = bytes.get(at..)?;
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    Some((std::str::from_utf8(&rest[..end]).ok()?, at + end + 1))
+}
+
+impl Snapshot {
+    /// The snapshot in `bytes`, when its header is `header` and its body is whole.
+    fn read(bytes: Vec<u8>, header: &str, path: std::path::PathBuf) -> Option<Snapshot> {
+        let (first, sum_at) = line_at(&bytes, 0)?;
+        let (sum, body_at) = line_at(&bytes, sum_at)?;
+        if first != header || u64::from_str_radix(sum, 16).ok()? != checksum(bytes.get(body_at..)?)
+        {
+            return None;
+        }
+        let (line, mut at) = line_at(&bytes, body_at)?;
+        let settings = settings(line)?;
+        let mut hosts = Vec::new();
+        while bytes.get(at..at + 2) == Some(b"H ") {
+            let (line, next) = line_at(&bytes, at + 2)?;
+            hosts.push(host_decl(line)?);
+            at = next;
+        }
+        Some(Snapshot {
+            settings,
+            hosts,
+            body: bytes,
+            tokens_at: at,
+            path,
+        })
+    }
+
+    /// Reads each token line's first fields (its length says where the next one starts)
+    /// and parses only the lines `filter` admits.
+    fn admitted(&self, filter: Filter) -> Result<Vec<Token>, ConfigError> {
+        let damaged = || {
+            ConfigError::Change(format!(
+                "{} does not read (remove it: it is made again from config.toml)",
+                self.path.display()
+            ))
+        };
+        let mut found = Vec::new();
+        let mut at = self.tokens_at;
+        while at < self.body.len() {
+            let (line, next) = self.token_line(at).ok_or_else(damaged)?;
+            at = next;
+            let mut f = line.splitn(5, |&b| b == b' ');
+            let owner = f.next().ok_or_else(damaged)?;
+            // Most lines are another owner's: passed over on their first field. A field
+            // with `%` is compared decoded.
+            let escaped = |f: &[u8]| f.contains(&b'%');
+            if !filter.admits_owner(owner) && !escaped(owner) {
+                continue;
+            }
+            let (Some(host), Some(fp), Some(default), Some(rest)) =
+                (f.next(), f.next(), f.next(), f.next())
+            else {
+                return Err(damaged());
+            };
+            let default = default == b"1";
+            let raw_fp = (fp != b"-").then_some(fp);
+            if !filter.admits_fields(host, owner, raw_fp, default)
+                && ![owner, host, fp].into_iter().any(escaped)
+            {
+                continue;
+            }
+            let (Some(owner), Some(host), Some(fp)) = (plain(owner), plain(host), plain(fp)) else {
+                return Err(damaged());
+            };
+            let fp = (fp != "-").then_some(fp);
+            let fields = (
+                host.as_bytes(),
+                owner.as_bytes(),
+                fp.as_deref().map(str::as_bytes),
+            );
+            if filter.admits_fields(fields.0, fields.1, fields.2, default) {
+                let (host, owner) = (host.into_owned(), owner.into_owned());
+                let fp = fp.map(Cow::into_owned);
+                let rest = std::str::from_utf8(rest).ok();
+                let token = rest.and_then(|r| token(host, owner, fp, default, r));
+                found.push(token.ok_or_else(damaged)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The token line at `at` (`T LEN ` and LEN bytes, then a newline), and where the next
+    /// one starts.
+    fn token_line(&self, at: usize) -> Option<(&[u8], usize)> {
+        let rest = self.body.get(at..)?.strip_prefix(b"T ")?;
+        let digits = rest.iter().position(|&b| b == b' ')?;
+        let len = rest[..digits].iter().try_fold(0usize, |n, &d| {
+            let d = d.checked_sub(b'0').filter(|&d| d < 10)?;
+            n.checked_mul(10)?.checked_add(usize::from(d))
+        })?;
+        let start = at + 2 + digits + 1;
+        let line = self.body.get(start..start.checked_add(len)?)?;
+        (self.body.get(start + len) == Some(&b'\n')).then_some((line, start + len + 1))
+    }
 }
 
 /// After the program itself wrote the config: record the registry it wrote, if the file
@@ -127,11 +232,6 @@ fn store(data_dir: &Path, header: &str, reg: &Registry) -> Result<(), files::Fil
     files::ensure_dir(data_dir)?;
     let _lock = files::lock(data_dir, ".cache.lock")?;
     files::write_derived(&data_dir.join(FILE), write(reg, header).as_bytes())
-}
-
-fn filter(mut reg: Registry, want: Want) -> Registry {
-    reg.tokens.retain(|t| want.keeps(t));
-    reg
 }
 
 /// The header line for the config as it is now; `None` when there is no config.
@@ -165,209 +265,85 @@ fn identity(config_path: &Path) -> Result<Option<String>, ConfigError> {
     Ok(Some(format!("{MAGIC} {FORMAT} {ids}")))
 }
 
-fn e(s: &str) -> String {
-    encode(Some(s.as_bytes()))
-}
-
-fn o(s: Option<&str>) -> String {
-    encode(s.map(str::as_bytes))
-}
-
-/// Appends `s` encoded and then a space.
-fn field(out: &mut String, s: Option<&str>) {
-    encode_str_into(out, s);
-    out.push(' ');
-}
-
-/// [`encode_into`] for text: most fields need no escape and are copied whole.
-fn encode_str_into(out: &mut String, s: Option<&str>) {
-    match s {
-        Some(s) if s.len() > 1 && s.bytes().all(|b| b > 0x20 && b < 0x7f && b != b'%') => {
-            out.push_str(s)
+/// A check of the body against damage (a torn or mixed write): a 64-bit multiply-rotate
+/// hash over 8-byte words in four independent lanes (so the multiplies overlap), several
+/// gigabytes a second. Not a defence against a forger: the data directory's rules are
+/// ([`crate::files`]).
+fn checksum(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, w: u64| (h.rotate_left(23) ^ w).wrapping_mul(K);
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or_default());
+    let mut lanes = [
+        K ^ bytes.len() as u64,
+        K,
+        K.rotate_left(1),
+        K.rotate_left(2),
+    ];
+    let mut blocks = bytes.chunks_exact(32);
+    for b in &mut blocks {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            *lane = mix(*lane, word(&b[i * 8..i * 8 + 8]));
         }
-        _ => encode_into(out, s.map(str::as_bytes)),
     }
+    let mut h = lanes.iter().fold(0, |h, &l| mix(h, l));
+    for &b in blocks.remainder() {
+        h = mix(h, u64::from(b));
+    }
+    h ^ (h >> 29)
+}
+
+/// Appends `s` encoded, then a space.
+fn field(out: &mut String, s: Option<&str>) {
+    encode_into(out, s.map(str::as_bytes));
+    out.push(' ');
 }
 
 fn write(reg: &Registry, header: &str) -> String {
-    let mut out = format!("{header}\n");
-    let Settings {
-        warn_days,
-        on_expired,
-        secret_store,
-    } = &reg.settings;
-    let on_expired = match on_expired {
+    let mut body = String::new();
+    let s = &reg.settings;
+    let on_expired = match s.on_expired {
         OnExpired::Warn => "warn",
         OnExpired::Refuse => "refuse",
     };
-    let _ = writeln!(
-        out,
-        "S {warn_days} {on_expired} {}",
-        o(secret_store.map(StoreKind::name))
-    );
-    for HostDecl {
-        name,
-        api,
-        allow_http,
-    } in &reg.hosts
-    {
-        let _ = writeln!(
-            out,
-            "H {} {} {}",
-            e(name),
-            o(api.as_deref()),
-            u8::from(*allow_http)
-        );
-    }
-    // Token lines by group, built on up to two threads for large registries (the cache is
-    // rewritten on the first call after every change); groups in the order their first
-    // token appears, each group's lines in file order.
-    let (first, second) = if reg.tokens.len() >= PARALLEL_WRITE_FROM {
-        reg.tokens.split_at(reg.tokens.len() / 2)
-    } else {
-        (&reg.tokens[..], &[][..])
-    };
-    let built: Vec<Lines> = std::thread::scope(|s| {
-        let beside = (!second.is_empty())
-            .then(|| {
-                std::thread::Builder::new()
-                    .spawn_scoped(s, || lines_by_group(second, first.len()))
-                    .ok()
-            })
-            .flatten();
-        let one = lines_by_group(first, 0);
-        // A thread that could not start or did not finish: its half is built here.
-        let other = beside
-            .and_then(|h| h.join().ok())
-            .unwrap_or_else(|| lines_by_group(second, first.len()));
-        vec![one, other]
-    });
-    let mut order: Vec<(String, String)> = Vec::new();
-    let mut groups: HashMap<(String, String), (usize, String)> = HashMap::new();
-    let mut prints: Vec<(&str, usize)> = Vec::new();
-    for Lines {
-        order: part_order,
-        mut lines,
-        prints: part_prints,
-    } in built
-    {
-        let mut index_of = Vec::with_capacity(part_order.len());
-        for key in part_order {
-            let text = lines.remove(&key).unwrap_or_default();
-            let (index, all) = groups.entry(key).or_insert_with_key(|key| {
-                order.push(key.clone());
-                (order.len() - 1, String::new())
-            });
-            all.push_str(&text);
-            index_of.push(*index);
-        }
-        prints.extend(part_prints.into_iter().map(|(fp, g)| (fp, index_of[g])));
-    }
-    let body_len: usize = groups.values().map(|(_, l)| l.len()).sum();
-    let mut body = String::with_capacity(body_len + prints.len() * 40 + 1);
-    for (i, key) in order.iter().enumerate() {
-        let lines = &groups[key].1;
-        let _ = writeln!(
-            out,
-            "G {} {} {} {} {i} {:016x}",
-            key.0,
-            key.1,
-            body.len(),
-            lines.len(),
-            checksum(lines.as_bytes())
-        );
-        body.push_str(lines);
-    }
-    let index_start = body.len();
+    let _ = write!(body, "S {} {on_expired} ", s.warn_days);
+    encode_into(&mut body, s.secret_store.map(|k| k.name().as_bytes()));
     body.push('\n');
-    for (fp, group) in prints {
-        let _ = writeln!(body, "{fp} {group}");
+    for h in &reg.hosts {
+        body.push_str("H ");
+        field(&mut body, Some(&h.name));
+        field(&mut body, h.api.as_deref());
+        body.push_str(if h.allow_http { "1\n" } else { "0\n" });
     }
-    // The head (settings, hosts, groups) and the index carry checksums too: the cache is
-    // written without fsync, so a crash may leave it torn.
-    let head_sum = checksum(&out.as_bytes()[header.len() + 1..]);
-    let index_sum = checksum(&body.as_bytes()[index_start..]);
-    let _ = writeln!(
-        out,
-        "F {} {} {index_sum:016x} {head_sum:016x}",
-        index_start,
-        body.len() - index_start
-    );
-    out.push_str("---\n");
-    out.push_str(&body);
-    out
+    for t in &reg.tokens {
+        token_line(&mut body, t);
+    }
+    format!("{header}\n{:016x}\n{body}", checksum(body.as_bytes()))
 }
 
-/// From this many tokens the cache's lines are built on two threads.
-const PARALLEL_WRITE_FROM: usize = 2000;
-
-/// Token lines of some tokens by (encoded, lowercased) host and owner.
-#[derive(Default)]
-struct Lines<'r> {
-    order: Vec<(String, String)>,
-    lines: HashMap<(String, String), String>,
-    /// Fingerprints with the index of their group in `order`.
-    prints: Vec<(&'r str, usize)>,
-}
-
-/// `first` is the position in the registry of `tokens[0]`.
-fn lines_by_group(tokens: &[Token], first: usize) -> Lines<'_> {
-    let mut out = Lines::default();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
-    for (seq, t) in (first..).zip(tokens) {
-        let key = (
-            e(&t.host.to_ascii_lowercase()),
-            e(&t.owner.to_ascii_lowercase()),
-        );
-        let i = *index.entry(key).or_insert_with_key(|key| {
-            out.order.push(key.clone());
-            out.order.len() - 1
-        });
-        token_line(out.lines.entry(out.order[i].clone()).or_default(), seq, t);
-        if let Some(fp) = &t.fingerprint {
-            out.prints.push((fp, i));
-        }
-    }
-    out
-}
-
-/// Appends the token's line: its position in the registry (to put tokens of several groups
-/// back in file order), its fields encoded, then the repositories again, lowercased
-/// between commas (`,labs,demo,` or `,*,`), so that `get` finds the lines naming its
-/// repository with one substring search.
-/// Every field is written: [`token`] builds the `Token` whole from the line, and the tests
-/// compare the registry read back with the one written.
-fn token_line(out: &mut String, seq: usize, t: &Token) {
-    let _ = write!(out, "T {seq} ");
-    for f in [&t.host, &t.owner, &t.name] {
-        field(out, Some(f));
-    }
-    let repos_start = out.len();
-    // The search form, when the list has it ready.
-    let mut search = None;
+/// Appends the token's line: its length (so a reader skips the lines it does not want
+/// without reading them), first what [`Filter`] looks at (owner, host, fingerprint, default
+/// mark), then every other field (the tests compare what is read back with the
+/// registry written).
+fn token_line(body: &mut String, t: &Token) {
+    let out = &mut String::new();
+    field(out, Some(&t.owner));
+    field(out, Some(&t.host));
+    field(out, t.fingerprint.as_deref());
+    out.push_str(if t.default { "1 " } else { "0 " });
+    field(out, Some(&t.name));
     match &t.repos {
         Repos::All => out.push('*'),
-        // Names hold no comma, and the comma needs no escape: a joined list of names that
-        // need none is written as it is, and its search form is the last field.
-        Repos::List(l) => match l.joined() {
-            Some(joined) if plain_list(joined) => {
-                out.push_str(joined);
-                search = Some(l.search_form());
-            }
-            _ => {
-                for (i, r) in l.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    encode_str_into(out, Some(r));
+        Repos::List(l) => {
+            for (i, r) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
                 }
+                // A name holds no comma and is never `*`; `-` alone is escaped.
+                encode_into(out, Some(r.as_bytes()));
             }
-        },
+        }
     }
-    let repos_end = out.len();
-    out.push(' ');
-    out.push_str(t.contents.name());
-    out.push(' ');
+    let _ = write!(out, " {} ", t.contents.name());
     if t.other_permissions.is_empty() {
         out.push('-');
     }
@@ -376,14 +352,12 @@ fn token_line(out: &mut String, seq: usize, t: &Token) {
             out.push(',');
         }
         encode_into(out, Some(k.as_bytes()));
-        out.push('=');
-        out.push_str(v.name());
+        let _ = write!(out, "={}", v.name());
     }
-    out.push(' ');
     let _ = match t.expires {
-        Expiry::Never => write!(out, "never "),
-        Expiry::Unknown => write!(out, "unknown "),
-        Expiry::At(at) => write!(out, "{at} "),
+        Expiry::Never => write!(out, " never "),
+        Expiry::Unknown => write!(out, " unknown "),
+        Expiry::At(at) => write!(out, " {at} "),
     };
     field(out, t.username.as_deref());
     let (kind, arg) = match &t.source {
@@ -391,384 +365,111 @@ fn token_line(out: &mut String, seq: usize, t: &Token) {
         SecretSource::Env(v) => ("env", Some(v.as_str())),
         SecretSource::Command(c) => ("command", Some(c.as_str())),
     };
-    out.push_str(kind);
-    out.push(' ');
-    field(out, arg);
-    out.push_str(if t.default { "1 " } else { "0 " });
-    field(out, t.fingerprint.as_deref());
-    match search {
-        Some(search) => out.push_str(search),
-        None => {
-            out.push(',');
-            // The encoded repositories are ASCII: lowercase them byte by byte.
-            for i in repos_start..repos_end {
-                let b = out.as_bytes()[i].to_ascii_lowercase();
-                out.push(char::from(b));
-            }
-            out.push(',');
-        }
+    field(out, Some(kind));
+    encode_into(out, arg.map(str::as_bytes));
+    let _ = writeln!(body, "T {} {out}", out.len());
+}
+
+/// A field as text, borrowed when it needs no decoding (`-`, absent, stays `-`).
+fn plain(f: &[u8]) -> Option<Cow<'_, str>> {
+    let f = std::str::from_utf8(f).ok()?;
+    if f == "-" || !f.bytes().any(|b| b == b'%') {
+        return Some(Cow::Borrowed(f));
     }
-    out.push('\n');
+    text(f).map(Cow::Owned)
 }
 
-/// Whether a joined list is its own encoding: every byte printable and no `%`, and no name
-/// `-` (alone, the mark of an absent value).
-fn plain_list(joined: &str) -> bool {
-    joined.len() > 1
-        && joined.bytes().all(|b| b > 0x20 && b < 0x7f && b != b'%')
-        && !joined.starts_with("-,")
-        && !joined.ends_with(",-")
-        && !joined.contains(",-,")
+/// A field that must hold a value.
+fn text(f: &str) -> Option<String> {
+    String::from_utf8(decode(f).ok()??).ok()
 }
 
-/// Reads the head of the cache file (up to the `---` line) and then only the byte ranges
-/// `want` needs, so the cost does not grow with the number of tokens.
-fn read_file(mut file: std::fs::File, header: &str, want: Want) -> Option<Registry> {
-    let mut head = Vec::with_capacity(16 * 1024);
-    let body_start = loop {
-        let before = head.len();
-        (&mut file).take(16 * 1024).read_to_end(&mut head).ok()?;
-        if let Some(i) = memchr::memmem::find(&head, b"\n---\n") {
-            break i + 5;
-        }
-        if head.len() == before {
-            return None;
-        }
-    };
-    read(&head, header, want, |offset, len| {
-        let mut buf = Vec::with_capacity(len);
-        let start = u64::try_from(body_start.checked_add(offset)?).ok()?;
-        file.seek(SeekFrom::Start(start)).ok()?;
-        (&mut file).take(len as u64).read_to_end(&mut buf).ok()?;
-        (buf.len() == len).then_some(buf)
-    })
-}
-
-/// One `G` line: which group it is and where its lines are.
-struct Group {
-    host: String,
-    owner: String,
-    index: usize,
-    offset: usize,
-    len: usize,
-    sum: u64,
-}
-
-/// A check of a group's bytes against damage (a torn or edited cache): `get` reads only
-/// the lines it needs, so a damaged line elsewhere in the group would not be noticed by
-/// parsing. Not a defence against forgery — the data directory's rules are ([`crate::files`]).
-/// CRC-32 (crc32fast, with the CPU's carry-less multiply where there is one): it notices a
-/// write a crash cut short or mixed with an older one, at a small fraction of the cost of a
-/// read (a token of 10,000 repositories is a line of 300 KB). Not a defence against a
-/// forger: the data directory's rules are ([`crate::files`]).
-fn checksum(bytes: &[u8]) -> u64 {
-    u64::from(crc32fast::hash(bytes))
-}
-
-/// Parses the head in `bytes`; `fetch(offset, len)` returns a byte range of the body.
-fn read(
-    bytes: &[u8],
-    header: &str,
-    want: Want,
-    mut fetch: impl FnMut(usize, usize) -> Option<Vec<u8>>,
-) -> Option<Registry> {
-    let mut reg = Registry::default();
-    let mut groups = Vec::new();
-    let mut prints = None;
-    let mut lines = bytes.split(|&b| b == b'\n');
-    if std::str::from_utf8(lines.next()?).ok()? != header {
-        return None;
-    }
-    let head_start = header.len() + 1;
-    let mut at = head_start;
-    // Only the wanted groups' lines are parsed (a fingerprint may be in any group).
-    let prefix = match want {
-        Want::Repo { host, owner, .. }
-        | Want::Group {
-            host,
-            owner: Some(owner),
-        } => Some(format!(
-            "G {} {} ",
-            e(&host.to_ascii_lowercase()),
-            e(&owner.to_ascii_lowercase())
-        )),
-        Want::Group { host, owner: None } => Some(format!("G {} ", e(&host.to_ascii_lowercase()))),
-        Want::Fingerprint { .. } => None,
-        Want::Head => Some(String::new()),
-    };
-    for line in lines {
-        let line_start = at;
-        at += line.len() + 1;
-        let line = std::str::from_utf8(line).ok()?;
-        // The F line closes the head: its checksum covers every line before it.
-        if prints.is_some() && line != "---" {
-            return None;
-        }
-        match line.as_bytes().first() {
-            Some(b'S') => reg.settings = settings(line)?,
-            Some(b'H') => reg.hosts.push(host_decl(line)?),
-            Some(b'G') => {
-                if prefix
-                    .as_ref()
-                    .is_none_or(|p| !p.is_empty() && line.starts_with(p.as_str()))
-                {
-                    groups.push(group(line)?);
-                }
-            }
-            Some(b'F') => {
-                let (offset, len, index_sum, head_sum) = index_line(line)?;
-                if checksum(&bytes[head_start..line_start]) != head_sum {
-                    return None;
-                }
-                prints = Some((offset, len, index_sum));
-            }
-            _ if line == "---" => break,
-            _ => return None,
-        }
-    }
-    let wanted: Vec<&Group> = match want {
-        Want::Repo { host, owner, .. } => {
-            let host = e(&host.to_ascii_lowercase());
-            let owner = e(&owner.to_ascii_lowercase());
-            groups
-                .iter()
-                .filter(|g| g.host == host && g.owner == owner)
-                .collect()
-        }
-        Want::Group { host, owner } => {
-            let host = e(&host.to_ascii_lowercase());
-            let owner = owner.map(|o| e(&o.to_ascii_lowercase()));
-            groups
-                .iter()
-                .filter(|g| g.host == host && owner.as_ref().is_none_or(|o| g.owner == *o))
-                .collect()
-        }
-        Want::Fingerprint { fingerprint, .. } => {
-            let (offset, len, sum) = prints?;
-            let index = fetch(offset, len)?;
-            if checksum(&index) != sum {
-                return None;
-            }
-            let needle = format!("\n{fingerprint} ");
-            let mut found = Vec::new();
-            for at in memchr::memmem::find_iter(&index, needle.as_bytes()) {
-                let rest = &index[at + needle.len()..];
-                let end = memchr::memchr(b'\n', rest)?;
-                let i: usize = std::str::from_utf8(&rest[..end]).ok()?.parse().ok()?;
-                found.push(groups.iter().find(|g| g.index == i)?);
-            }
-            found
-        }
-        Want::Head => Vec::new(),
-    };
-    let mut found: Vec<(usize, Token)> = Vec::new();
-    for g in wanted {
-        let bytes = fetch(g.offset, g.len)?;
-        if checksum(&bytes) != g.sum {
-            return None;
-        }
-        let lines: Vec<&[u8]> = match want {
-            Want::Repo { repo, .. } => {
-                let needle = format!(",{},", e(repo).to_ascii_lowercase());
-                lines_with(&bytes, &[needle.as_bytes(), b",*,\n"])
-            }
-            Want::Fingerprint { fingerprint, .. } => {
-                lines_with(&bytes, &[format!(" {fingerprint} ").as_bytes()])
-            }
-            Want::Group { .. } | Want::Head => memchr::memchr_iter(b'\n', &bytes)
-                .scan(0, |start, end| {
-                    let line = &bytes[*start..end];
-                    *start = end + 1;
-                    Some(line)
-                })
-                .collect(),
-        };
-        for t in lines {
-            found.push(token(std::str::from_utf8(t).ok()?)?);
-        }
-    }
-    // Each group is in file order; tokens of several groups are put back in it.
-    found.sort_by_key(|&(seq, _)| seq);
-    reg.tokens = found.into_iter().map(|(_, t)| t).collect();
-    Some(filter(reg, want))
-}
-
-/// The lines of a group holding one of `needles`, in file order: found with one substring
-/// search each, without looking at the other lines (a line found by another field than the
-/// one meant is dropped later, by [`Want::keeps`]).
-fn lines_with<'b>(group: &'b [u8], needles: &[&[u8]]) -> Vec<&'b [u8]> {
-    let mut starts: Vec<usize> = needles
-        .iter()
-        .flat_map(|n| memchr::memmem::find_iter(group, n))
-        .map(|at| memchr::memrchr(b'\n', &group[..at]).map_or(0, |nl| nl + 1))
-        .collect();
-    starts.sort_unstable();
-    starts.dedup();
-    starts
-        .into_iter()
-        .map(|start| {
-            let end = memchr::memchr(b'\n', &group[start..]).map_or(group.len(), |n| start + n);
-            &group[start..end]
-        })
-        .collect()
-}
-
-fn text(f: &str) -> Option<Option<String>> {
-    if f != "-" && f != "%" && !f.contains('%') {
-        return Some(Some(f.to_string()));
-    }
-    match decode(f).ok()? {
-        Some(v) => String::from_utf8(v).ok().map(Some),
-        None => Some(None),
+/// A field that may be absent (`-`).
+fn optional(f: &str) -> Option<Option<String>> {
+    match f {
+        "-" => Some(None),
+        f => text(f).map(Some),
     }
 }
 
-fn group(line: &str) -> Option<Group> {
-    let f = fields(line);
-    let [_, host, owner, offset, len, index, sum] = f.as_slice() else {
-        return None;
-    };
-    Some(Group {
-        host: host.to_string(),
-        owner: owner.to_string(),
-        offset: offset.parse().ok()?,
-        len: len.parse().ok()?,
-        index: index.parse().ok()?,
-        sum: u64::from_str_radix(sum, 16).ok()?,
-    })
-}
-
-/// The `F` line: where the fingerprint index is, its checksum, and the head's.
-fn index_line(line: &str) -> Option<(usize, usize, u64, u64)> {
-    let f = fields(line);
-    let [_, offset, len, index_sum, head_sum] = f.as_slice() else {
-        return None;
-    };
-    Some((
-        offset.parse().ok()?,
-        len.parse().ok()?,
-        u64::from_str_radix(index_sum, 16).ok()?,
-        u64::from_str_radix(head_sum, 16).ok()?,
-    ))
+fn fields<const N: usize>(line: &str) -> Option<[&str; N]> {
+    let mut it = line.split(' ');
+    let f = std::array::from_fn(|_| it.next().unwrap_or("\n"));
+    (it.next().is_none() && !f.contains(&"\n")).then_some(f)
 }
 
 fn settings(line: &str) -> Option<Settings> {
-    let f = fields(line);
-    let [_, warn, on_expired, store] = f.as_slice() else {
-        return None;
+    let [_, warn, on_expired, store] = fields(line)?;
+    let store = match optional(store)? {
+        None => None,
+        Some(s) => Some(StoreKind::parse(&s)?),
     };
     Some(Settings {
         warn_days: warn.parse().ok()?,
-        on_expired: match *on_expired {
+        on_expired: match on_expired {
             "warn" => OnExpired::Warn,
             "refuse" => OnExpired::Refuse,
             _ => return None,
         },
-        secret_store: match text(store)? {
-            Some(s) => Some(StoreKind::parse(&s)?),
-            None => None,
-        },
+        secret_store: store,
     })
 }
 
 fn host_decl(line: &str) -> Option<HostDecl> {
-    let f = fields(line);
-    let [_, name, api, http] = f.as_slice() else {
-        return None;
-    };
+    let [name, api, http] = fields(line)?;
     Some(HostDecl {
-        name: text(name)??,
-        api: text(api)?,
-        allow_http: *http == "1",
+        name: text(name)?,
+        api: optional(api)?,
+        allow_http: http == "1",
     })
 }
 
-/// A token line: the token and its position in the registry.
-/// The space-separated fields of a cache line (one vectorised search for the spaces: a line
-/// can hold a list of thousands of repositories).
-fn fields(line: &str) -> Vec<&str> {
-    let mut f = Vec::with_capacity(16);
-    let mut start = 0;
-    for at in memchr::memchr_iter(b' ', line.as_bytes()) {
-        f.push(&line[start..at]);
-        start = at + 1;
-    }
-    f.push(&line[start..]);
-    f
-}
-
-fn token(line: &str) -> Option<(usize, Token)> {
-    let f = fields(line);
-    let [_, seq, host, owner, name, repos, contents, perms, expires, username, kind, arg, default, fp, lower] =
-        f.as_slice()
-    else {
-        return None;
-    };
-    // The search field must say what the repositories say, or the line is not trusted.
-    let agrees = match *repos {
-        "*" => *lower == ",*,",
-        r => {
-            lower.len() == r.len() + 2
-                && lower.starts_with(',')
-                && lower.ends_with(',')
-                && lower[1..lower.len() - 1].eq_ignore_ascii_case(r)
-        }
-    };
-    if !agrees {
-        return None;
-    }
-    let repos = match *repos {
+/// The token of a line whose first fields were read already; `rest` holds the others.
+fn token(
+    host: String,
+    owner: String,
+    fingerprint: Option<String>,
+    default: bool,
+    rest: &str,
+) -> Option<Token> {
+    let [name, repos, contents, perms, expires, username, kind, arg] = fields(rest)?;
+    let repos = match repos {
         "*" => Repos::All,
-        // Names needing no escape stay joined until something needs them one by one.
-        r if memchr::memchr(b'%', r.as_bytes()).is_none() => Repos::List(
-            crate::registry::RepoList::from_joined(r.to_string(), lower.to_string()),
-        ),
-        r => Repos::List(
-            r.split(',')
-                .map(|r| text(r)?)
-                .collect::<Option<Vec<_>>>()?
-                .into(),
-        ),
+        r => Repos::List(r.split(',').map(text).collect::<Option<_>>()?),
     };
-    let other_permissions = if *perms == "-" {
-        Vec::new()
-    } else {
-        perms
+    let other_permissions = match perms {
+        "-" => Vec::new(),
+        p => p
             .split(',')
             .map(|p| {
                 let (k, v) = p.split_once('=')?;
-                Some((text(k)??, Access::parse(v)?))
+                Some((text(k)?, Access::parse(v)?))
             })
-            .collect::<Option<Vec<_>>>()?
+            .collect::<Option<_>>()?,
     };
-    let expires = match *expires {
-        "never" => Expiry::Never,
-        "unknown" => Expiry::Unknown,
-        n => Expiry::At(n.parse().ok()?),
-    };
-    let arg = text(arg)?;
-    let source = match *kind {
+    let arg = optional(arg)?;
+    let source = match text(kind)?.as_str() {
         "env" => SecretSource::Env(arg?),
         "command" => SecretSource::Command(arg?),
         k => SecretSource::Store(StoreKind::parse(k)?),
     };
-    let seq = seq.parse().ok()?;
-    Some((
-        seq,
-        Token {
-            name: text(name)??,
-            host: text(host)??,
-            owner: text(owner)??,
-            repos,
-            contents: Access::parse(contents)?,
-            other_permissions,
-            expires,
-            username: text(username)?,
-            source,
-            default: *default == "1",
-            fingerprint: text(fp)?,
+    Some(Token {
+        name: text(name)?,
+        host,
+        owner,
+        repos,
+        contents: Access::parse(contents)?,
+        other_permissions,
+        expires: match expires {
+            "never" => Expiry::Never,
+            "unknown" => Expiry::Unknown,
+            n => Expiry::At(n.parse().ok()?),
         },
-    ))
+        username: optional(username)?,
+        source,
+        default,
+        fingerprint,
+    })
 }
 
 #[cfg(test)]
@@ -787,7 +488,7 @@ allow_http = true
 [[token]]
 name = "a"
 owner = "Alta3"
-repositories = ["labs", "demo"]
+repositories = ["labs", "demo", "-", "x.y"]
 permissions = { contents = "write", metadata = "read" }
 expires = "2027-01-01"
 username = "octo"
@@ -806,278 +507,110 @@ owner = "acme"
 repositories = ["r"]
 expires = "never"
 fingerprint = "sha256:00000000000000cc"
+[[token]]
+name = "dash"
+owner = "-"
+repositories = ["-"]
 "#;
 
-    fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
+    fn setup() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("config.toml");
         std::fs::write(&path, CONFIG).unwrap();
-        (tmp, path)
+        let data = tmp.path().join("data");
+        (tmp, path, data)
     }
 
-    fn group<'a>(host: &'a str, owner: Option<&'a str>) -> Want<'a> {
-        Want::Group { host, owner }
+    fn snapshot(path: &Path, data: &Path) -> Option<Snapshot> {
+        let bytes = std::fs::read(data.join(FILE)).ok()?;
+        let header = identity(path).unwrap().unwrap();
+        Snapshot::read(bytes, &header, data.join(FILE))
+    }
+
+    /// Every token, asked through the view: host by host.
+    fn all<V: View>(v: &V) -> Vec<Token>
+    where
+        V::Error: std::fmt::Debug,
+    {
+        let hosts = ["github.com", "GHE.test:8443", "elsewhere"];
+        hosts
+            .iter()
+            .flat_map(|h| v.tokens(Filter::host(h)).unwrap())
+            .collect()
     }
 
     #[test]
-    fn the_cache_answers_exactly_like_the_parse() {
-        let (tmp, path) = setup();
+    fn the_snapshot_answers_exactly_like_the_parse() {
+        let (_tmp, path, data) = setup();
         let full = config::load(&path).unwrap();
-        let data = tmp.path().join("data");
-        for want in [
-            group("github.com", Some("ALTA3")),
-            group("github.com", None),
-            group("ghe.test:8443", Some("acme")),
-            group("elsewhere", None),
-            Want::Repo {
-                host: "github.com",
-                owner: "ALTA3",
-                repo: "LABS",
-            },
-            Want::Repo {
-                host: "github.com",
-                owner: "acme",
-                repo: "r",
-            },
-            Want::Repo {
-                host: "github.com",
-                owner: "acme",
-                repo: "s",
-            },
-            Want::Repo {
-                host: "ghe.test:8443",
-                owner: "acme",
-                repo: "anything",
-            },
-            Want::Fingerprint {
-                host: "github.com",
-                fingerprint: "sha256:00000000000000cc",
-            },
-            Want::Fingerprint {
-                host: "GitHub.com",
-                fingerprint: "sha256:0000000000000000",
-            },
-            Want::Fingerprint {
-                host: "ghe.test:8443",
-                fingerprint: "sha256:00000000000000cc",
-            },
-            Want::Fingerprint {
-                host: "github.com",
-                fingerprint: "sha256:0000000000000001",
+        assert!(matches!(load(&path, &data).unwrap(), Cached::Parsed(_)));
+        let Cached::Snapshot(snap) = load(&path, &data).unwrap() else {
+            panic!("the snapshot was written and is read")
+        };
+        assert_eq!((&snap.settings, &snap.hosts), (&full.settings, &full.hosts));
+        let Ok(expected) = View::tokens(&full, Filter::host("github.com"));
+        assert_eq!(snap.tokens(Filter::host("GitHub.com")).unwrap(), expected);
+        assert_eq!(all(&snap).len(), full.tokens.len());
+        for filter in [
+            Filter::owner("github.com", "ALTA3"),
+            Filter::owner("ghe.test:8443", "acme"),
+            Filter::owner("github.com", "-"),
+            Filter::defaults("github.com"),
+            Filter {
+                fingerprint: Some("sha256:00000000000000cc"),
+                ..Filter::host("github.com")
             },
         ] {
-            let first = load_for(&path, &data, want).unwrap();
-            assert!(data.join(FILE).exists());
-            let cached = load_for(&path, &data, want).unwrap();
-            assert_eq!(first, cached, "{want:?}");
-            assert_eq!(cached, filter(full.clone(), want), "{want:?}");
-        }
-        let by_print = load_for(
-            &path,
-            &data,
-            Want::Fingerprint {
-                host: "github.com",
-                fingerprint: "sha256:00000000000000cc",
-            },
-        )
-        .unwrap();
-        assert_eq!(by_print.tokens.len(), 1);
-        assert_eq!(by_print.tokens[0].name, "c");
-    }
-
-    #[test]
-    fn a_cache_built_on_two_threads_answers_like_the_parse() {
-        // Enough tokens for the two-thread build; every owner has tokens in both halves,
-        // so each group's lines come from both and must keep file order.
-        let n = PARALLEL_WRITE_FROM + 7;
-        let mut text = String::from("version = 1\n");
-        for i in 0..n {
-            text.push_str(&format!(
-                "[[token]]\nname = \"t{i}\"\nowner = \"o{}\"\nrepositories = [\"r{}\", \"shared\"]\nfingerprint = \"sha256:{i:016x}\"\nsecret_env = \"V\"\n",
-                i % 3,
-                i
-            ));
-        }
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("config.toml");
-        std::fs::write(&path, text).unwrap();
-        let full = config::load(&path).unwrap();
-        let data = tmp.path().join("data");
-        let last = format!("sha256:{:016x}", n - 1);
-        let (last_owner, last_repo) = (format!("o{}", (n - 1) % 3), format!("r{}", n - 1));
-        for want in [
-            group("github.com", Some("o1")),
-            group("github.com", None),
-            Want::Repo {
-                host: "github.com",
-                owner: "o2",
-                repo: "shared",
-            },
-            Want::Repo {
-                host: "github.com",
-                owner: &last_owner,
-                repo: &last_repo,
-            },
-            Want::Fingerprint {
-                host: "github.com",
-                fingerprint: &last,
-            },
-        ] {
-            let first = load_for(&path, &data, want).unwrap();
-            let cached = load_for(&path, &data, want).unwrap();
-            assert_eq!(first, cached, "{want:?}");
-            assert_eq!(cached, filter(full.clone(), want), "{want:?}");
+            let Ok(parsed) = View::tokens(&full, filter);
+            assert_eq!(snap.tokens(filter).unwrap(), parsed, "{filter:?}");
+            assert_eq!(parsed.len(), 1, "{filter:?}");
         }
     }
 
     #[test]
     fn a_changed_config_is_read_again() {
-        let (tmp, path) = setup();
-        let data = tmp.path().join("data");
-        let want = group("github.com", Some("acme"));
-        assert_eq!(load_for(&path, &data, want).unwrap().tokens.len(), 1);
+        let (_tmp, path, data) = setup();
+        load(&path, &data).unwrap();
         std::fs::write(
             &path,
             CONFIG.replace("repositories = [\"r\"]", "repositories = [\"r\", \"s\"]"),
         )
         .unwrap();
-        let again = load_for(&path, &data, want).unwrap();
-        assert_eq!(
-            again.tokens[0].repos,
-            Repos::List(vec!["r".to_string(), "s".to_string()].into())
-        );
+        let again = load(&path, &data).unwrap();
+        let c = again.tokens(Filter::owner("github.com", "acme")).unwrap();
+        assert_eq!(c[0].repos, Repos::list(&["r", "s"]));
     }
 
     #[test]
-    fn a_damaged_cache_falls_back_to_the_parse() {
-        let (tmp, path) = setup();
-        let data = tmp.path().join("data");
-        let want = group("github.com", Some("alta3"));
-        let good = load_for(&path, &data, want).unwrap();
+    fn any_damage_anywhere_is_noticed_and_the_config_read() {
+        // The snapshot is written without fsync: a byte changed anywhere, a line lost or the
+        // file cut short is not believed.
+        let (_tmp, path, data) = setup();
+        load(&path, &data).unwrap();
+        assert!(snapshot(&path, &data).is_some());
         let cache = std::fs::read_to_string(data.join(FILE)).unwrap();
-        let header = cache.lines().next().unwrap();
-        std::fs::write(
-            data.join(FILE),
-            format!("{header}\nG github.com alta3 0 26 0 0\n---\nT github.com alta3 garbage\n"),
-        )
-        .unwrap();
-        assert_eq!(load_for(&path, &data, want).unwrap(), good);
-    }
-
-    #[test]
-    fn damage_in_a_line_get_does_not_read_is_still_noticed() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("config.toml");
-        std::fs::write(
-            &path,
-            "[[token]]\nname = \"one\"\nowner = \"o\"\nrepositories = [\"a\"]\n[[token]]\nname = \"two\"\nowner = \"o\"\nrepositories = [\"b\"]\nexpires = \"never\"\n",
-        )
-        .unwrap();
-        let data = tmp.path().join("data");
-        let want = Want::Repo {
-            host: "github.com",
-            owner: "o",
-            repo: "b",
-        };
-        let good = load_for(&path, &data, want).unwrap();
-        assert_eq!(good.tokens.len(), 1);
-        let cache = std::fs::read_to_string(data.join(FILE)).unwrap();
-        // The line of token "one" (not read for repository b) changes, keeping its length.
-        let damaged = cache.replacen(" one ", " onx ", 1);
-        assert_ne!(damaged, cache);
-        let header = cache.lines().next().unwrap();
-        let head_and_body = &damaged[..];
-        assert!(read(head_and_body.as_bytes(), header, want, |o, l| {
-            let body = &head_and_body[head_and_body.find("\n---\n").unwrap() + 5..];
-            Some(body.as_bytes()[o..o + l].to_vec())
-        })
-        .is_none());
-    }
-
-    #[test]
-    fn names_that_need_an_escape_come_back_as_they_were() {
-        // "-" alone is the cache's mark for "absent", so it is escaped; within a list not.
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("config.toml");
-        std::fs::write(
-            &path,
-            "[[token]]\nname = \"one\"\nowner = \"o\"\nrepositories = [\"-\"]\n[[token]]\nname = \"two\"\nowner = \"o\"\nrepositories = [\"a\", \"-\", \"A\"]\n",
-        )
-        .unwrap();
-        let data = tmp.path().join("data");
-        let full = config::load(&path).unwrap();
-        for repo in ["-", "a"] {
-            let want = Want::Repo {
-                host: "github.com",
-                owner: "o",
-                repo,
-            };
-            let first = load_for(&path, &data, want).unwrap();
-            let cached = load_for(&path, &data, want).unwrap();
-            assert_eq!(first, cached, "{repo}");
-            assert_eq!(cached, filter(full.clone(), want), "{repo}");
-        }
-        let both = load_for(&path, &data, group("github.com", Some("o"))).unwrap();
-        let lists: Vec<Vec<String>> = both
-            .tokens
-            .iter()
-            .map(|t| match &t.repos {
-                Repos::List(l) => l.to_vec(),
-                Repos::All => vec![],
-            })
-            .collect();
-        assert_eq!(lists, [vec!["-"], vec!["a", "-"]]);
-    }
-
-    #[test]
-    fn a_torn_head_or_index_is_noticed() {
-        // The cache is written without fsync: any of its parts may come back damaged.
-        let (tmp, path) = setup();
-        let data = tmp.path().join("data");
-        let by_print = Want::Fingerprint {
-            host: "github.com",
-            fingerprint: "sha256:00000000000000cc",
-        };
-        let alta3 = group("github.com", Some("alta3"));
-        for want in [by_print, alta3] {
-            assert_eq!(load_for(&path, &data, want).unwrap().tokens.len(), 1);
-        }
-        let cache = std::fs::read_to_string(data.join(FILE)).unwrap();
-        let header = cache.lines().next().unwrap();
-        let read_text = |text: &str, want| {
-            let body_at = text.find("\n---\n").unwrap() + 5;
-            read(text.as_bytes(), header, want, |o, l| {
-                text.as_bytes()
-                    .get(body_at + o..body_at + o + l)
-                    .map(<[u8]>::to_vec)
-            })
-        };
-        assert!(read_text(&cache, by_print).is_some());
-        let index_at = cache.rfind("\nsha256:00000000000000cc ").unwrap() + 1;
-        for (what, damaged, want) in [
-            (
-                "a setting",
-                cache.replacen("S 3 warn", "S 9 warn", 1),
-                alta3,
-            ),
+        let last_line = cache.trim_end().rfind('\n').unwrap();
+        for (what, damaged) in [
+            ("a setting", cache.replacen("S 3 warn", "S 9 warn", 1)),
             (
                 "a host",
                 cache.replacen("H ghe.test:8443", "H ghe.test:8444", 1),
-                alta3,
             ),
             (
-                "a group's range",
-                cache.replacen(" alta3 0 ", " alta3 1 ", 1),
-                alta3,
+                "a token's host",
+                cache.replacen(" acme github.com", " acme evil.tes", 1),
             ),
-            (
-                "the index",
-                format!("{}0{}", &cache[..index_at + 22], &cache[index_at + 23..]),
-                by_print,
-            ),
+            ("a repository", cache.replacen("labs,demo", "labs,demx", 1)),
+            ("the last line lost", cache[..last_line + 1].to_string()),
+            ("cut short", cache[..cache.len() - 3].to_string()),
+            ("another header", cache.replacen(MAGIC, "other", 1)),
         ] {
             assert_ne!(damaged, cache, "{what}");
-            assert!(read_text(&damaged, want).is_none(), "{what}");
+            std::fs::write(data.join(FILE), &damaged).unwrap();
+            assert!(snapshot(&path, &data).is_none(), "{what}");
+            let again = load(&path, &data).unwrap();
+            assert!(matches!(again, Cached::Parsed(_)), "{what}");
+            assert_eq!(all(&again).len(), 4, "{what}");
         }
     }
 
@@ -1086,19 +619,12 @@ fingerprint = "sha256:00000000000000cc"
     fn a_cache_in_a_directory_others_may_write_is_never_read() {
         // Issue 12 #2: a forged cache with a copied header routed a token elsewhere.
         use std::os::unix::fs::PermissionsExt;
-        let (tmp, path) = setup();
-        let data = tmp.path().join("data");
-        load_for(&path, &data, group("github.com", None)).unwrap();
-        let cache = std::fs::read_to_string(data.join(FILE)).unwrap();
-        std::fs::write(
-            data.join(FILE),
-            cache.replace("T github.com", "T evil.test"),
-        )
-        .unwrap();
+        let (_tmp, path, data) = setup();
+        load(&path, &data).unwrap();
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
-        assert!(load_for(&path, &data, group("evil.test", None)).is_err());
+        assert!(load(&path, &data).is_err());
         std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
         std::fs::set_permissions(data.join(FILE), std::fs::Permissions::from_mode(0o666)).unwrap();
-        assert!(load_for(&path, &data, group("evil.test", None)).is_err());
+        assert!(load(&path, &data).is_err());
     }
 }

@@ -10,21 +10,19 @@
 //! Errors name the file, line, token and key, never a value: a user may paste a token into
 //! the wrong place, and serde's own messages (which quote values) are cleaned first.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::repos::Collect;
+pub use super::view::Registry;
 use super::{
-    Access, Expiry, HostDecl, OnExpired, RepoList, Repos, SecretSource, Settings, Token, GITHUB,
+    Access, Expiry, HostDecl, OnExpired, Repos, SecretSource, Settings, StoreKind, Token, GITHUB,
 };
 use crate::files::{self, FileError};
 use crate::remote::{valid_host, valid_name, valid_token_name};
 use crate::secret::looks_like_token;
-use crate::secrets::StoreKind;
 use crate::time;
 
 pub const VERSION: i64 = 1;
@@ -57,37 +55,6 @@ pub enum ConfigError {
     /// A change that could not be made whole (the registry was left as it was).
     #[error("{0}")]
     Change(String),
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Registry {
-    pub settings: Settings,
-    pub hosts: Vec<HostDecl>,
-    pub tokens: Vec<Token>,
-}
-
-impl Registry {
-    /// The declaration of a GitHub host, or `None` when `host` is not a GitHub host — the
-    /// one statement of that rule. Exact match (with port), ASCII case-insensitive: no
-    /// suffix or look-alike matching. `github.com` is always one.
-    pub fn github_host(&self, host: &str) -> Option<HostDecl> {
-        if let Some(h) = self
-            .hosts
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(host))
-        {
-            return Some(h.clone());
-        }
-        host.eq_ignore_ascii_case(GITHUB).then(|| HostDecl {
-            name: GITHUB.to_string(),
-            api: None,
-            allow_http: false,
-        })
-    }
-
-    pub fn token(&self, name: &str) -> Option<&Token> {
-        self.tokens.iter().find(|t| t.name == name)
-    }
 }
 
 // ---- The file's shape. Every table denies keys it does not name. ----
@@ -136,39 +103,11 @@ struct TokenDoc {
     fingerprint: Option<String>,
 }
 
-/// `repositories`: a list of names, or the string `"all"`. The names are checked and
-/// collected as they are read ([`RepoList`]'s joined form, repeats dropped).
+/// `repositories`: a list of names, or the string `"all"`.
 enum ReposDoc {
     All,
-    List(RepoList),
-    Empty,
-    NotAName,
+    List(Vec<String>),
     Other,
-}
-
-/// A string from the file, borrowed from it where it needs no unescaping.
-struct Text<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s.to_string())))
-            }
-            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(V)
-    }
 }
 
 impl<'de> Deserialize<'de> for ReposDoc {
@@ -190,23 +129,11 @@ impl<'de> Deserialize<'de> for ReposDoc {
                 self,
                 mut seq: A,
             ) -> Result<ReposDoc, A::Error> {
-                let mut names = Collect::default();
-                let mut all_names = true;
-                while let Some(Text(name)) = seq.next_element::<Text>()? {
-                    if valid_name(&name) {
-                        if names.is_empty() {
-                            names.reserve(seq.size_hint().unwrap_or(0) + 1, &name);
-                        }
-                        names.push(&name);
-                    } else {
-                        all_names = false;
-                    }
+                let mut names = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(name) = seq.next_element::<String>()? {
+                    names.push(name);
                 }
-                Ok(match (all_names, names.finish()) {
-                    (false, _) => ReposDoc::NotAName,
-                    (true, None) => ReposDoc::Empty,
-                    (true, Some(list)) => ReposDoc::List(list),
-                })
+                Ok(ReposDoc::List(names))
             }
         }
         d.deserialize_any(V)
@@ -224,153 +151,25 @@ pub fn load(path: &Path) -> Result<Registry, ConfigError> {
     }
 }
 
-/// Parses and checks the bytes of a config file.
+/// Parses and checks the bytes of a config file: always the whole file at once, so a file
+/// is refused or read the same way at every size.
 pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Registry, ConfigError> {
     let text = std::str::from_utf8(bytes).map_err(|e| ConfigError::Syntax {
         path: path.into(),
         line: line_of(bytes, e.valid_up_to()),
         what: "the file is not UTF-8".into(),
     })?;
-    let pieces = split(text);
-    if pieces.len() > 1 {
-        if let Some(reg) = in_parallel(path, text, &pieces)? {
-            return Ok(reg);
-        }
-    }
     let doc: FileDoc = toml::from_str(text).map_err(|e| serde_error(path, text, &e))?;
-    let part = Reader {
-        path,
-        text,
-        base: 0,
-    }
-    .part(doc)?;
-    merge(path, text, vec![part])
-}
-
-/// Below this size the whole file is parsed at once.
-const SPLIT_ABOVE: usize = 512 * 1024;
-/// About how large the pieces of a larger file are: a piece's parse needs several times
-/// its size in memory, freed before the next piece, so small pieces keep the memory the
-/// process touches (and the kernel's time in page faults) small.
-const PIECE: usize = 256 * 1024;
-
-/// Where a large config may be cut for parsing in pieces: before lines that are exactly
-/// `[[token]]`, about every [`PIECE`] bytes. A cut is sound only where everything before
-/// it is complete TOML — not inside a multi-line string or array; a piece that does not
-/// parse on its own therefore sends the whole file to the one-pass parse, which also gives
-/// the exact error.
-fn split(text: &str) -> Vec<usize> {
-    let mut cuts = vec![0];
-    if text.len() < SPLIT_ABOVE {
-        return cuts;
-    }
-    let mut from = PIECE;
-    while from < text.len() {
-        let Some(at) = memchr::memmem::find(&text.as_bytes()[from..], b"\n[[token]]\n") else {
-            break;
-        };
-        let cut = from + at + 1;
-        cuts.push(cut);
-        from = cut + PIECE;
-    }
-    cuts
-}
-
-/// Parses the pieces, on up to four threads (each takes a run of consecutive pieces);
-/// `None` when a piece does not parse alone or two pieces set what the file may set once
-/// (the one-pass parse then says why).
-fn in_parallel(path: &Path, text: &str, cuts: &[usize]) -> Result<Option<Registry>, ConfigError> {
-    let ends = cuts.iter().skip(1).copied().chain([text.len()]);
-    let pieces: Vec<(usize, &str)> = cuts
-        .iter()
-        .zip(ends)
-        .map(|(&a, b)| (a, &text[a..b]))
-        .collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    let per_thread = pieces.len().div_ceil(threads);
-    let parse_run = |run: &[(usize, &str)]| -> Option<Vec<Result<Part, ConfigError>>> {
-        run.iter()
-            .map(|&(base, piece)| {
-                let doc: FileDoc = toml::from_str(piece).ok()?;
-                Some(Reader { path, text, base }.part(doc))
-            })
-            .collect()
-    };
-    let runs: Vec<Option<Vec<Result<Part, ConfigError>>>> = std::thread::scope(|s| {
-        let mut runs = pieces.chunks(per_thread);
-        let first = runs.next().unwrap_or_default();
-        let handles: Vec<_> = runs
-            .map(|run| {
-                (
-                    run,
-                    std::thread::Builder::new()
-                        .spawn_scoped(s, move || parse_run(run))
-                        .ok(),
-                )
-            })
-            .collect();
-        let mut done = vec![parse_run(first)];
-        // A run whose thread could not start or finish is parsed here.
-        done.extend(handles.into_iter().map(|(run, h)| {
-            h.and_then(|h| h.join().ok())
-                .unwrap_or_else(|| parse_run(run))
-        }));
-        done
-    });
-    let mut done = Vec::with_capacity(pieces.len());
-    for run in runs {
-        let Some(run) = run else {
-            return Ok(None);
-        };
-        for p in run {
-            done.push(p?);
-        }
-    }
-    let once = |f: fn(&Part) -> bool| done.iter().filter(|p| f(p)).count() > 1;
-    if once(|p| p.version) || once(|p| p.settings.is_some()) {
-        return Ok(None);
-    }
-    merge(path, text, done).map(Some)
-}
-
-/// What one piece of the file holds, checked.
-struct Part {
-    version: bool,
-    settings: Option<Settings>,
-    hosts: Vec<HostDecl>,
-    tokens: Vec<(Token, usize)>,
-}
-
-/// The registry from the pieces, in file order; token names must be unique across them.
-fn merge(path: &Path, text: &str, parts: Vec<Part>) -> Result<Registry, ConfigError> {
-    let mut reg = Registry::default();
-    let total = parts.iter().map(|p| p.tokens.len()).sum();
-    let mut names = HashSet::with_capacity(total);
-    reg.tokens.reserve(total);
-    for p in parts {
-        if let Some(s) = p.settings {
-            reg.settings = s;
-        }
-        reg.hosts.extend(p.hosts);
-        for (token, at) in p.tokens {
-            if !names.insert(token.name.clone()) {
-                return Err(ConfigError::Invalid {
-                    path: path.into(),
-                    line: line_of(text.as_bytes(), at),
-                    what: format!("token name '{}' is used twice", token.name),
-                });
-            }
-            reg.tokens.push(token);
-        }
-    }
-    Ok(reg)
+    Reader { path, text }.registry(doc)
 }
 
 /// The 1-based line of byte `offset`.
 fn line_of(bytes: &[u8], offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() + 1
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn serde_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
@@ -462,24 +261,22 @@ fn clean(message: &str) -> String {
     crate::protocol::escape(shown.join("`").as_bytes())
 }
 
-/// Turns a parsed piece of the file (starting at byte `base` of `text`) into checked
-/// values; errors name the line in the whole file.
+/// Turns the parsed file into checked values; errors name the line.
 struct Reader<'a> {
     path: &'a Path,
     text: &'a str,
-    base: usize,
 }
 
 impl Reader<'_> {
     fn invalid(&self, offset: usize, what: String) -> ConfigError {
         ConfigError::Invalid {
             path: self.path.into(),
-            line: line_of(self.text.as_bytes(), self.base + offset),
+            line: line_of(self.text.as_bytes(), offset),
             what,
         }
     }
 
-    fn part(&self, doc: FileDoc) -> Result<Part, ConfigError> {
+    fn registry(&self, doc: FileDoc) -> Result<Registry, ConfigError> {
         if let Some(v) = &doc.version {
             match *v.get_ref() {
                 VERSION => {}
@@ -494,37 +291,29 @@ impl Reader<'_> {
                 }
             }
         }
-        let settings = match doc.settings {
-            Some(s) => {
-                let at = s.span().start;
-                Some(
-                    settings(s.into_inner())
-                        .map_err(|e| self.invalid(at, format!("[settings]: {e}")))?,
-                )
-            }
-            None => None,
-        };
-        let mut hosts = Vec::with_capacity(doc.host.len());
+        let mut reg = Registry::default();
+        if let Some(s) = doc.settings {
+            let at = s.span().start;
+            reg.settings = settings(s.into_inner())
+                .map_err(|e| self.invalid(at, format!("[settings]: {e}")))?;
+        }
         for h in doc.host {
             let at = h.span().start;
-            hosts.push(
+            reg.hosts.push(
                 host(h.into_inner()).map_err(|e| self.invalid(at, format!("[[host]]: {e}")))?,
             );
         }
-        let mut tokens = Vec::with_capacity(doc.token.len());
+        let mut names = HashSet::with_capacity(doc.token.len());
         for t in doc.token {
             let at = t.span().start;
-            tokens.push((
-                token(t.into_inner()).map_err(|e| self.invalid(at, e))?,
-                self.base + at,
-            ));
+            let token = token(t.into_inner()).map_err(|e| self.invalid(at, e))?;
+            if !names.insert(token.name.clone()) {
+                let what = format!("token name '{}' is used twice", token.name);
+                return Err(self.invalid(at, what));
+            }
+            reg.tokens.push(token);
         }
-        Ok(Part {
-            version: doc.version.is_some(),
-            settings,
-            hosts,
-            tokens,
-        })
+        Ok(reg)
     }
 }
 
@@ -643,16 +432,25 @@ fn token_fields(t: TokenDoc) -> Result<Token, String> {
     })
 }
 
+/// The repositories, each name kept once (the first spelling; names compare ignoring case).
 fn repos(r: ReposDoc) -> Result<Repos, String> {
-    match r {
-        ReposDoc::All => Ok(Repos::All),
-        ReposDoc::List(list) => Ok(Repos::List(list)),
-        ReposDoc::Empty => Err("'repositories' is empty".into()),
-        ReposDoc::NotAName => {
-            Err("'repositories' holds something that is not a repository name".into())
-        }
-        ReposDoc::Other => Err("'repositories' must be a list of names or \"all\"".into()),
+    let names = match r {
+        ReposDoc::All => return Ok(Repos::All),
+        ReposDoc::List(names) => names,
+        ReposDoc::Other => return Err("'repositories' must be a list of names or \"all\"".into()),
+    };
+    if names.is_empty() {
+        return Err("'repositories' is empty".into());
     }
+    if !names.iter().all(|n| valid_name(n)) {
+        return Err("'repositories' holds something that is not a repository name".into());
+    }
+    let mut seen = HashSet::with_capacity(names.len());
+    let kept = names
+        .into_iter()
+        .filter(|n| seen.insert(n.to_ascii_lowercase()))
+        .collect();
+    Ok(Repos::List(kept))
 }
 
 fn permissions_of(
@@ -703,7 +501,7 @@ fn source(
         (None, Some(v), None) if looks_like_token(&v) => Err(
             "'secret_env' holds a token itself: it must name the environment variable that holds the token (remove the token from this file and consider it exposed)".into(),
         ),
-        (None, Some(v), None) if crate::secrets::valid_env_name(&v) => Ok(SecretSource::Env(v)),
+        (None, Some(v), None) if super::valid_env_name(&v) => Ok(SecretSource::Env(v)),
         (None, Some(_), None) => Err("'secret_env' must name an environment variable (letters, digits and '_', not starting with a digit)".into()),
         (None, None, Some(c)) if !c.trim().is_empty() => Ok(SecretSource::Command(c)),
         (None, None, None) => Ok(SecretSource::Store(StoreKind::Keyring)),
@@ -777,7 +575,7 @@ default = true
         assert_eq!(t.host, "github.com");
         assert_eq!(
             t.repos,
-            Repos::List(vec!["labs".to_string(), "demo".to_string()].into())
+            Repos::List(vec!["labs".to_string(), "demo".to_string()])
         );
         assert_eq!(t.contents, Access::Read);
         assert_eq!(
@@ -860,65 +658,30 @@ default = true
     }
 
     #[test]
-    fn a_large_file_parsed_in_pieces_reads_exactly_like_a_whole() {
-        let mut text = String::from("version = 1\n[settings]\nwarn_days = 3\n");
-        for i in 0..8000 {
-            text.push_str(&format!("[[token]]\nname = \"t{i}\"\nowner = \"o{}\"\nrepositories = [\"a{i}\", \"b{i}\"]\nexpires = \"2027-01-01\"\n", i % 7));
-            if i == 3000 {
-                text.push_str("[[host]]\nname = \"ghe.test\"\n");
+    fn an_invalid_file_is_refused_the_same_way_at_every_size() {
+        // Issue 21: above 512 KiB the file was parsed in pieces cut before `[[token]]`
+        // lines, and a piece holding `token = []` parsed alone: the whole file, which
+        // defines `token` twice, was answered from.
+        let file = |padding: usize| {
+            let mut text = String::from("version = 1\ntoken = []\n");
+            text.push_str(&"# a comment line to make the file large enough\n".repeat(padding));
+            for i in 0..2000 {
+                text.push_str(&format!(
+                    "[[token]]\nname = \"t{i}\"\nowner = \"o\"\nrepositories = [\"r{i}\"]\n"
+                ));
             }
-        }
-        assert!(split(&text).len() > 1);
-        let doc: FileDoc = toml::from_str(&text).unwrap();
-        let whole = merge(
-            Path::new("c"),
-            &text,
-            vec![Reader {
-                path: Path::new("c"),
-                text: &text,
-                base: 0,
-            }
-            .part(doc)
-            .unwrap()],
-        )
-        .unwrap();
-        let pieces = parse(&text).unwrap();
-        assert_eq!(pieces, whole);
-        assert_eq!(
-            (
-                pieces.tokens.len(),
-                pieces.hosts.len(),
-                pieces.settings.warn_days
-            ),
-            (8000, 1, 3)
-        );
-        // An error in a later piece names its line in the whole file; a duplicate name
-        // across pieces is found; a setting defined twice across pieces is TOML's error.
-        let bad = text.replace("name = \"t7500\"\n", "name = \"t7500\"\nexpire = 1\n");
-        let line = bad[..bad.find("expire = 1").unwrap()].matches('\n').count() + 1;
-        assert!(parse(&bad)
-            .unwrap_err()
-            .to_string()
-            .contains(&format!("line {line}: unknown key 'expire'")));
-        let twice = text.replace("name = \"t7900\"", "name = \"t1\"");
-        assert!(parse(&twice)
-            .unwrap_err()
-            .to_string()
-            .contains("token name 't1' is used twice"));
-        let settings_twice = format!("{text}[settings]\nwarn_days = 4\n");
-        assert!(parse(&settings_twice).is_err());
-        // A cut where `[[token]]` starts a line inside a multi-line string is no cut: the
-        // piece before it does not parse alone, and the one-thread parse reads the string.
-        let quoted = "version = 1\n[[token]]\nname = \"q\"\nowner = \"o\"\nrepositories = \"all\"\nsecret_command = \"\"\"\n[[token]]\nname = \"x\"\n\"\"\"\n";
-        let cut = quoted.find("[[token]]\nname = \"x\"").unwrap();
-        assert!(in_parallel(Path::new("c"), quoted, &[0, cut])
-            .unwrap()
-            .is_none());
-        let reg = parse(quoted).unwrap();
-        assert_eq!(reg.tokens.len(), 1);
-        assert!(
-            matches!(&reg.tokens[0].source, SecretSource::Command(c) if c.contains("[[token]]"))
-        );
+            text
+        };
+        let (small, large) = (file(1), file(11_000));
+        assert!(small.len() < 200 * 1024 && large.len() > 600 * 1024);
+        let what = |text: &str| match parse(text) {
+            Err(ConfigError::Syntax { what, .. }) => what,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(what(&large), what(&small));
+        // A valid large file reads whole.
+        let valid = large.replace("token = []\n", "");
+        assert_eq!(parse(&valid).unwrap().tokens.len(), 2000);
     }
 
     #[test]

@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::StoreKind;
 use crate::fields;
 use crate::files::{self, FileError};
-use crate::secrets::StoreKind;
 
 pub const FILE: &str = "credentials";
 pub const LOCK: &str = ".credentials.lock";

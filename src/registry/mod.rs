@@ -7,14 +7,44 @@ pub mod config;
 pub mod credentials;
 pub mod document;
 pub mod learned;
-pub mod repos;
 pub mod state;
+pub mod view;
 
-pub use repos::RepoList;
+pub use config::ConfigError;
+pub use view::{Filter, Registry, View};
 
-pub use config::{ConfigError, Registry};
+/// Where a secret the program was given is kept: the OS keyring or the plaintext file
+/// store (see [`crate::secrets`], which opens them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Keyring,
+    File,
+}
 
-use crate::secrets::StoreKind;
+impl StoreKind {
+    pub fn parse(s: &str) -> Option<StoreKind> {
+        match s {
+            "keyring" => Some(StoreKind::Keyring),
+            "file" => Some(StoreKind::File),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Keyring => "keyring",
+            StoreKind::File => "file",
+        }
+    }
+}
+
+/// An environment variable name a shell can set (`secret_env`): letters, digits and `_`,
+/// not starting with a digit.
+pub fn valid_env_name(s: &str) -> bool {
+    s.bytes().next().is_some_and(|b| !b.is_ascii_digit())
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
 
 /// `github.com` is always a GitHub host; others are declared with `[[host]]`.
 pub const GITHUB: &str = "github.com";
@@ -49,14 +79,16 @@ impl Access {
 pub enum Repos {
     All,
     /// Repository names as the user wrote them; compared case-insensitively.
-    List(RepoList),
+    List(Vec<String>),
 }
 
 impl Repos {
+    /// Whether `repo` is one of the repositories, ignoring ASCII case (see
+    /// [`Token::covers`], the whole rule).
     pub fn covers(&self, repo: &str) -> bool {
         match self {
             Repos::All => true,
-            Repos::List(list) => list.covers(repo),
+            Repos::List(list) => list.iter().any(|n| n.eq_ignore_ascii_case(repo)),
         }
     }
 
@@ -213,7 +245,7 @@ impl Token {
             other_permissions: vec![],
             expires,
             username: None,
-            source: SecretSource::Store(crate::secrets::StoreKind::File),
+            source: SecretSource::Store(StoreKind::File),
             default: false,
             fingerprint: None,
         }
@@ -223,12 +255,6 @@ impl Token {
 #[cfg(test)]
 impl Repos {
     pub fn list(names: &[&str]) -> Repos {
-        Repos::List(
-            names
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .into(),
-        )
+        Repos::List(names.iter().map(|s| s.to_string()).collect())
     }
 }

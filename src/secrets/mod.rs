@@ -18,34 +18,12 @@ pub use command::run_secret_command;
 pub use file::FileStore;
 pub use keyring::KeyringStore;
 
+pub use crate::registry::{valid_env_name, StoreKind};
 use crate::registry::{SecretSource, Token};
 use crate::secret::Secret;
 
 /// The service name under which keyring entries are filed.
 pub const SERVICE: &str = "git-credential-scoped";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoreKind {
-    Keyring,
-    File,
-}
-
-impl StoreKind {
-    pub fn parse(s: &str) -> Option<StoreKind> {
-        match s {
-            "keyring" => Some(StoreKind::Keyring),
-            "file" => Some(StoreKind::File),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StoreKind::Keyring => "keyring",
-            StoreKind::File => "file",
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -208,14 +186,6 @@ pub fn default_kind(configured: Option<StoreKind>) -> Result<StoreKind, SecretEr
         Ok(v) if !v.is_empty() => StoreKind::parse(&v).ok_or(SecretError::BadSelection),
         _ => Ok(configured.unwrap_or(StoreKind::Keyring)),
     }
-}
-
-/// An environment variable name a shell can set: letters, digits and `_`, not starting with
-/// a digit.
-pub fn valid_env_name(s: &str) -> bool {
-    s.bytes().next().is_some_and(|b| !b.is_ascii_digit())
-        && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Reads a secret from an environment variable at use time.

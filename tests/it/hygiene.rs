@@ -7,7 +7,7 @@
 use crate::support::{assert_has, Env, Out, NOW};
 use std::fmt::Debug;
 
-use git_credential_scoped::protocol::{decode, Answer, Request};
+use git_credential_scoped::protocol::{decode, Reply, Request};
 use git_credential_scoped::secret::Secret;
 
 const CANARY: &str =
@@ -560,14 +560,15 @@ fn debug_of_secret_request_answer_and_errors_shows_no_secret() {
     .unwrap();
     assert!(request.password.as_ref().unwrap().equals(CANARY.as_bytes()));
     debug_is_clean("Request", &request);
-    let answer = Answer {
+    let answer = Reply {
         username: Some("u".into()),
         password: Some(Secret::from_text(CANARY)),
         password_expiry_utc: Some(1),
         oauth_refresh_token: Some(Secret::from_text(REFRESH)),
         quit: false,
+        state: Some("git-credential-scoped:v1:t:sha256:0000000000000000".into()),
     };
-    debug_is_clean("Answer", &answer);
+    debug_is_clean("Reply", &answer);
     for hostile in [
         format!("password={CANARY}\npassword={CANARY}\n"),
         format!("password={CANARY}\0\n"),

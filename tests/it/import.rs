@@ -142,7 +142,7 @@ fn a_credential_store_file_becomes_one_token_per_secret_and_is_left_as_it_was() 
             )
         })
         .collect();
-    let list = |r: &[&str]| Repos::List(r.iter().map(|s| s.to_string()).collect::<Vec<_>>().into());
+    let list = |r: &[&str]| Repos::List(r.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     assert_eq!(
         got,
         [

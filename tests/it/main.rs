@@ -40,6 +40,7 @@ mod integrity2;
 #[cfg(target_os = "linux")]
 mod keyring;
 mod messages;
+mod layout;
 mod monitor;
 // The shipped binary's round trips (scripts/test.sh runs them with the musl build).
 #[cfg(unix)]
@@ -62,6 +63,9 @@ mod readme;
 // install.sh's release path: a loopback HTTPS server, tar and curl (see release_install.rs).
 #[cfg(unix)]
 mod release_install;
+// The secret command counting its runs is sh.
+#[cfg(unix)]
+mod roundtrip;
 mod secrets_hygiene;
 mod setup;
 // The system helpers are sh scripts here; under wine there is no git at all.

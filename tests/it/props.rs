@@ -7,7 +7,7 @@
 use git_credential_scoped::context::Context;
 use git_credential_scoped::fields;
 use git_credential_scoped::helper::{self, Action};
-use git_credential_scoped::protocol::{decode, encode, Answer};
+use git_credential_scoped::protocol::{decode, encode, Reply};
 use git_credential_scoped::registry::credentials::{self, Stored};
 use git_credential_scoped::secret::Secret;
 use git_credential_scoped::secrets::{FileStore, SecretStore, StoreKind, Stores};
@@ -34,7 +34,7 @@ fn secret_bytes() -> impl Strategy<Value = Vec<u8>> {
     )
 }
 
-fn answer() -> impl Strategy<Value = Answer> {
+fn answer() -> impl Strategy<Value = Reply> {
     (
         proptest::option::of(username()),
         proptest::option::of(secret_bytes()),
@@ -42,12 +42,13 @@ fn answer() -> impl Strategy<Value = Answer> {
         proptest::option::of(secret_bytes()),
         any::<bool>(),
     )
-        .prop_map(|(username, password, expiry, refresh, quit)| Answer {
+        .prop_map(|(username, password, expiry, refresh, quit)| Reply {
             username,
             password: password.map(Secret::new),
             password_expiry_utc: expiry,
             oauth_refresh_token: refresh.map(Secret::new),
             quit,
+            state: None,
         })
 }
 

@@ -15,7 +15,7 @@ use crate::cli::shared::in_reading_order;
 use crate::cli::{paint, CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::messages::verdict_lines;
-use crate::policy::{judge, Verdict};
+use crate::policy::{judge, Judgement};
 use crate::registry::state::State;
 use crate::registry::{Expiry, Registry, Repos, Settings, Token};
 
@@ -110,7 +110,7 @@ pub fn judge_all<'a>(
         .map(|t| {
             let verdict = judge(t, state, now, &settings, false);
             let standing = match (&verdict, t.expires) {
-                (Verdict::Serve, Expiry::Unknown) => Standing::UnknownExpiry,
+                (Judgement::Serve, Expiry::Unknown) => Standing::UnknownExpiry,
                 _ => Standing::Policy(verdict.clone()),
             };
             let messages = match &standing {

@@ -4,13 +4,13 @@
 //! decides, this file only describes its value.
 
 use crate::messages::new_token_hint;
-use crate::policy::Verdict as Policy;
+use crate::policy::Judgement as Policy;
 use crate::protocol::escape;
 use crate::registry::credentials::Stored;
 use crate::registry::state::State;
 use crate::registry::Registry;
 use crate::remote::Remote;
-use crate::resolve::{resolve, Answer, Choice, Decision, Query, Route};
+use crate::resolve::{resolve, Choice, Decision, Query, Route};
 use crate::time::format_date;
 
 use super::outcome::{expiry_words, Outcome, TokenVerdict, Verdict};
@@ -18,7 +18,7 @@ use super::target::Target;
 
 fn choice_head(c: &Choice, now: i64) -> String {
     use crate::policy::Refusal;
-    let t = c.token;
+    let t = &c.token;
     let reason = match &c.verdict {
         Policy::Refuse(Refusal::Expired { .. }) => expiry_words(t.expires, now),
         Policy::Refuse(Refusal::NoContents) => "it has no contents permission".into(),
@@ -61,15 +61,16 @@ pub fn decide(
         username: t.username.as_deref(),
         need_write,
     };
-    describe(t, &resolve(&q, reg, state, now), index, now, need_write)
+    let Ok(decision) = resolve(&q, reg, state, now);
+    describe(t, &decision, index, now, need_write)
 }
 
 fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bool) -> Outcome {
     let host = escape(t.host.as_bytes());
-    let (serves, stored) = match d.answer() {
-        Answer::Token(_) => (true, false),
-        Answer::Quit(_) | Answer::Nothing => (false, false),
-        Answer::Stored(l) => {
+    let (serves, stored) = match (d.choice(), &d.lookup) {
+        (Some(c), _) => (c.verdict.serves(), false),
+        (None, None) => (false, false),
+        (None, Some(l)) => {
             let found = index.iter().any(|e| e.matches(&l.pattern()));
             (found, found)
         }
@@ -90,7 +91,7 @@ fn describe(t: &Target, d: &Decision, index: &[Stored], now: i64, need_write: bo
     } else {
         ""
     };
-    if let (Answer::Stored(l), false) = (d.answer(), stored) {
+    if let (None, Some(l), false) = (d.choice(), &d.lookup, stored) {
         o.messages.extend(l.unanswered.iter().cloned());
     }
     if t.path.is_none() && !t.path_withheld {

@@ -4,7 +4,7 @@
 //! [`super::report`] prints it.
 
 use crate::github::Probe;
-use crate::policy::Verdict as Policy;
+use crate::policy::Judgement as Policy;
 use crate::registry::{Expiry, Token};
 use crate::time::{format_date, relative};
 

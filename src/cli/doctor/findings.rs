@@ -4,7 +4,7 @@
 //! permission, and tokens whose scopes overlap.
 
 use crate::messages::renewal_link;
-use crate::policy::{judge, Refusal, Verdict};
+use crate::policy::{judge, Judgement, Refusal};
 use crate::registry::state::State;
 use crate::registry::{Expiry, Registry, Repos, Token};
 use crate::remote::Remote;
@@ -106,11 +106,7 @@ pub fn token_findings(
         }
     }
     for host in hosts_with_tokens(reg) {
-        let defaults: Vec<&Token> = reg
-            .tokens
-            .iter()
-            .filter(|t| t.default && t.host == host)
-            .collect();
+        let defaults: Vec<&Token> = reg.defaults(&host);
         if defaults.len() > 1 {
             let names: Vec<String> = defaults.iter().map(|t| format!("'{}'", t.name)).collect();
             out.push(
@@ -154,17 +150,17 @@ fn host_undeclared(t: &Token, config: &std::path::Path) -> Finding {
 
 /// The finding for a token's verdict, if it calls for one. No `_` arm: a new verdict must
 /// decide here whether it is worth a finding.
-fn state_finding(t: &Token, verdict: &Verdict, now: i64) -> Option<Finding> {
+fn state_finding(t: &Token, verdict: &Judgement, now: i64) -> Option<Finding> {
     let n = &t.name;
     let rotate = crate::messages::rotate_command(t);
     let finding = match verdict {
-        Verdict::Refuse(Refusal::Expired { .. }) | Verdict::ExpiredAllowed { .. } => {
+        Judgement::Refuse(Refusal::Expired { .. }) | Judgement::ExpiredAllowed { .. } => {
             expiry_finding(t, true, now).fix(rotate).link(renewal_link(t))
         }
-        Verdict::Expiring { .. } => expiry_finding(t, false, now)
+        Judgement::Expiring { .. } => expiry_finding(t, false, now)
             .fix(rotate)
             .link(renewal_link(t)),
-        Verdict::Refuse(Refusal::Rejected(_)) => Finding::new(
+        Judgement::Refuse(Refusal::Rejected(_)) => Finding::new(
             Severity::Error,
             "token-rejected",
             format!("token '{n}' was rejected by the server (401) and is marked so"),
@@ -172,14 +168,14 @@ fn state_finding(t: &Token, verdict: &Verdict, now: i64) -> Option<Finding> {
         )
         .fix(format!("git credential-scoped check --online {}", sample_url(t)))
         .link(renewal_link(t)),
-        Verdict::Refuse(Refusal::OverLifetime(l)) => Finding::new(
+        Judgement::Refuse(Refusal::OverLifetime(l)) => Finding::new(
             Severity::Error,
             "token-over-lifetime",
             format!("token '{n}' lives longer than its owner allows"),
             &crate::messages::over_lifetime_words(l),
         )
         .fix(format!("git credential-scoped rotate {n} --expires-in {}d", l.days)),
-        Verdict::Refuse(Refusal::NoContents) => Finding::new(
+        Judgement::Refuse(Refusal::NoContents) => Finding::new(
             Severity::Error,
             "token-no-contents",
             format!("token '{n}' has no contents permission"),
@@ -187,7 +183,7 @@ fn state_finding(t: &Token, verdict: &Verdict, now: i64) -> Option<Finding> {
         )
         .fix(format!("{rotate} --verify"))
         .link(renewal_link(t)),
-        Verdict::Serve | Verdict::Refuse(Refusal::NoWrite) if t.expires == Expiry::Unknown => {
+        Judgement::Serve | Judgement::Refuse(Refusal::NoWrite) if t.expires == Expiry::Unknown => {
             Finding::new(
                 Severity::Note,
                 "token-expiry-unknown",
@@ -196,7 +192,7 @@ fn state_finding(t: &Token, verdict: &Verdict, now: i64) -> Option<Finding> {
             )
             .fix(format!("git credential-scoped check --online {}", sample_url(t)))
         }
-        Verdict::Serve | Verdict::Refuse(Refusal::NoWrite) => return None,
+        Judgement::Serve | Judgement::Refuse(Refusal::NoWrite) => return None,
     };
     Some(finding)
 }

@@ -74,7 +74,7 @@ fn proposed(
         repos: if a.all_repos {
             Repos::All
         } else {
-            Repos::List(a.repos.clone().into())
+            Repos::List(a.repos.clone())
         },
         contents: Access::Read,
         other_permissions: Vec::new(),

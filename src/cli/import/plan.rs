@@ -195,7 +195,7 @@ fn propose(plan: &mut Plan, group: &[&Found], reg: &Registry, store: StoreKind) 
         name,
         host: first.entry.host.clone(),
         owner: first.owner.clone(),
-        repos: Repos::List(repos.into()),
+        repos: Repos::List(repos),
         contents: Access::Read,
         other_permissions: Vec::new(),
         expires: Expiry::Unknown,
@@ -243,9 +243,7 @@ pub fn covering<'t>(e: &Entry, tokens: &'t [Token]) -> Option<&'t Token> {
     let fingerprint = e.secret.fingerprint();
     tokens.iter().find(|t| {
         t.fingerprint.as_deref() == Some(fingerprint.as_str())
-            && t.host.eq_ignore_ascii_case(&e.host)
-            && t.owner.eq_ignore_ascii_case(&owner)
-            && t.repos.covers(&repo)
+            && t.covers(&e.host, &owner, &repo)
             && t.username.as_deref().is_none_or(|u| u == e.username)
     })
 }
@@ -332,7 +330,7 @@ mod tests {
         let plan = from_store(&entries(&text), &Registry::default(), StoreKind::File);
         let mut t = plan.tokens[0].token.clone();
         assert!(covering(e, std::slice::from_ref(&t)).is_some());
-        t.repos = Repos::List(vec!["demo".to_string()].into());
+        t.repos = Repos::List(vec!["demo".to_string()]);
         assert!(covering(e, std::slice::from_ref(&t)).is_none());
         t.repos = Repos::All;
         t.username = Some("other".into());
