@@ -327,13 +327,12 @@ pub fn skipped_line(skipped: &Token, why: &Refusal, sent: &Token, now: i64) -> S
 /// The line when git reports that the server rejected a registered token.
 /// The command is the one that clears the mark once the server accepts the token again
 /// (with the repository's URL, which it needs); `rotate` and `unreject` are for `doctor`.
-pub fn rejected_line(token: &Token, repo: Option<&str>) -> String {
-    let name = &token.name;
+pub fn rejected_line(name: &str, host: &str, repo: Option<&str>) -> String {
     let on = repo.map(|f| format!(" for {f}")).unwrap_or_default();
-    let path = repo.map_or_else(|| format!("{}/REPO", token.owner), str::to_string);
+    let path = repo.unwrap_or("OWNER/REPO");
     format!(
         "the server rejected token '{name}'{on}; it is kept, and refused until it works again: git credential-scoped check --online https://{}/{path}",
-        token.host
+        escape(host.as_bytes())
     )
 }
 

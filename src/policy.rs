@@ -47,7 +47,9 @@ impl Judgement {
         match self {
             Judgement::Serve => "ok",
             Judgement::Expiring { .. } => "expiring",
-            Judgement::ExpiredAllowed { .. } | Judgement::Refuse(Refusal::Expired { .. }) => "expired",
+            Judgement::ExpiredAllowed { .. } | Judgement::Refuse(Refusal::Expired { .. }) => {
+                "expired"
+            }
             Judgement::Refuse(Refusal::NoContents) => "no-contents",
             Judgement::Refuse(Refusal::NoWrite) => "no-write",
             Judgement::Refuse(Refusal::Rejected(_)) => "rejected",
@@ -78,7 +80,7 @@ pub fn defect(token: &Token, state: &State, now: i64) -> Option<Refusal> {
 /// The `password_expiry_utc` to answer with: the token's expiry, except for an expired
 /// token sent under `on_expired = "warn"` — git drops a credential whose expiry is past
 /// (git 2.41+), so it is sent without one (issue 23).
-pub fn expiry_to_send(verdict: &Verdict, expires: Expiry) -> Option<u64> {
+pub fn expiry_to_send(verdict: &Judgement, expires: Expiry) -> Option<u64> {
     match verdict {
         Judgement::ExpiredAllowed { .. } => None,
         _ => expires.timestamp(),

@@ -179,7 +179,7 @@ fn run_helper(config: Option<&std::path::Path>, action: Action) -> CliResult {
             // Like a config that cannot be used: a `get` that was read stops git (`quit=1`),
             // with the reason on stderr, instead of letting it prompt or ask another helper.
             if action == Action::Get && crate::protocol::decode(&mut input).is_ok() {
-                let quit = crate::protocol::Answer {
+                let quit = crate::protocol::Reply {
                     quit: true,
                     ..Default::default()
                 };

@@ -152,7 +152,7 @@ pub fn decide_erase(q: &Query, handed: Handed) -> EraseDecision {
             known: Some(name), ..
         } => {
             let repo = q.path.and_then(owner_repo).map(|(o, r)| format!("{o}/{r}"));
-            let line = messages::rejected_line(name, repo.as_deref());
+            let line = messages::rejected_line(name, q.host.unwrap_or_default(), repo.as_deref());
             EraseDecision::Reject {
                 token: name.to_string(),
                 repo,

@@ -39,8 +39,8 @@ mod integrity2;
 // A private Secret Service (D-Bus, gnome-keyring) is Linux's keyring; the others: os_keyring.rs.
 #[cfg(target_os = "linux")]
 mod keyring;
-mod messages;
 mod layout;
+mod messages;
 mod monitor;
 // The shipped binary's round trips (scripts/test.sh runs them with the musl build).
 #[cfg(unix)]
