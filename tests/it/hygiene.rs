@@ -186,6 +186,8 @@ fn every_command_and_format_is_clean() {
     assert_files_clean(&env);
 }
 
+// The fake gh is an sh script.
+#[cfg(unix)]
 #[test]
 fn import_is_clean_and_leaves_secrets_only_where_they_belong() {
     let env = armed();
@@ -201,11 +203,11 @@ fn import_is_clean_and_leaves_secrets_only_where_they_belong() {
         ),
     )
     .unwrap();
-    let hosts = theirs.path().join("hosts.yml");
+    // gh hands its token over itself (`gh auth token`): a fake gh prints the file's content.
+    let said = theirs.path().join("gh-token");
     let f = file.to_str().unwrap();
-    let h = hosts.to_str().unwrap();
     let gh = [
-        "import", "--from", "gh", h, "--owner", "alta3", "--repo", "demo",
+        "import", "--from", "gh", "--owner", "alta3", "--repo", "demo",
     ];
     let mut outs = vec![
         (
@@ -215,23 +217,12 @@ fn import_is_clean_and_leaves_secrets_only_where_they_belong() {
         ("import", env.run(&["import", f], b"")),
         ("remove", env.run(&["import", f, "--remove-imported"], b"")),
     ];
-    std::fs::write(
-        &hosts,
-        format!("github.com:\n    oauth_token: [{ROTATED}]\n"),
-    )
-    .unwrap();
+    let env = with_fake_gh(env, theirs.path(), &said);
+    std::fs::write(&said, format!("[{ROTATED}]\n")).unwrap();
     outs.push(("gh shape", env.run(&gh, b"")));
-    std::fs::write(
-        &hosts,
-        format!("github.com:\n    oauth_token: {GENERIC}\n    user: me\n"),
-    )
-    .unwrap();
+    std::fs::write(&said, format!("{GENERIC}\n")).unwrap();
     outs.push(("gh not fine-grained", env.run(&gh, b"")));
-    std::fs::write(
-        &hosts,
-        format!("github.com:\n    oauth_token: {ROTATED}\n    user: me\n"),
-    )
-    .unwrap();
+    std::fs::write(&said, format!("{ROTATED}\n")).unwrap();
     outs.push((
         "gh dry run",
         env.run(&[&gh[..], &["--dry-run"]].concat(), b""),
@@ -616,4 +607,18 @@ fn secret_holding_types_without_a_redacted_debug_have_none() {
     // The probe itself works: these have Debug (redacted, as tested above).
     assert!(has_debug!(Secret));
     assert!(has_debug!(Request));
+}
+
+/// A fake `gh` first on PATH that prints the content of `said` (as `gh auth token` prints
+/// the token it holds).
+#[cfg(unix)]
+fn with_fake_gh(mut env: Env, dir: &std::path::Path, said: &std::path::Path) -> Env {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let gh = bin.join("gh");
+    std::fs::write(&gh, format!("#!/bin/sh\ncat '{}'\n", said.display())).unwrap();
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.set("PATH", &format!("{}:/usr/bin:/bin", bin.display()));
+    env
 }

@@ -51,7 +51,7 @@ fn i1_edit_of_inline_tokens_edits_the_token() {
 #[test]
 fn i1_remove_of_inline_tokens_removes_the_token_and_then_its_secret() {
     let env = inline_tokens();
-    env.run(&["remove", "t"], b"").ok();
+    env.run(&["remove", "t", "--yes"], b"").ok();
     assert_lacks(
         &std::fs::read_to_string(env.config_path()).unwrap(),
         "name = \"t\"",
@@ -240,8 +240,8 @@ fn i2_a_killed_writers_temp_file_in_secrets_d_is_removed_by_the_next_change() {
     held.lock().unwrap();
     for args in [
         &["add", "u", "--owner", "p", "--all-repos", "--no-expiry"][..],
-        &["remove", "u"][..],
-        &["remove", "t"][..],
+        &["remove", "u", "--yes"][..],
+        &["remove", "t", "--yes"][..],
     ] {
         // Killed between writing its temp file and the rename, for a key never written again.
         let dead = dir.join(".token%2Fgone%2Fsha256%3A0011223344556677.tmp-Dead01");
