@@ -10,10 +10,10 @@
 use git_credential_scoped::protocol::url::parse_url;
 use git_credential_scoped::registry::state::{Rejection, State};
 use git_credential_scoped::registry::{
-    valid_name, Access, Expiry, HostDecl, Registry, Repos, SecretSource, Token,
+    Access, Expiry, HostDecl, Registry, Repos, SecretSource, Token,
 };
-use git_credential_scoped::remote::owner_repo;
-use git_credential_scoped::resolve::{resolve, Choice, Query, Resolution};
+use git_credential_scoped::remote::{owner_repo, valid_name};
+use git_credential_scoped::resolve::{resolve, Choice, Query, Route};
 use git_credential_scoped::secrets::StoreKind;
 use libfuzzer_sys::fuzz_target;
 
@@ -36,7 +36,7 @@ fn token(name: &str, host: &str, owner: &str, repos: Repos) -> Token {
 }
 
 fn registry() -> Registry {
-    let list = |r: &[&str]| Repos::List(r.iter().map(|s| s.to_string()).collect());
+    let list = |r: &[&str]| Repos::List(r.iter().map(|s| s.to_string()).collect::<Vec<_>>().into());
     let mut bob = token("bob", "github.com", "alta3", list(&["labs"]));
     bob.username = Some("bob".into());
     let mut expired = token("old", "github.com", "acme", list(&["api"]));
@@ -84,14 +84,15 @@ fn is_github(host: &str) -> bool {
 
 fn check_choice(reg: &Registry, q: &Query, c: &Choice) {
     let t = c.token;
+    let host = q.host.unwrap_or_default();
     assert!(
-        t.host.eq_ignore_ascii_case(q.host),
+        t.host.eq_ignore_ascii_case(host),
         "{} for {:?}",
         t.name,
         q.host
     );
-    let allow_http = reg.github_host(q.host).is_some_and(|h| h.allow_http);
-    assert!(q.protocol == "https" || (q.protocol == "http" && allow_http));
+    let allow_http = reg.github_host(host).is_some_and(|h| h.allow_http);
+    assert!(q.protocol == Some("https") || (q.protocol == Some("http") && allow_http));
     if let (Some(u), Some(tu)) = (q.username, t.username.as_deref()) {
         assert_eq!(u, tu);
     }
@@ -111,18 +112,20 @@ fn check_choice(reg: &Registry, q: &Query, c: &Choice) {
 }
 
 fn check_resolve(reg: &Registry, s: &State, q: &Query) {
-    match resolve(q, reg, s, NOW) {
-        Resolution::NotGitHub => assert!(!is_github(q.host), "{:?}", q.host),
-        Resolution::InsecureProtocol => assert!(is_github(q.host) && q.protocol != "https"),
-        Resolution::NoPath { default, .. } => {
+    let host = q.host.unwrap_or_default();
+    match resolve(q, reg, s, NOW).route {
+        Route::Incomplete => assert!(q.host.is_none() || q.protocol.is_none()),
+        Route::NotGitHub => assert!(!is_github(host), "{:?}", q.host),
+        Route::InsecureProtocol => assert!(is_github(host) && q.protocol != Some("https")),
+        Route::NoPath { default, .. } => {
             assert!(q.path.is_none());
             if let Some(c) = default {
                 check_choice(reg, q, &c);
             }
         }
-        Resolution::NotARepository => assert!(q.path.and_then(owner_repo).is_none()),
-        Resolution::Chosen(c) => check_choice(reg, q, &c),
-        Resolution::Uncovered { remote, .. } => {
+        Route::NotARepository => assert!(q.path.and_then(owner_repo).is_none()),
+        Route::Chosen(c) => check_choice(reg, q, &c),
+        Route::Uncovered { remote, .. } => {
             assert!(valid_name(&remote.owner) && valid_name(&remote.repo))
         }
     }
@@ -141,8 +144,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(!u.host.bytes().any(|b| b <= 0x20 || b == 0x7f || b == b'/'));
         assert!(!u.protocol.bytes().any(|b| b.is_ascii_uppercase()));
         let q = Query {
-            protocol: &u.protocol,
-            host: &u.host,
+            protocol: Some(&u.protocol),
+            host: Some(&u.host),
             path: u.path.as_deref(),
             username: u.username.as_deref(),
             need_write: false,
@@ -159,8 +162,8 @@ fuzz_target!(|data: &[u8]| {
     let username = text(parts.next());
     for need_write in [false, true] {
         let q = Query {
-            protocol: &protocol,
-            host: &host,
+            protocol: Some(&protocol),
+            host: Some(&host),
             path,
             username: username.as_deref(),
             need_write,

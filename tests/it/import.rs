@@ -386,7 +386,7 @@ fn gh_calls(env: &Env) -> String {
 
 #[cfg(unix)]
 #[test]
-fn the_token_gh_holds_is_asked_of_gh_and_imported_with_the_scope_given() {
+fn a_token_gh_holds_is_imported_with_the_scope_given() {
     let env = with_fake_gh(A, "auth token --hostname github.com");
     let missing = env.run(&["import", "--from", "gh"], b"");
     assert_eq!(missing.status, 2);

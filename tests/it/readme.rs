@@ -95,22 +95,22 @@ fn marked(text: &str, file: &str, name: &str) -> String {
 /// The GUIDE's marked blocks and the tests that run them.
 const GUIDE_BLOCKS: [&str; 17] = [
     "guide-import",           // import::the_guide_s_import_steps_run_as_written
-    "guide-import-gh", // import::the_token_gh_holds_is_asked_of_gh_and_imported_with_the_scope_given
-    "guide-cron",      // monitor::the_guide_s_cron_line_and_timer_run_as_written
-    "guide-systemd-service", // monitor::the_guide_s_cron_line_and_timer_run_as_written
-    "guide-new-token", // docs::registering_a_token_as_the_guide_shows
-    "guide-add",       // docs::registering_a_token_as_the_guide_shows
-    "guide-several",   // docs::several_organizations_as_the_guide_shows
-    "guide-several-check", // docs::several_organizations_as_the_guide_shows
-    "guide-file-store", // docs::the_secret_stores_as_the_guide_shows
-    "guide-secret-command", // docs::the_secret_stores_as_the_guide_shows
+    "guide-import-gh",        // import::a_token_gh_holds_is_imported_with_the_scope_given
+    "guide-cron",             // monitor::the_guide_s_cron_line_and_timer_run_as_written
+    "guide-systemd-service",  // monitor::the_guide_s_cron_line_and_timer_run_as_written
+    "guide-new-token",        // docs::registering_a_token_as_the_guide_shows
+    "guide-add",              // docs::registering_a_token_as_the_guide_shows
+    "guide-several",          // docs::several_organizations_as_the_guide_shows
+    "guide-several-check",    // docs::several_organizations_as_the_guide_shows
+    "guide-file-store",       // docs::the_secret_stores_as_the_guide_shows
+    "guide-secret-command",   // docs::the_secret_stores_as_the_guide_shows
     "guide-headless-keyring", // docs::the_headless_keyring_recipe_works
-    "guide-ghe-config", // docs::an_enterprise_host_as_the_guide_shows
-    "guide-ghe",       // docs::an_enterprise_host_as_the_guide_shows
-    "guide-rotate",    // docs::rotating_and_editing_as_the_guide_shows
-    "guide-edit",      // docs::rotating_and_editing_as_the_guide_shows
-    "guide-registry",  // docs::the_registry_file_example_reads_as_documented
-    "guide-settings",  // docs::the_registry_file_example_reads_as_documented
+    "guide-ghe-config",       // docs::an_enterprise_host_as_the_guide_shows
+    "guide-ghe",              // docs::an_enterprise_host_as_the_guide_shows
+    "guide-rotate",           // docs::rotating_and_editing_as_the_guide_shows
+    "guide-edit",             // docs::rotating_and_editing_as_the_guide_shows
+    "guide-registry",         // docs::the_registry_file_example_reads_as_documented
+    "guide-settings",         // docs::the_registry_file_example_reads_as_documented
 ];
 
 /// The FAQ's marked blocks and the tests that run them.
