@@ -7,7 +7,7 @@
 
 #![no_main]
 
-use git_credential_scoped::protocol::{decode, encode, escape, Answer};
+use git_credential_scoped::protocol::{decode, encode, escape, Reply};
 use git_credential_scoped::secret::Secret;
 use libfuzzer_sys::fuzz_target;
 
@@ -39,12 +39,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(!path.contains(&0) && !path.contains(&b'\r'));
     }
 
-    let answer = Answer {
+    let answer = Reply {
         username: request.username.clone(),
         password: request.password.as_ref().map(Secret::duplicate),
         password_expiry_utc: request.password_expiry_utc,
         oauth_refresh_token: request.oauth_refresh_token.as_ref().map(Secret::duplicate),
         quit: data.first().is_some_and(|b| b & 1 == 1),
+        state: None,
     };
     let mut out = Vec::new();
     // Every value a request can carry is safe to answer with: encode must not refuse it.

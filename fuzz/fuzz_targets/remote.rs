@@ -83,7 +83,7 @@ fn is_github(host: &str) -> bool {
 }
 
 fn check_choice(reg: &Registry, q: &Query, c: &Choice) {
-    let t = c.token;
+    let t = &c.token;
     let host = q.host.unwrap_or_default();
     assert!(
         t.host.eq_ignore_ascii_case(host),
@@ -113,7 +113,8 @@ fn check_choice(reg: &Registry, q: &Query, c: &Choice) {
 
 fn check_resolve(reg: &Registry, s: &State, q: &Query) {
     let host = q.host.unwrap_or_default();
-    match resolve(q, reg, s, NOW).route {
+    let Ok(decision) = resolve(q, reg, s, NOW);
+    match decision.route {
         Route::Incomplete => assert!(q.host.is_none() || q.protocol.is_none()),
         Route::NotGitHub => assert!(!is_github(host), "{:?}", q.host),
         Route::InsecureProtocol => assert!(is_github(host) && q.protocol != Some("https")),
