@@ -13,7 +13,8 @@
 //! - `url=` is split into the fields, as git does (gix keeps it whole);
 //! - a key that is not UTF-8 is an unknown key, ignored as git does, and `password` /
 //!   `oauth_refresh_token` are bytes as git passes them (gix refuses non-UTF-8 in both);
-//! - `password_expiry_utc` is unsigned, as git's is: a negative value is ignored (gix keeps it).
+//! - `password_expiry_utc` is unsigned, as git's is: a negative value is ignored (gix keeps
+//!   it), one above `i64::MAX` is kept (gix ignores it).
 
 use std::io::{BufRead, Read};
 
