@@ -189,10 +189,13 @@ impl Snapshot {
                 fp.as_deref().map(str::as_bytes),
             );
             if filter.admits_fields(fields.0, fields.1, fields.2, default) {
+                let rest = std::str::from_utf8(rest).map_err(|_| damaged())?;
+                if !filter.admits_repos(repo_names(rest)) {
+                    continue;
+                }
                 let (host, owner) = (host.into_owned(), owner.into_owned());
                 let fp = fp.map(Cow::into_owned);
-                let rest = std::str::from_utf8(rest).ok();
-                let token = rest.and_then(|r| token(host, owner, fp, default, r));
+                let token = token(host, owner, fp, default, rest);
                 found.push(token.ok_or_else(damaged)?);
             }
         }
@@ -424,6 +427,19 @@ fn host_decl(line: &str) -> Option<HostDecl> {
     })
 }
 
+/// The repository names of a token line's `rest` as stored (`*`, all: `None`), each decoded
+/// where it holds a `%` (one that does not decode is no name: the checksum over the whole
+/// body has already vouched for the line).
+fn repo_names(rest: &str) -> Option<impl Iterator<Item = Cow<'_, str>>> {
+    let field = rest.split(' ').nth(1).unwrap_or_default();
+    (field != "*").then(|| {
+        field.split(',').map(|n| match n.contains('%') {
+            true => Cow::Owned(text(n).unwrap_or_default()),
+            false => Cow::Borrowed(n),
+        })
+    })
+}
+
 /// The token of a line whose first fields were read already; `rest` holds the others.
 fn token(
     host: String,
@@ -560,11 +576,20 @@ repositories = ["-"]
                 fingerprint: Some("sha256:00000000000000cc"),
                 ..Filter::host("github.com")
             },
+            // Repositories are asked of a line before it is read whole: a listed name in
+            // another case, a name stored escaped ('-'), all of an owner's.
+            Filter::covering("github.com", "alta3", "DEMO"),
+            Filter::covering("github.com", "-", "-"),
+            Filter::covering("ghe.test:8443", "acme", "anything"),
+            Filter::covering("github.com", "acme", "r"),
         ] {
             let Ok(parsed) = View::tokens(&full, filter);
             assert_eq!(snap.tokens(filter).unwrap(), parsed, "{filter:?}");
             assert_eq!(parsed.len(), 1, "{filter:?}");
         }
+        let none = Filter::covering("github.com", "alta3", "lab");
+        assert_eq!(snap.tokens(none).unwrap(), Vec::new());
+        assert_eq!(View::tokens(&full, none), Ok(Vec::new()));
     }
 
     #[test]

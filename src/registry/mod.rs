@@ -82,13 +82,19 @@ pub enum Repos {
     List(Vec<String>),
 }
 
+/// Whether the repository listed as `name` is `repo`: GitHub's names compare ignoring
+/// ASCII case.
+pub fn listed(name: &str, repo: &str) -> bool {
+    name.eq_ignore_ascii_case(repo)
+}
+
 impl Repos {
     /// Whether `repo` is one of the repositories, ignoring ASCII case (see
     /// [`Token::covers`], the whole rule).
     pub fn covers(&self, repo: &str) -> bool {
         match self {
             Repos::All => true,
-            Repos::List(list) => list.iter().any(|n| n.eq_ignore_ascii_case(repo)),
+            Repos::List(list) => list.iter().any(|n| listed(n, repo)),
         }
     }
 

@@ -27,9 +27,7 @@ pub trait View {
 
     /// The tokens that cover the remote's repository ([`Token::covers`]), in file order.
     fn covering(&self, r: &Remote) -> Result<Vec<Token>, Self::Error> {
-        let mut found = self.tokens(Filter::owner(&r.host, &r.owner))?;
-        found.retain(|t| t.covers(&r.host, &r.owner, &r.repo));
-        Ok(found)
+        self.tokens(Filter::covering(&r.host, &r.owner, &r.repo))
     }
 
     /// The host's single default token, if it has exactly one: one answers a request
@@ -87,12 +85,14 @@ pub struct Registry {
 }
 
 /// Which tokens a question is about: those on `host` (exactly, with its port), of `owner`
-/// when given, with `fingerprint` when given, marked default when asked. Host and owner
-/// compare ignoring ASCII case, as GitHub does; nothing matches by suffix or look-alike.
+/// when given, covering `repo` when given ([`Repos::covers`]), with `fingerprint` when
+/// given, marked default when asked. Host and owner compare ignoring ASCII case, as GitHub
+/// does; nothing matches by suffix or look-alike.
 #[derive(Clone, Copy, Debug)]
 pub struct Filter<'a> {
     pub host: &'a str,
     pub owner: Option<&'a str>,
+    pub repo: Option<&'a str>,
     pub fingerprint: Option<&'a str>,
     pub default_only: bool,
 }
@@ -102,6 +102,7 @@ impl<'a> Filter<'a> {
         Filter {
             host,
             owner: None,
+            repo: None,
             fingerprint: None,
             default_only: false,
         }
@@ -111,6 +112,14 @@ impl<'a> Filter<'a> {
         Filter {
             owner: Some(owner),
             ..Filter::host(host)
+        }
+    }
+
+    /// The tokens that cover `owner/repo` on `host` (see [`Token::covers`]).
+    pub fn covering(host: &'a str, owner: &'a str, repo: &'a str) -> Filter<'a> {
+        Filter {
+            repo: Some(repo),
+            ..Filter::owner(host, owner)
         }
     }
 
@@ -128,7 +137,7 @@ impl<'a> Filter<'a> {
             t.owner.as_bytes(),
             t.fingerprint.as_deref().map(str::as_bytes),
             t.default,
-        )
+        ) && self.repo.is_none_or(|r| t.repos.covers(r))
     }
 
     /// Whether a token of `owner` may be admitted: the first check, alone enough to pass
@@ -138,7 +147,8 @@ impl<'a> Filter<'a> {
             .is_none_or(|o| owner.eq_ignore_ascii_case(o.as_bytes()))
     }
 
-    /// [`Filter::admits`] for a token given by these fields alone (a snapshot's line).
+    /// [`Filter::admits`] for a token given by these fields alone (a snapshot's line; its
+    /// repositories are asked apart, with [`Filter::admits_repos`]).
     pub fn admits_fields(
         &self,
         host: &[u8],
@@ -155,11 +165,22 @@ impl<'a> Filter<'a> {
     }
 }
 
+impl Filter<'_> {
+    /// Whether a token whose repositories are `names` (none: all) may be admitted — the
+    /// snapshot asks this before it reads a line whole.
+    pub fn admits_repos<S: AsRef<str>>(&self, names: Option<impl Iterator<Item = S>>) -> bool {
+        match (self.repo, names) {
+            (None, _) | (_, None) => true,
+            (Some(r), Some(mut names)) => names.any(|n| super::listed(n.as_ref(), r)),
+        }
+    }
+}
+
 impl Token {
     /// Whether this token covers `owner/repo` on `host`: the one statement of that rule —
     /// the host's token for that owner, listing the repository (ignoring ASCII case) or all.
     pub fn covers(&self, host: &str, owner: &str, repo: &str) -> bool {
-        Filter::owner(host, owner).admits(self) && self.repos.covers(repo)
+        Filter::covering(host, owner, repo).admits(self)
     }
 }
 
