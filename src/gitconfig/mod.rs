@@ -5,7 +5,7 @@
 //! `helper` resets the list, the last `useHttpPath` wins). Also where git finds a helper
 //! program (PATH and its exec path), and the value `setup` writes for this one.
 
-mod shell;
+pub mod shell;
 mod urlmatch;
 
 use std::path::{Path, PathBuf};

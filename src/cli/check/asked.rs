@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::doctor::order_finding;
+use crate::gitconfig::shell::simple_words;
 use crate::gitconfig::{host_view, read_git_config, shell_quote, Entry};
 
 /// git's `credential.*` entries, read once per `check`.
@@ -78,7 +79,8 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// The `--config FILE` a helper value passes, read as git's shell would split it.
 fn helper_config(value: &str) -> Option<PathBuf> {
-    let words = shell_words(value.trim().trim_start_matches('!'));
+    // A value that is more than words is no helper line of ours (doctor says so).
+    let words = simple_words(value.trim().trim_start_matches('!')).unwrap_or_default();
     let mut it = words.iter();
     while let Some(w) = it.next() {
         if w == "--config" {
@@ -89,40 +91,6 @@ fn helper_config(value: &str) -> Option<PathBuf> {
         }
     }
     None
-}
-
-/// Words as a POSIX shell splits them: blanks separate, '...' and "..." quote, \ escapes.
-fn shell_words(s: &str) -> Vec<String> {
-    let (mut words, mut word, mut any) = (Vec::new(), String::new(), false);
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\n' => {
-                if any {
-                    words.push(std::mem::take(&mut word));
-                }
-                any = false;
-                continue;
-            }
-            '\'' => word.extend(chars.by_ref().take_while(|&c| c != '\'')),
-            '"' => {
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => break,
-                        '\\' => word.extend(chars.next()),
-                        c => word.push(c),
-                    }
-                }
-            }
-            '\\' => word.extend(chars.next()),
-            c => word.push(c),
-        }
-        any = true;
-    }
-    if any {
-        words.push(word);
-    }
-    words
 }
 
 #[cfg(test)]
