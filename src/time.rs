@@ -98,6 +98,20 @@ pub fn parse_duration_days(s: &str) -> Option<i64> {
     (1..=36_600).contains(&days).then_some(days * DAY)
 }
 
+/// `--expires-in`, the same for `add`, `rotate`, `edit` and `new-token-url`: `90d`, `12w`,
+/// `90` — 1 to 366 days, GitHub's limit for a fine-grained token — in days, or `none` /
+/// `never` (`None`: no expiry).
+pub fn parse_expires_in(s: &str) -> Result<Option<i64>, &'static str> {
+    if s.eq_ignore_ascii_case("none") || s.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    parse_duration_days(s)
+        .map(|secs| secs / DAY)
+        .filter(|d| (1..=366).contains(d))
+        .map(Some)
+        .ok_or("--expires-in must be 1 to 366 days (GitHub's limit), like 90 or 90d or 12w, or \"none\"")
+}
+
 /// "in 3 days", "in less than a day", "2 days ago", for an expiry relative to now.
 pub fn relative(expiry: i64, now: i64) -> String {
     let diff = expiry.saturating_sub(now);
@@ -179,6 +193,9 @@ mod tests {
     #[test]
     fn relative_wording() {
         assert_eq!(relative(10 * DAY, 0), "in 10 days");
+        assert_eq!(parse_expires_in("none"), Ok(None));
+        assert_eq!(parse_expires_in("12w"), Ok(Some(84)));
+        assert!(parse_expires_in("367d").is_err() && parse_expires_in("0").is_err());
         assert_eq!(relative(100, 0), "in less than a day");
         assert_eq!(relative(0, 3 * DAY), "3 days ago");
         assert_eq!(relative(i64::MIN, i64::MAX), relative(i64::MIN, i64::MAX));

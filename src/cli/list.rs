@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use anstyle::Style;
 
+use super::check::outcome::Standing;
 use super::paint;
 use super::shared::{expiry_text, in_reading_order, state_label};
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
-use crate::policy::judge;
 use crate::registry::state::State;
 use crate::registry::{Expiry, Repos, Settings, Token};
 use crate::time;
@@ -82,18 +82,22 @@ fn print_table(
     let rows: Vec<(Style, [String; 6])> = tokens
         .iter()
         .map(|t| {
-            let verdict = judge(t, state, now, &reg.settings, false);
+            let standing = Standing::of(t, state, now, &reg.settings);
             let cells = [
                 t.name.clone(),
                 t.repos.describe(),
                 t.permissions_text(),
                 expiry_text(t.expires, now),
-                verdict.label().to_string(),
+                standing.name().to_string(),
                 t.fingerprint
                     .clone()
                     .unwrap_or_else(|| format!("({})", t.source.describe())),
             ];
-            (paint::verdict(&verdict), cells)
+            let style = match &standing {
+                Standing::Policy(verdict) => paint::verdict(verdict),
+                _ => paint::WARN,
+            };
+            (style, cells)
         })
         .collect();
     let widths: Vec<usize> = (0..HEADER.len())

@@ -8,7 +8,6 @@ use super::add::parse_permissions;
 use super::{CliResult, EXIT_OK};
 use crate::context::Context;
 use crate::messages::NewTokenLink;
-use crate::time::{parse_duration_days, DAY};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -39,19 +38,6 @@ pub struct Args {
     pub json: bool,
 }
 
-fn expires_days(s: &str) -> Result<Option<i64>, String> {
-    if s.eq_ignore_ascii_case("none") || s.eq_ignore_ascii_case("never") {
-        return Ok(None);
-    }
-    let days = parse_duration_days(s)
-        .map(|secs| secs / DAY)
-        .filter(|d| (1..=366).contains(d))
-        .ok_or(
-            "--expires-in must be 1 to 366 days (GitHub's limit), like 90 or 90d, or \"none\"",
-        )?;
-    Ok(Some(days))
-}
-
 pub fn run(ctx: &Context, a: Args) -> CliResult {
     let bad = |m: String| -> Box<dyn std::error::Error> { m.into() };
     super::shared::check_owner_and_repos(&a.owner, &a.repos).map_err(bad)?;
@@ -65,7 +51,7 @@ pub fn run(ctx: &Context, a: Args) -> CliResult {
             hint.map(|h| format!("\n{h}")).unwrap_or_default()
         )));
     }
-    let expires = expires_days(&a.expires_in).map_err(bad)?;
+    let expires = crate::time::parse_expires_in(&a.expires_in).map_err(|e| bad(e.into()))?;
     let (contents, others) = parse_permissions(&a.permissions).map_err(bad)?;
     let repos = (!a.repos.is_empty()).then_some(a.repos.as_slice());
     let mut link = NewTokenLink::new(&host, &a.owner, repos);

@@ -2,7 +2,6 @@
 //! words, the summary printed after a change, finding a token by name, and the checks of
 //! an owner and repositories given on the command line.
 
-use crate::policy::judge;
 use crate::registry::state::State;
 use crate::registry::{Expiry, Registry, Settings, Token};
 use crate::time::{self, format_date, relative};
@@ -12,7 +11,7 @@ pub struct ExpiryArgs {
     /// When the token expires, as GitHub shows it: a date (2027-01-31, the start of that day UTC) or a time (2027-01-31T12:00:00Z)
     #[arg(long, value_name = "DATE", conflicts_with_all = ["expires_in", "no_expiry"])]
     pub expires: Option<String>,
-    /// Expires this long from now, like 90d or 12w
+    /// Expires this long from now, like 90d or 12w (1 to 366 days; "none": never)
     #[arg(long, value_name = "DAYS", conflicts_with = "no_expiry")]
     pub expires_in: Option<String>,
     /// The token never expires
@@ -36,11 +35,10 @@ impl ExpiryArgs {
                 "--expires must be a date like 2027-01-31 or a time like 2027-01-31T12:00:00Z (years 1970 to 9999)",
             )?
         } else if let Some(d) = &self.expires_in {
-            let span = time::parse_duration_days(d)
-                .ok_or("--expires-in must be a number of days like 90d (or weeks: 12w), at most 36600 days")?;
-            now.checked_add(span)
-                .filter(|t| time::parse_timestamp(&t.to_string()).is_some())
-                .ok_or("--expires-in reaches past the year 9999")?
+            match time::parse_expires_in(d)? {
+                Some(days) => now + days * time::DAY,
+                None => return Ok((Expiry::Never, None)),
+            }
         } else {
             return Ok((Expiry::Unknown, None));
         };
@@ -65,7 +63,7 @@ pub fn expiry_text(e: Expiry, now: i64) -> String {
 
 /// ok / expiring / expired / rejected / no-contents: the policy `get` uses, in its words.
 pub fn state_label(t: &Token, state: &State, now: i64, settings: &Settings) -> &'static str {
-    judge(t, state, now, settings, false).label()
+    super::check::outcome::Standing::of(t, state, now, settings).name()
 }
 
 pub fn summary(t: &Token, now: i64, default_permissions: bool) -> Vec<String> {

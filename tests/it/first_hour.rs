@@ -127,3 +127,54 @@ fn rotate_moves_a_token_to_an_environment_variable_or_a_command() {
         "secret:       command",
     );
 }
+
+/// Issue 24 #11: `list` and `show` say what `check --all` says of a token whose expiry is
+/// unknown (it said `ok` where `check --all` failed the token).
+#[test]
+fn list_show_and_check_all_agree_on_an_unknown_expiry() {
+    let env = Env::new().at(NOW);
+    env.add(&["u", "--owner", "alta3", "--all-repos"], TOKEN)
+        .ok();
+    let list = env.run(&["list", "--json"], b"");
+    let doc: serde_json::Value = serde_json::from_str(&list.ok().stdout).unwrap();
+    assert_eq!(doc["tokens"][0]["state"], "unknown-expiry");
+    assert_has(&env.run(&["list"], b"").ok().stdout, "unknown-expiry");
+    assert_has(&env.run(&["show", "u"], b"").ok().stdout, "unknown-expiry");
+    let all = env.run(&["check", "--all", "--json"], b"");
+    assert_eq!(all.status, 1);
+    assert_has(&all.stdout, "\"unknown-expiry\"");
+}
+
+/// Issue 24 #11: `--expires-in` reads the same for `add` and `new-token-url`: 1 to 366 days
+/// (GitHub's limit) or `none`.
+#[test]
+fn expires_in_reads_the_same_for_add_and_new_token_url() {
+    let env = Env::new().at(NOW);
+    for days in ["367d", "0"] {
+        let add = env.add(
+            &["x", "--owner", "o", "--all-repos", "--expires-in", days],
+            TOKEN,
+        );
+        let url = env.run(
+            &["new-token-url", "--owner", "o", "--expires-in", days],
+            b"",
+        );
+        assert_eq!((add.status, url.status), (2, 2), "{days}");
+        let said = "--expires-in must be 1 to 366 days";
+        assert_has(&add.stderr, said);
+        assert_has(&url.stderr, said);
+    }
+    env.add(
+        &["n", "--owner", "o", "--all-repos", "--expires-in", "none"],
+        TOKEN,
+    )
+    .ok();
+    let show = env.run(&["show", "n", "--json"], b"");
+    let doc: serde_json::Value = serde_json::from_str(&show.ok().stdout).unwrap();
+    assert_eq!(doc["expires"], "never");
+    let url = env.run(
+        &["new-token-url", "--owner", "o", "--expires-in", "none"],
+        b"",
+    );
+    assert_has(&url.ok().stdout, "expires_in=none");
+}

@@ -15,9 +15,9 @@ use crate::cli::shared::in_reading_order;
 use crate::cli::{paint, CliResult, EXIT_OK, EXIT_PROBLEMS};
 use crate::context::Context;
 use crate::messages::verdict_lines;
-use crate::policy::{judge, Judgement};
+
 use crate::registry::state::State;
-use crate::registry::{Expiry, Registry, Repos, Settings, Token};
+use crate::registry::{Registry, Repos, Settings, Token};
 
 pub fn run(ctx: &Context, within: Option<u16>, json: bool, online: bool) -> CliResult {
     let mut reg = ctx.registry()?;
@@ -108,11 +108,7 @@ pub fn judge_all<'a>(
     in_reading_order(&reg.tokens)
         .into_iter()
         .map(|t| {
-            let verdict = judge(t, state, now, &settings, false);
-            let standing = match (&verdict, t.expires) {
-                (Judgement::Serve, Expiry::Unknown) => Standing::UnknownExpiry,
-                _ => Standing::Policy(verdict.clone()),
-            };
+            let standing = Standing::of(t, state, now, &settings);
             let messages = match &standing {
                 Standing::Policy(v) => verdict_lines(t, None, v, now),
                 Standing::UnknownExpiry => unknown_expiry_lines(t, config),

@@ -19,7 +19,7 @@ mod all;
 mod asked;
 mod decide;
 mod online;
-mod outcome;
+pub(crate) mod outcome;
 mod reasons;
 mod report;
 mod target;

@@ -199,6 +199,24 @@ pub enum Standing {
 }
 
 impl Standing {
+    /// A registered token's standing, offline, as `list`, `show` and `check --all` say it:
+    /// the policy's verdict, or unknown expiry where the policy would send it quietly but
+    /// nothing would warn before it stops working.
+    pub fn of(
+        t: &Token,
+        state: &crate::registry::state::State,
+        now: i64,
+        settings: &crate::registry::Settings,
+    ) -> Standing {
+        match (
+            crate::policy::judge(t, state, now, settings, false),
+            t.expires,
+        ) {
+            (Policy::Serve, Expiry::Unknown) => Standing::UnknownExpiry,
+            (verdict, _) => Standing::Policy(verdict),
+        }
+    }
+
     /// The word in the table and in `--json`'s `state`: the policy's own
     /// ([`Policy::label`]), or `unknown-expiry`.
     pub fn name(&self) -> &'static str {
