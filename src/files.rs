@@ -571,6 +571,7 @@ pub fn lock(dir: &Path, name: &str) -> Result<Lock, FileError> {
 /// backed off to long pauses: with 32 writers on a loaded machine a `store` starved for
 /// ten seconds. On a timeout the waiting thread stays blocked until the lock comes free or
 /// the process ends; it then closes the file, which releases the lock unused.
+#[cfg(unix)]
 fn wait_for_lock(file: File, path: PathBuf) -> Result<Lock, FileError> {
     let wait = lock_wait();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -585,14 +586,33 @@ fn wait_for_lock(file: File, path: PathBuf) -> Result<Lock, FileError> {
     match rx.recv_timeout(wait) {
         Ok(Ok(file)) => Ok(Lock { _file: file }),
         Ok(Err(e)) => Err(io_err("lock", &path)(e)),
-        Err(_) => {
-            let waited = match wait.as_millis() {
-                ms if ms % 1000 == 0 => format!("{} s", ms / 1000),
-                ms => format!("{ms} ms"),
-            };
-            Err(FileError::LockTimeout { path, waited })
+        Err(_) => Err(lock_timeout(path, wait)),
+    }
+}
+
+/// Windows: a thread blocked in `LockFileEx` holds up the end of the process (seen under
+/// wine: a timed-out writer then waited for the holder), so the waiter polls, briefly.
+#[cfg(not(unix))]
+fn wait_for_lock(file: File, path: PathBuf) -> Result<Lock, FileError> {
+    let wait = lock_wait();
+    let started = std::time::Instant::now();
+    while started.elapsed() < wait {
+        std::thread::sleep(Duration::from_millis(5));
+        match file.try_lock() {
+            Ok(()) => return Ok(Lock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
         }
     }
+    Err(lock_timeout(path, wait))
+}
+
+fn lock_timeout(path: PathBuf, wait: Duration) -> FileError {
+    let waited = match wait.as_millis() {
+        ms if ms % 1000 == 0 => format!("{} s", ms / 1000),
+        ms => format!("{ms} ms"),
+    };
+    FileError::LockTimeout { path, waited }
 }
 
 /// A file holding secrets, and its directory, must be private (SPEC §6: 0600 and 0700).

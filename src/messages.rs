@@ -429,7 +429,13 @@ pub fn shown(text: &str) -> String {
 /// A path from a file, git or the environment, escaped like [`shown`] (its bytes as the OS
 /// gave them, so an invalid one is shown, not replaced).
 pub fn shown_path(path: &std::path::Path) -> String {
-    escape(path.as_os_str().as_encoded_bytes())
+    let shown = escape(path.as_os_str().as_encoded_bytes());
+    // Windows' separator is shown as itself: it is no control character.
+    if cfg!(windows) {
+        shown.replace("\\x5c", "\\")
+    } else {
+        shown
+    }
 }
 
 /// JSON for scripts and terminals alike: serde_json's, with every non-ASCII character

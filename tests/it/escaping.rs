@@ -150,6 +150,8 @@ fn setup_escapes_git_config_origins_and_values() {
     assert_clean(&out);
 }
 
+// File names with control characters: Windows refuses them.
+#[cfg(unix)]
 #[test]
 fn an_error_naming_a_path_from_the_environment_reaches_stderr_defanged() {
     // The net under every error line: a path from the environment inside an error text.
@@ -166,6 +168,8 @@ fn an_error_naming_a_path_from_the_environment_reaches_stderr_defanged() {
     }
 }
 
+// File names with control characters: Windows refuses them.
+#[cfg(unix)]
 #[test]
 fn a_config_path_from_the_environment_is_escaped_on_stdout() {
     let mut env = Env::new().at(NOW);

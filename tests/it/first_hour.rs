@@ -23,6 +23,7 @@ fn after<'a>(text: &'a str, marker: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {marker:?} in:\n{text}"))
 }
 
+#[cfg_attr(wine, ignore = "needs sh, which wine does not have")]
 #[test]
 fn new_token_url_names_a_free_token_in_its_next_step() {
     let env = Env::new().at(NOW);
@@ -42,6 +43,7 @@ fn new_token_url_names_a_free_token_in_its_next_step() {
     sh(&env, &offline, &format!("{TOKEN}2\n")).ok();
 }
 
+#[cfg_attr(wine, ignore = "needs sh, which wine does not have")]
 #[test]
 fn an_unknown_expiry_is_set_with_the_edit_command_show_prints() {
     let env = Env::new().at(NOW);
@@ -90,6 +92,7 @@ fn the_undeclared_host_hint_appends_a_host_table_that_parses() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs sh, which wine does not have")]
 #[test]
 fn rotate_moves_a_token_to_an_environment_variable_or_a_command() {
     let mut env = Env::new().at(NOW);

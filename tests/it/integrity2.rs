@@ -31,6 +31,7 @@ fn inline_tokens() -> Env {
     env
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn i1_add_to_inline_tokens_adds_the_token() {
     let env = inline_tokens();
@@ -40,6 +41,7 @@ fn i1_add_to_inline_tokens_adds_the_token() {
     assert_has(&get(&env, "o/r.git").ok().stdout, TOKEN);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn i1_edit_of_inline_tokens_edits_the_token() {
     let env = inline_tokens();
@@ -48,6 +50,7 @@ fn i1_edit_of_inline_tokens_edits_the_token() {
     assert_lacks(&get(&env, "o/other.git").stdout, TOKEN);
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn i1_remove_of_inline_tokens_removes_the_token_and_then_its_secret() {
     let env = inline_tokens();
@@ -64,6 +67,7 @@ fn i1_remove_of_inline_tokens_removes_the_token_and_then_its_secret() {
     );
 }
 
+#[cfg_attr(wine, ignore = "needs git, which wine does not have")]
 #[test]
 fn i1_rotate_of_inline_tokens_serves_the_new_secret() {
     let env = inline_tokens();
