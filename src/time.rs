@@ -112,10 +112,26 @@ pub fn parse_expires_in(s: &str) -> Result<Option<i64>, &'static str> {
         .ok_or("--expires-in must be 1 to 366 days (GitHub's limit), like 90 or 90d or 12w, or \"none\"")
 }
 
-/// "in 3 days", "in less than a day", "2 days ago", for an expiry relative to now.
+/// The days left until `expiry`, as `list --json` and `check --json` give them: ahead, by
+/// calendar day (UTC), so the count read right after `add --expires-in 90d` stays 90 for the
+/// rest of that day instead of dropping to 89 seconds later; behind, whole days since (<0).
+pub fn days_left(expiry: i64, now: i64) -> i64 {
+    if expiry >= now {
+        expiry.div_euclid(DAY) - now.div_euclid(DAY)
+    } else {
+        expiry.saturating_sub(now).div_euclid(DAY)
+    }
+}
+
+/// "in 3 days", "in less than a day", "2 days ago", for an expiry relative to now (ahead:
+/// [`days_left`]'s calendar days).
 pub fn relative(expiry: i64, now: i64) -> String {
     let diff = expiry.saturating_sub(now);
-    let days = diff.unsigned_abs() / DAY as u64;
+    let days = if diff >= 0 {
+        days_left(expiry, now).unsigned_abs()
+    } else {
+        diff.unsigned_abs() / DAY as u64
+    };
     match (diff >= 0, days) {
         (true, 0) => "in less than a day".to_string(),
         (true, 1) => "in 1 day".to_string(),
@@ -193,6 +209,11 @@ mod tests {
     #[test]
     fn relative_wording() {
         assert_eq!(relative(10 * DAY, 0), "in 10 days");
+        // Issue 24 #11: the days left of `--expires-in 90d` do not drop seconds after.
+        let (now, later) = (1_800_000_000 + 36_000, 1_800_000_000 + 36_005);
+        assert_eq!(relative(now + 90 * DAY, later), "in 90 days");
+        assert_eq!(days_left(now + 90 * DAY, later), 90);
+        assert_eq!(days_left(now - DAY - 5, now), -2);
         assert_eq!(parse_expires_in("none"), Ok(None));
         assert_eq!(parse_expires_in("12w"), Ok(Some(84)));
         assert!(parse_expires_in("367d").is_err() && parse_expires_in("0").is_err());

@@ -208,7 +208,7 @@ pub fn token_json<'a>(
         Expiry::Unknown => (None, None),
         Expiry::At(at) => (
             Some(time::format_datetime(at)),
-            Some((at - now).div_euclid(time::DAY)),
+            Some(time::days_left(at, now)),
         ),
     };
     let st = state.get(&t.name);

@@ -341,7 +341,7 @@ fn expiry_fields(e: Expiry, now: i64) -> (Option<String>, Option<i64>) {
         Expiry::Never => (Some("never".to_string()), None),
         Expiry::At(at) => (
             Some(time::format_datetime(at)),
-            Some((at - now).div_euclid(time::DAY)),
+            Some(time::days_left(at, now)),
         ),
         Expiry::Unknown => (None, None),
     }
