@@ -185,10 +185,11 @@ fn open_secret(path: &Path) -> Result<Option<(File, u64)>, FileError> {
     }
 }
 
-/// Opens a file of the data directory for reading in parts (the registry cache).
-pub fn open_data(path: &Path) -> Result<Option<File>, FileError> {
+/// Opens a file of the data directory for reading in parts (the registry cache), with the
+/// size its fstat saw.
+pub fn open_data(path: &Path) -> Result<Option<(File, u64)>, FileError> {
     check_dir(path, Rule::Data)?;
-    Ok(open_checked(path, Rule::Data, DATA_CAP)?.map(|(f, _)| f))
+    open_checked(path, Rule::Data, DATA_CAP)
 }
 
 fn read_with(path: &Path, rule: Rule, cap: u64) -> Result<Option<Vec<u8>>, FileError> {

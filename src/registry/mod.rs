@@ -84,8 +84,13 @@ pub enum Repos {
 
 /// Whether the repository listed as `name` is `repo`: GitHub's names compare ignoring
 /// ASCII case.
-pub fn listed(name: &str, repo: &str) -> bool {
-    name.eq_ignore_ascii_case(repo)
+pub fn listed(name: &[u8], repo: &str) -> bool {
+    let repo = repo.as_bytes();
+    // The last bytes first: names of one owner often share a prefix, and a `get` asks this
+    // of every name its owner's tokens list.
+    name.len() == repo.len()
+        && name.last().map(u8::to_ascii_lowercase) == repo.last().map(u8::to_ascii_lowercase)
+        && name.eq_ignore_ascii_case(repo)
 }
 
 impl Repos {
@@ -94,7 +99,7 @@ impl Repos {
     pub fn covers(&self, repo: &str) -> bool {
         match self {
             Repos::All => true,
-            Repos::List(list) => list.iter().any(|n| listed(n, repo)),
+            Repos::List(list) => list.iter().any(|n| listed(n.as_bytes(), repo)),
         }
     }
 

@@ -168,7 +168,7 @@ impl<'a> Filter<'a> {
 impl Filter<'_> {
     /// Whether a token whose repositories are `names` (none: all) may be admitted — the
     /// snapshot asks this before it reads a line whole.
-    pub fn admits_repos<S: AsRef<str>>(&self, names: Option<impl Iterator<Item = S>>) -> bool {
+    pub fn admits_repos<S: AsRef<[u8]>>(&self, names: Option<impl Iterator<Item = S>>) -> bool {
         match (self.repo, names) {
             (None, _) | (_, None) => true,
             (Some(r), Some(mut names)) => names.any(|n| super::listed(n.as_ref(), r)),

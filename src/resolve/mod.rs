@@ -200,10 +200,13 @@ pub fn resolve<V: View>(q: &Query, reg: &V, state: &State, now: i64) -> Result<D
             }
         }
     }
-    let choice = choose(first.clone(), Some(remote));
+    let pending = messages::pending_line(first, &state.learned).map(|l| format!("note: {l}"));
+    let choice = choose(
+        found.into_iter().next().expect("found has a first"),
+        Some(remote),
+    );
     d.lines.extend(verdict_lines(&choice, now));
-    d.lines
-        .extend(messages::pending_line(first, &state.learned).map(|l| format!("note: {l}")));
+    d.lines.extend(pending);
     d.route = Route::Chosen(choice);
     Ok(d)
 }
