@@ -8,13 +8,13 @@
 //! checksum — with its own length and checksum; then the token lines, owner by owner, each
 //! with its place in the config. A reader checks the header against one `stat` of the
 //! config and the head against its checksum before it believes a byte of it, and reads an
-//! owner's lines whole and checks them before it believes one: a `get` reads the head and the
-//! lines of its repository's owner (at 50 tokens covering 10,000 repositories, 16 KiB of
-//! 146 KiB; reading and checking the whole file was 12% of a `get`). A question about no
-//! single owner (a host's tokens, its default, a fingerprint) reads every owner's lines,
-//! and answers in config order. It then answers the same [`View`] questions the parsed
-//! config does, reading each line's first fields and parsing only the lines a question
-//! admits.
+//! owner's lines whole and checks them before it believes one. A `get` reads the head and
+//! the lines of its repository's owner: at 50 tokens covering 10,000 repositories, 16 KiB
+//! of 146 KiB (reading and checking the whole file made a `get` a tenth slower). A question
+//! about no single owner (a host's tokens, its default, a fingerprint) reads every owner's
+//! lines, and answers in config order. The snapshot answers the same [`View`] questions the
+//! parsed config does, reading each line's first fields and parsing only the lines a
+//! question admits.
 //!
 //! Trust: the cache is derived data and is never trusted more than the config. It lives in
 //! the data directory, which is held to the config's rules ([`crate::files`]: the user's
