@@ -275,7 +275,7 @@ class Bench:
 
 def setup_facts(b):
     a = b.a
-    section("Set-up")
+    section("Set-up" + (": " + a.label if a.label else ""))
     print("  machine   %s, %d CPUs, load %s" % (os.uname().release, os.cpu_count(),
                                                " ".join("%.2f" % x for x in os.getloadavg())))
     print("  binary    %s (%s bytes)" % (a.bin, "{:,}".format(os.path.getsize(a.bin))))
@@ -310,6 +310,7 @@ def main():
     ap.add_argument("--cold-runs", type=int, required=True)
     ap.add_argument("--cold-cap", type=float, required=True, help="seconds one first get may take")
     ap.add_argument("--seed", type=int, default=21)
+    ap.add_argument("--label", default="", help="which build --bin is, for the headings")
     a = ap.parse_args()
     b = Bench(a)
     os.chdir(b.work)  # no git repository around: git's discovery stops here (ceiling)
@@ -336,7 +337,8 @@ def main():
                 [[first.label, "%.1f" % med(first.wall), "%.1f" % mad(first.wall),
                   "%.1f" % min(first.wall) if first.wall else "-", first.killed]]))
 
-    section("Issue 21's rows, this run (paired ratio; ratio of medians in brackets)")
+    section("Issue 21's rows, this run%s (paired ratio; ratio of medians in brackets)"
+            % (", " + a.label if a.label else ""))
 
     def row(what, g, key, base, bar):
         p = g.paired(key, base)

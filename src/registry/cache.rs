@@ -254,19 +254,29 @@ impl Snapshot {
     }
 
     /// The tokens `filter` admits, in config order; `None` when lines it had to read do not
-    /// check. Reads the lines of the filter's owner (or of every owner), each line's first
-    /// fields, and parses only the lines the filter admits.
+    /// check. Reads the lines of the filter's owner (or of every owner, in one read), checks
+    /// each owner's whole, reads each line's first fields, and parses only the lines the
+    /// filter admits.
     fn admitted(&self, filter: Filter) -> Option<Vec<Token>> {
         let key = filter.owner.map(str::to_ascii_lowercase);
+        let owners: Vec<&Owner> = (self.owners.iter())
+            .filter(|o| key.as_ref().is_none_or(|k| *k == o.key))
+            .collect();
+        let (Some(&first), Some(&last)) = (owners.first(), owners.last()) else {
+            return Some(Vec::new());
+        };
+        // Owners' lines follow each other in the order the head lists them.
+        let lines = self.read(first.at, (last.at + last.len as u64).checked_sub(first.at)?)?;
         let mut found = Vec::new();
-        for owner in &self.owners {
-            if key.as_ref().is_some_and(|k| *k != owner.key) {
-                continue;
+        for owner in owners {
+            let from = usize::try_from(owner.at.checked_sub(first.at)?).ok()?;
+            let of_owner = lines.get(from..from.checked_add(owner.len)?)?;
+            if checksum(of_owner) != owner.sum {
+                return None;
             }
-            let lines = self.lines(owner)?;
             let mut at = 0;
-            while at < lines.len() {
-                let (line, next) = token_line(&lines, at)?;
+            while at < of_owner.len() {
+                let (line, next) = token_line(of_owner, at)?;
                 at = next;
                 if let Some(t) = admitted_line(line, &filter)? {
                     found.push(t);
@@ -277,13 +287,13 @@ impl Snapshot {
         Some(found.into_iter().map(|(_, t)| t).collect())
     }
 
-    /// An owner's token lines, read whole, when their checksum holds.
-    fn lines(&self, owner: &Owner) -> Option<Vec<u8>> {
-        let mut lines = Vec::with_capacity(owner.len);
+    /// `len` bytes of the token lines from `at`.
+    fn read(&self, at: u64, len: u64) -> Option<Vec<u8>> {
+        let mut lines = Vec::with_capacity(usize::try_from(len).ok()?);
         let mut file = &self.file;
-        file.seek(SeekFrom::Start(self.lines_at + owner.at)).ok()?;
-        file.take(owner.len as u64).read_to_end(&mut lines).ok()?;
-        (lines.len() == owner.len && checksum(&lines) == owner.sum).then_some(lines)
+        file.seek(SeekFrom::Start(self.lines_at + at)).ok()?;
+        file.take(len).read_to_end(&mut lines).ok()?;
+        (lines.len() as u64 == len).then_some(lines)
     }
 }
 
