@@ -116,7 +116,7 @@ fn parse_line(line: &str) -> Option<(String, TokenState)> {
     ))
 }
 
-fn save(data_dir: &Path, state: &State) -> Result<(), StateError> {
+fn save(data_dir: &Path, state: &State) -> Result<files::Renamed, StateError> {
     let mut out = String::from(
         "# git-credential-scoped usage state v1: name last_used rejected_at rejected_repo\n",
     );
@@ -131,7 +131,10 @@ fn save(data_dir: &Path, state: &State) -> Result<(), StateError> {
             fields::encode(repo.map(str::as_bytes)),
         ));
     }
-    Ok(files::write_atomic(&data_dir.join(FILE), out.as_bytes())?)
+    Ok(files::write_atomic_then(
+        &data_dir.join(FILE),
+        out.as_bytes(),
+    )?)
 }
 
 /// "Last used" is a hint for people (`show`, `list --json`), recorded at most once per hour
@@ -158,10 +161,14 @@ pub fn record_use(data_dir: &Path, name: &str, now: i64) -> Result<(), StateErro
 
 /// Applies `change` to the state under its lock.
 pub fn update<T>(data_dir: &Path, change: impl FnOnce(&mut State) -> T) -> Result<T, StateError> {
-    let _lock = files::lock(data_dir, LOCK)?;
-    let mut state = load(data_dir)?;
-    let result = change(&mut state);
-    save(data_dir, &state)?;
+    let (result, renamed) = {
+        let _lock = files::lock(data_dir, LOCK)?;
+        let mut state = load(data_dir)?;
+        let result = change(&mut state);
+        (result, save(data_dir, &state)?)
+    };
+    // The rename made durable once the lock is released: no other writer waits for it.
+    renamed.sync();
     Ok(result)
 }
 
