@@ -105,8 +105,8 @@ trap 'exit 130' INT TERM
 
 # A build is timed as installed: copied as install.sh's place() copies (cp, then rename), so
 # what runs is a copy, as on a user's machine. Measured here: the same bytes started from
-# the file the linker wrote in target/ take about 0.2 ms longer (same page-fault count, more
-# kernel time per start), so a link to target/ would time the build directory, not the
+# the file the linker wrote in target/ took about 0.2 ms longer a start (with about the same
+# number of page faults), so a link to target/ would time the build directory, not the
 # installed helper. git finds the helper `scoped` as git-credential-scoped on PATH.
 mkdir -p "$work/bin"
 install_copy() {
