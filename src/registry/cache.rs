@@ -593,7 +593,8 @@ fn repo_names(rest: &[u8]) -> Option<Names<'_>> {
         .position(|&b| b == b' ')
         .map_or(rest.len(), |i| i + 1);
     let list = &rest[at..];
-    (!list.starts_with(b"* ")).then_some(Names(Some(list)))
+    // An empty list (none in a config that loads, but a registry may hold one) names none.
+    (!list.starts_with(b"* ")).then_some(Names((!list.starts_with(b" ")).then_some(list)))
 }
 
 /// A stored repository list's names (up to the space that ends the list), each decoded
@@ -641,6 +642,7 @@ fn token(
     let [name, repos, contents, perms, expires, username, kind, arg] = fields(rest)?;
     let repos = match repos {
         "*" => Repos::All,
+        "" => Repos::List(Vec::new()),
         r => Repos::List(r.split(',').map(repo_name).collect::<Option<_>>()?),
     };
     let other_permissions = match perms {
@@ -875,6 +877,73 @@ repositories = ["-"]
         assert!(snap.admitted(Filter::owner("github.com", "acme")).is_none());
         assert!(snap.admitted(Filter::host("github.com")).is_none());
         assert_eq!(snap.parsed.get(), None);
+    }
+
+    /// Any registry of valid names, written and read back: every question the helper asks
+    /// (each owner in another case, each listed repository and one not listed, each
+    /// fingerprint, the defaults, the host) answers exactly as the registry, in config order.
+    #[test]
+    fn any_registry_answers_every_question_as_itself() {
+        use proptest::prelude::*;
+        // Names as a config that loads holds them (remote::valid_name), `-` written escaped.
+        let name = prop::sample::select(vec!["labs", "Demo", "LABS", "-", "x.y", "a_b", "_"]);
+        let token = (
+            prop::sample::select(vec!["alta3", "ALTA3", "acme", "-", "a-b"]),
+            prop::sample::select(vec!["github.com", "ghe.test:8443"]),
+            prop::option::of(prop::collection::vec(name, 0..4)),
+            any::<bool>(),
+            prop::option::of(prop::sample::select(vec!["sha256:aa", "sha256:bb"])),
+        );
+        let mut runner = proptest::test_runner::TestRunner::default();
+        let tokens = prop::collection::vec(token, 0..8);
+        let tmp = tempfile::tempdir().unwrap();
+        runner
+            .run(&tokens, |tokens| {
+                let mut reg = Registry::default();
+                for (i, (owner, host, repos, default, fp)) in tokens.into_iter().enumerate() {
+                    let repos = match repos {
+                        None => Repos::All,
+                        Some(names) => Repos::List(names.into_iter().map(String::from).collect()),
+                    };
+                    let mut t = Token::sample(&format!("t{i}"), owner, repos, Expiry::Never);
+                    (t.host, t.default) = (host.to_string(), default);
+                    t.fingerprint = fp.map(String::from);
+                    reg.tokens.push(t);
+                }
+                let file = tmp.path().join(FILE);
+                std::fs::write(&file, write(&reg, "header")).unwrap();
+                let at = Places {
+                    config: tmp.path().join("config.toml"),
+                    data_dir: tmp.path().into(),
+                    header: "header".into(),
+                };
+                let size = std::fs::metadata(&file).unwrap().len();
+                let snap = Snapshot::open(File::open(&file).unwrap(), size, at)
+                    .ok()
+                    .unwrap();
+                let mut filters = Vec::new();
+                for host in ["github.com", "GHE.test:8443"] {
+                    filters.extend([Filter::host(host), Filter::defaults(host)]);
+                    for fp in ["sha256:aa", "sha256:bb"] {
+                        filters.push(Filter {
+                            fingerprint: Some(fp),
+                            ..Filter::host(host)
+                        });
+                    }
+                    for owner in ["Alta3", "acme", "-", "A-B", "nobody"] {
+                        filters.push(Filter::owner(host, owner));
+                        for repo in ["labs", "DEMO", "-", "X.y", "a_b", "_", "z"] {
+                            filters.push(Filter::covering(host, owner, repo));
+                        }
+                    }
+                }
+                for f in filters {
+                    let expected: Vec<Token> = reg.tokens_where(f).cloned().collect();
+                    prop_assert_eq!(snap.admitted(f), Some(expected), "{:?}", f);
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[cfg(unix)]
