@@ -4,7 +4,6 @@
 //! or on git's own protocol path, even when `CLICOLOR_FORCE` asks for it.
 
 use std::io::Read;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 
 use crate::support::{assert_has, assert_lacks, Env, NOW};
@@ -72,28 +71,7 @@ struct Seen {
 
 /// Runs the helper with one stream on a fresh pseudo-terminal, `TERM=xterm` and `vars`.
 fn on_pty(env: &Env, args: &[&str], stdin: &[u8], tty: Tty, vars: &[(&str, &str)]) -> Seen {
-    let (mut master, slave) = {
-        let (mut m, mut s) = (0, 0);
-        // SAFETY: openpty writes two descriptors it opened into m and s; the null
-        // arguments are allowed (no name, default termios and window size).
-        let rc = unsafe {
-            libc::openpty(
-                &mut m,
-                &mut s,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors are open and owned by nobody else.
-        unsafe {
-            (
-                std::fs::File::from(OwnedFd::from_raw_fd(m)),
-                OwnedFd::from_raw_fd(s),
-            )
-        }
-    };
+    let (mut master, slave) = crate::support::openpty();
     let mut c: Command = env.command(crate::support::BIN);
     c.args(args).env("TERM", "xterm");
     for (k, v) in vars {

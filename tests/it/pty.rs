@@ -4,7 +4,7 @@
 //! the screen as the person would and the terminal's modes afterwards.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -20,33 +20,10 @@ pub struct Pty {
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
-fn openpty() -> (std::fs::File, OwnedFd) {
-    let (mut m, mut s) = (0, 0);
-    // SAFETY: openpty writes two descriptors it opened into m and s; the null arguments
-    // are allowed (no name, default termios and window size).
-    let rc = unsafe {
-        libc::openpty(
-            &mut m,
-            &mut s,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors are open and owned by nobody else.
-    unsafe {
-        (
-            std::fs::File::from(OwnedFd::from_raw_fd(m)),
-            OwnedFd::from_raw_fd(s),
-        )
-    }
-}
-
 impl Pty {
     /// Runs `program ARGS` from `env` with the terminal as its controlling terminal.
     pub fn spawn(env: &Env, program: &str, args: &[&str]) -> Pty {
-        let (master, slave) = openpty();
+        let (master, slave) = crate::support::openpty();
         let mut c: Command = env.command(program);
         c.args(args).env("TERM", "dumb");
         c.stdin(Stdio::from(slave.try_clone().unwrap()))

@@ -389,3 +389,29 @@ fn a_missing_prerequisite_fails_the_test_when_ci_is_set() {
         assert!(failed.is_err(), "CI={ci} let a missing prerequisite pass");
     }
 }
+
+/// A fresh pseudo-terminal: its master end, and the slave end for a child's streams.
+#[cfg(unix)]
+pub fn openpty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut m, mut s) = (0, 0);
+    // SAFETY: openpty writes two descriptors it opened into m and s; the null arguments
+    // are allowed (no name, default termios and window size).
+    let rc = unsafe {
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are open and owned by nobody else.
+    unsafe {
+        (
+            std::fs::File::from(OwnedFd::from_raw_fd(m)),
+            OwnedFd::from_raw_fd(s),
+        )
+    }
+}
